@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs what building dkimdash needs and is missing; skips what is present.
+# Sourced by scripts/demo.sh and scripts/test.sh. Nothing here downloads a binary:
+# every tool comes from a package registry (see ../shared/TOOLCHAIN.md for why each pin).
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.11
+# Must match the wasm-bindgen pin in Cargo.toml / Cargo.lock.
+WASM_BINDGEN_VERSION=0.2.130
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Builds a crate from its registry source after pinning one dependency that breaks the
+# crate's own lockfile on this Rust (`cargo install --locked` alone fails for both tools).
+install_with_pin() {
+  local crate=$1 version=$2 dep=$3 dep_version=$4
+  log "installing $crate $version from source (pinning $dep $dep_version)"
+  cargo info "$crate@$version" >/dev/null
+  local src
+  src=$(ls -d "$HOME"/.cargo/registry/src/*/"$crate-$version" | head -n 1)
+  local work
+  work=$(mktemp -d)
+  cp -r "$src" "$work/src"
+  (cd "$work/src" && cargo update -p "$dep" --precise "$dep_version")
+  cargo install --path "$work/src" --locked
+  rm -rf "$work"
+}
+
+ensure_rust_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding rustup target wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    install_with_pin cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-util-schemas 0.14.1
+  fi
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    install_with_pin wasm-bindgen-cli "$WASM_BINDGEN_VERSION" webpki-roots 1.0.10
+  fi
+}
+
+# npm packages of end2end/: Playwright (never its browser download) and binaryen's wasm-opt,
+# which cargo-leptos's release build runs (Debian's binaryen 108 breaks hydration).
+ensure_node_modules() {
+  local root=$1
+  if ! command -v npm >/dev/null; then
+    log "installing nodejs and npm"
+    apt_install nodejs npm
+  fi
+  if [ ! -x "$root/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$root/end2end/node_modules/.bin/playwright" ]; then
+    log "npm ci in end2end/"
+    (cd "$root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+  export PATH="$root/end2end/node_modules/.bin:$PATH"
+}
+
+ensure_chromium() {
+  if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+    apt_install chromium
+  fi
+}
+
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}

@@ -1,0 +1,20 @@
+//! dkimdash: a self-hosted dashboard for DKIM across Amazon SES identities.
+//!
+//! One crate, two builds: the server (`ssr`) renders pages and runs the `#[server]`
+//! functions; the browser build (`hydrate`) takes the server-rendered page over.
+//! Server-only modules are gated here, once, so the browser build never sees them.
+
+pub mod api;
+pub mod app;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the WebAssembly bundle: attaches the app to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,54 @@
+//! The dkimdash server binary: configuration → state → router → serve.
+
+#[cfg(feature = "ssr")]
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    use clap::Parser;
+    use dkimdash::server::{config::Config, telemetry};
+
+    let config = Config::parse();
+    telemetry::init(config.log_format);
+    match serve(config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn serve(
+    config: dkimdash::server::config::Config,
+) -> Result<(), dkimdash::server::StartError> {
+    use dkimdash::server::{StartError, router::router, shutdown, state::AppState};
+    use leptos::config::get_configuration;
+
+    let mut leptos_options = get_configuration(None)
+        .map_err(|error| StartError::LeptosConfig(error.to_string()))?
+        .leptos_options;
+    let addr = config.listen_addr(leptos_options.site_addr);
+    leptos_options.site_addr = addr;
+
+    let state = AppState::new(leptos_options, config.http_limits());
+    let app = router(state);
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    tracing::info!(
+        "dkimdash {} listening on http://{addr}",
+        env!("CARGO_PKG_VERSION")
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown::signal())
+        .await
+        .map_err(StartError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+#[cfg(not(feature = "ssr"))]
+fn main() {
+    // The browser build starts from `dkimdash::hydrate`, not from here.
+}

@@ -1,0 +1,33 @@
+//! The server side of dkimdash: configuration, state, router and the HTTP plumbing
+//! around the Leptos app. Compiled only with the `ssr` feature.
+
+pub mod config;
+pub mod health;
+pub mod middleware;
+pub mod router;
+pub mod shutdown;
+pub mod state;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+
+/// Why the server could not start or stopped with an error; each says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The Leptos site settings (LEPTOS_* variables) could not be read.
+    #[error("cannot read the Leptos site settings (LEPTOS_* environment variables): {0}")]
+    LeptosConfig(String),
+    /// The listen address is taken or not ours to bind.
+    #[error(
+        "cannot listen on {addr}: {source}; choose another address with --listen or DKIMDASH_LISTEN"
+    )]
+    Bind {
+        /// The address that was asked for.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The HTTP server failed while running.
+    #[error("the HTTP server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}

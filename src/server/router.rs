@@ -1,0 +1,23 @@
+//! The complete HTTP application as one `Router`, so tests can drive it without a socket.
+
+use axum::{Router, routing::get};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+use super::{health, middleware, state::AppState};
+use crate::app::{App, shell};
+
+/// Probes, the Leptos pages and server functions, static files, and the middleware stack.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let limits = state.limits;
+    let shell_options = state.leptos_options.clone();
+
+    let app = Router::new()
+        .route("/livez", get(health::livez))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes(&state, routes, move || shell(shell_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state);
+
+    middleware::apply(app, &limits)
+}

@@ -1,0 +1,32 @@
+//! The one state struct every handler and `#[server]` function shares.
+
+use std::time::Instant;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use super::config::HttpLimits;
+
+/// Shared, cheaply cloned application state. Server functions reach it with
+/// `expect_context::<AppState>()`; axum handlers with `State<AppState>`.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    /// Where the built site lives and how the shell links its JS/WASM/CSS;
+    /// leptos_axum extracts it by `FromRef`.
+    pub leptos_options: LeptosOptions,
+    /// Request timeout and body limit, applied by the middleware stack.
+    pub limits: HttpLimits,
+    /// Process start, for the uptime operators see on the status page.
+    pub started_at: Instant,
+}
+
+impl AppState {
+    /// State for a server starting now.
+    pub fn new(leptos_options: LeptosOptions, limits: HttpLimits) -> Self {
+        Self {
+            leptos_options,
+            limits,
+            started_at: Instant::now(),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The whole router, driven without a socket: probes, the SSR page, server functions,
+//! and the limits the middleware stack enforces.
+#![cfg(feature = "ssr")]
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use dkimdash::server::{config::HttpLimits, router::router, state::AppState};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use tower::ServiceExt;
+
+fn app() -> Router {
+    let options = LeptosOptions::builder()
+        .output_name("dkimdash")
+        .site_root("target/site")
+        .build();
+    router(AppState::new(options, HttpLimits::default()))
+}
+
+async fn send(request: Request<Body>) -> (StatusCode, String) {
+    let response = app().oneshot(request).await.expect("router answers");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn get(path: &str) -> (StatusCode, String) {
+    send(Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn probes_answer_200() {
+    assert_eq!(get("/livez").await, (StatusCode::OK, "ok".to_owned()));
+    assert_eq!(get("/readyz").await, (StatusCode::OK, "ready".to_owned()));
+}
+
+#[tokio::test]
+async fn home_page_is_rendered_with_the_server_function_output() {
+    let (status, html) = get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<header class=\"site-header\">"), "{html}");
+    // The version comes from the `server_status` server function, resolved during SSR.
+    let version = format!(
+        "data-testid=\"server-version\">{}</dd>",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(html.contains(&version), "no server status in:\n{html}");
+    assert!(
+        html.contains("data-testid=\"check-number\">#1</dd>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_page_is_a_404_page() {
+    let (status, html) = get("/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"), "{html}");
+}
+
+#[tokio::test]
+async fn server_function_answers_over_http() {
+    let request = Request::post("/api/server_status")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = send(request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let expected = format!("\"version\":\"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(body.contains(&expected), "{body}");
+}
+
+#[tokio::test]
+async fn oversize_body_is_refused_with_413() {
+    let oversize = "a=".to_owned() + &"x".repeat(HttpLimits::default().max_body_bytes);
+    let request = Request::post("/api/server_status")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::CONTENT_LENGTH, oversize.len())
+        .body(Body::from(oversize))
+        .unwrap();
+    let (status, _) = send(request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn responses_carry_basic_security_headers() {
+    let response = app()
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let headers = response.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+}
