@@ -6,10 +6,13 @@
 
 pub mod api;
 pub mod app;
+pub mod model;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod sim;
 
 /// Entry point of the WebAssembly bundle: attaches the app to the server-rendered page.
 #[cfg(feature = "hydrate")]

@@ -1,0 +1,344 @@
+//! Types the server and the browser share: what an identity is and what its DKIM state is.
+//!
+//! Enums mirror SES's string values and keep an `Unknown(String)` arm, so a value SES adds
+//! tomorrow is shown as-is instead of failing the page. Times are Unix seconds (UTC): small
+//! on the wire and free of a date crate in the browser bundle.
+
+use serde::{Deserialize, Serialize};
+
+/// Seconds since the Unix epoch, UTC.
+pub type UnixSeconds = i64;
+
+/// Defines an enum over SES's string values with an `Unknown` arm and the two conversions.
+macro_rules! ses_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A value this version of dkimdash does not know yet, kept verbatim.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// Parses SES's string form; anything unrecognised becomes `Unknown`.
+            pub fn from_ses(value: &str) -> Self {
+                match value {
+                    $($wire => Self::$variant,)+
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+
+            /// SES's string form.
+            pub fn as_ses(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                    Self::Unknown(other) => other,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_ses())
+            }
+        }
+    };
+}
+
+ses_enum! {
+    /// What kind of identity SES holds.
+    IdentityType {
+        /// A whole domain, e.g. `example.com`.
+        Domain = "DOMAIN",
+        /// A single address, e.g. `ops@example.com`.
+        EmailAddress = "EMAIL_ADDRESS",
+        /// A domain SES manages on the customer's behalf.
+        ManagedDomain = "MANAGED_DOMAIN",
+    }
+}
+
+ses_enum! {
+    /// SES's DKIM (and verification) status of an identity.
+    DkimStatus {
+        /// SES has not yet found the records it looks for.
+        Pending = "PENDING",
+        /// SES found the records; mail is signed.
+        Success = "SUCCESS",
+        /// SES gave up looking for the records.
+        Failed = "FAILED",
+        /// A temporary problem (usually DNS) stopped SES from checking.
+        TemporaryFailure = "TEMPORARY_FAILURE",
+        /// Verification has not been started.
+        NotStarted = "NOT_STARTED",
+    }
+}
+
+ses_enum! {
+    /// RSA key length of an Easy DKIM key.
+    KeyLength {
+        /// 1024-bit RSA: still accepted, weaker; SES's old default.
+        Rsa1024 = "RSA_1024_BIT",
+        /// 2048-bit RSA.
+        Rsa2048 = "RSA_2048_BIT",
+    }
+}
+
+impl DkimStatus {
+    /// The five statuses SES documents, in the order the dashboard lists them.
+    pub const KNOWN: [DkimStatus; 5] = [
+        DkimStatus::Success,
+        DkimStatus::Pending,
+        DkimStatus::TemporaryFailure,
+        DkimStatus::Failed,
+        DkimStatus::NotStarted,
+    ];
+
+    /// Parses SES API v1's spelling (`Success`, `TemporaryFailure`, …).
+    pub fn from_ses_v1(value: &str) -> Self {
+        match value {
+            "Pending" => Self::Pending,
+            "Success" => Self::Success,
+            "Failed" => Self::Failed,
+            "TemporaryFailure" => Self::TemporaryFailure,
+            "NotStarted" => Self::NotStarted,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// SES API v1's spelling.
+    pub fn as_ses_v1(&self) -> &str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Success => "Success",
+            Self::Failed => "Failed",
+            Self::TemporaryFailure => "TemporaryFailure",
+            Self::NotStarted => "NotStarted",
+            Self::Unknown(other) => other,
+        }
+    }
+}
+
+/// Where an identity's DKIM keys come from (SES's `SigningAttributesOrigin`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SigningOrigin {
+    /// Easy DKIM: SES generates and rotates the keys (`AWS_SES`).
+    EasyDkim,
+    /// BYODKIM: the customer's own key (`EXTERNAL`).
+    Byodkim,
+    /// Deterministic Easy DKIM: the keys of the same identity in `parent_region`
+    /// (`AWS_SES_<REGION>`, e.g. `AWS_SES_US_EAST_1` → `us-east-1`).
+    Replica {
+        /// The parent identity's region, in AWS's lower-case form.
+        parent_region: String,
+    },
+    /// A value this version of dkimdash does not know yet, kept verbatim.
+    Unknown(String),
+}
+
+impl SigningOrigin {
+    /// Parses SES's string form.
+    pub fn from_ses(value: &str) -> Self {
+        match value {
+            "AWS_SES" => Self::EasyDkim,
+            "EXTERNAL" => Self::Byodkim,
+            other => match other.strip_prefix("AWS_SES_") {
+                Some(region) if is_region_suffix(region) => Self::Replica {
+                    parent_region: region.to_ascii_lowercase().replace('_', "-"),
+                },
+                _ => Self::Unknown(other.to_owned()),
+            },
+        }
+    }
+
+    /// SES's string form.
+    pub fn to_ses(&self) -> String {
+        match self {
+            Self::EasyDkim => "AWS_SES".to_owned(),
+            Self::Byodkim => "EXTERNAL".to_owned(),
+            Self::Replica { parent_region } => {
+                format!(
+                    "AWS_SES_{}",
+                    parent_region.to_ascii_uppercase().replace('-', "_")
+                )
+            }
+            Self::Unknown(other) => other.clone(),
+        }
+    }
+
+    /// The short name operators use.
+    pub fn label(&self) -> String {
+        match self {
+            Self::EasyDkim => "Easy DKIM".to_owned(),
+            Self::Byodkim => "BYODKIM".to_owned(),
+            Self::Replica { parent_region } => format!("DEED replica of {parent_region}"),
+            Self::Unknown(other) => other.clone(),
+        }
+    }
+}
+
+/// `US_EAST_1`-shaped: upper-case words and a trailing number, joined by underscores.
+fn is_region_suffix(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('_').collect();
+    parts.len() >= 3
+        && parts.iter().all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|last| last.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Everything SES reports about an identity's DKIM signing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DkimState {
+    /// Whether SES signs outgoing mail with DKIM for this identity.
+    pub signing_enabled: bool,
+    /// SES's DKIM status.
+    pub status: DkimStatus,
+    /// Easy DKIM: the three CNAME tokens. BYODKIM: the selector.
+    pub tokens: Vec<String>,
+    /// The DNS zone the CNAMEs point into (`dkim.amazonses.com` in most regions), when SES says.
+    pub signing_hosted_zone: Option<String>,
+    /// Easy DKIM, BYODKIM or a DEED replica; `None` until the full details are read.
+    pub origin: Option<SigningOrigin>,
+    /// Easy DKIM key length in use now.
+    pub current_key_length: Option<KeyLength>,
+    /// Easy DKIM key length the next rotation will use.
+    pub next_key_length: Option<KeyLength>,
+    /// Easy DKIM: when SES last generated a key pair.
+    pub last_key_generation: Option<UnixSeconds>,
+}
+
+/// SES's verification state of the identity itself (domain ownership), from GetEmailIdentity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Verification status (same values as DKIM status).
+    pub status: Option<DkimStatus>,
+    /// Whether SES lets this identity send.
+    pub verified_for_sending: bool,
+    /// Why the last check failed (`HOST_NOT_FOUND`, `REPLICATION_PRIMARY_NOT_FOUND`, …).
+    pub error_type: Option<String>,
+    /// When SES last checked.
+    pub last_checked: Option<UnixSeconds>,
+    /// When SES last found the records.
+    pub last_success: Option<UnixSeconds>,
+}
+
+/// One SES identity in one account and region, as last read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The domain or address, as SES spells it.
+    pub name: String,
+    /// Domain, email address or managed domain.
+    pub identity_type: IdentityType,
+    /// The AWS region holding it, e.g. `eu-west-1`.
+    pub region: String,
+    /// The operator's label for the AWS account (from the target configuration).
+    pub account: String,
+    /// DKIM signing state.
+    pub dkim: DkimState,
+    /// Identity verification; `None` until the full details are read.
+    pub verification: Option<Verification>,
+    /// When the DKIM status was last read (every sweep).
+    pub read_at: UnixSeconds,
+    /// When the full details were last read; `None` if never.
+    pub details_read_at: Option<UnixSeconds>,
+}
+
+impl Identity {
+    /// The key that tells identities apart across targets.
+    pub fn key(&self) -> IdentityKey {
+        IdentityKey {
+            account: self.account.clone(),
+            region: self.region.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+/// Account, region and name: unique across everything the dashboard shows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct IdentityKey {
+    /// The operator's account label.
+    pub account: String,
+    /// The AWS region.
+    pub region: String,
+    /// The identity name.
+    pub name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dkim_status_round_trips_both_api_spellings() {
+        for status in DkimStatus::KNOWN {
+            assert_eq!(DkimStatus::from_ses(status.as_ses()), status);
+            assert_eq!(DkimStatus::from_ses_v1(status.as_ses_v1()), status);
+        }
+        assert_eq!(
+            DkimStatus::from_ses_v1("TemporaryFailure"),
+            DkimStatus::TemporaryFailure
+        );
+        assert_eq!(
+            DkimStatus::from_ses("TEMPORARY_FAILURE"),
+            DkimStatus::TemporaryFailure
+        );
+    }
+
+    #[test]
+    fn unknown_values_are_kept_verbatim() {
+        let status = DkimStatus::from_ses("SOMETHING_NEW");
+        assert_eq!(status, DkimStatus::Unknown("SOMETHING_NEW".into()));
+        assert_eq!(status.as_ses(), "SOMETHING_NEW");
+        assert_eq!(KeyLength::from_ses("RSA_4096_BIT").as_ses(), "RSA_4096_BIT");
+        assert_eq!(
+            IdentityType::from_ses("EMAIL_ADDRESS"),
+            IdentityType::EmailAddress
+        );
+    }
+
+    #[test]
+    fn replica_origins_name_the_parent_region() {
+        let origin = SigningOrigin::from_ses("AWS_SES_US_EAST_1");
+        assert_eq!(
+            origin,
+            SigningOrigin::Replica {
+                parent_region: "us-east-1".into()
+            }
+        );
+        assert_eq!(origin.to_ses(), "AWS_SES_US_EAST_1");
+        let gov = SigningOrigin::from_ses("AWS_SES_US_GOV_WEST_1");
+        assert_eq!(
+            gov,
+            SigningOrigin::Replica {
+                parent_region: "us-gov-west-1".into()
+            }
+        );
+        assert_eq!(gov.to_ses(), "AWS_SES_US_GOV_WEST_1");
+    }
+
+    #[test]
+    fn plain_origins_and_odd_values() {
+        assert_eq!(SigningOrigin::from_ses("AWS_SES"), SigningOrigin::EasyDkim);
+        assert_eq!(SigningOrigin::from_ses("EXTERNAL"), SigningOrigin::Byodkim);
+        for odd in [
+            "AWS_SES_",
+            "AWS_SES_US",
+            "AWS_SES_us_east_1",
+            "AWS_SES_US_EAST_X",
+            "OTHER",
+        ] {
+            assert_eq!(
+                SigningOrigin::from_ses(odd),
+                SigningOrigin::Unknown(odd.into()),
+                "{odd}"
+            );
+        }
+    }
+}

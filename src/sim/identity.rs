@@ -1,0 +1,269 @@
+//! One simulated identity and the DKIM rules SES applies to it.
+
+use rand::{Rng, distributions::Alphanumeric};
+
+use crate::model::{DkimStatus, IdentityType, KeyLength, SigningOrigin, UnixSeconds};
+
+/// How many CNAME tokens Easy DKIM hands out.
+const EASY_DKIM_TOKENS: usize = 3;
+/// SES's Easy DKIM token length.
+const TOKEN_LEN: usize = 32;
+
+/// An identity as the simulator stores it. Secrets (BYODKIM private keys) are never kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimIdentity {
+    /// Domain or address, as created.
+    pub name: String,
+    /// Domain or email address.
+    pub identity_type: IdentityType,
+    /// Whether SES signs with DKIM.
+    pub signing_enabled: bool,
+    /// DKIM status, as last set (a replica's is read from its parent instead).
+    pub status: DkimStatus,
+    /// Easy DKIM tokens or the BYODKIM selector.
+    pub tokens: Vec<String>,
+    /// Easy DKIM, BYODKIM or a DEED replica; `None` for email addresses.
+    pub origin: Option<SigningOrigin>,
+    /// Easy DKIM key length in use.
+    pub current_key_length: Option<KeyLength>,
+    /// Easy DKIM key length for the next rotation.
+    pub next_key_length: Option<KeyLength>,
+    /// When the Easy DKIM key pair was generated.
+    pub last_key_generation: Option<UnixSeconds>,
+    /// When the operator last changed the Easy DKIM key length (SES allows one change a day).
+    pub key_length_changed_at: Option<UnixSeconds>,
+    /// When `status` last changed.
+    pub status_since: UnixSeconds,
+    /// Whether a PENDING status moves to SUCCESS by itself after the configured delay.
+    pub auto_verify: bool,
+    /// When SES last looked for the records.
+    pub last_checked: Option<UnixSeconds>,
+    /// When SES last found them.
+    pub last_success: Option<UnixSeconds>,
+    /// Why verification failed, when it did.
+    pub error_type: Option<String>,
+    /// Tags given at creation.
+    pub tags: Vec<(String, String)>,
+    /// The TXT token of v1's domain verification, once VerifyDomainIdentity issued one.
+    pub verification_token: Option<String>,
+}
+
+impl SimIdentity {
+    /// A new Easy DKIM domain: three fresh tokens, PENDING, signing on.
+    pub fn easy_dkim_domain(name: &str, key_length: KeyLength, now: UnixSeconds) -> Self {
+        Self {
+            name: name.to_owned(),
+            identity_type: IdentityType::Domain,
+            signing_enabled: true,
+            status: DkimStatus::Pending,
+            tokens: easy_dkim_tokens(),
+            origin: Some(SigningOrigin::EasyDkim),
+            current_key_length: Some(key_length.clone()),
+            next_key_length: Some(key_length),
+            last_key_generation: Some(now),
+            key_length_changed_at: None,
+            status_since: now,
+            auto_verify: true,
+            last_checked: None,
+            last_success: None,
+            error_type: None,
+            tags: Vec::new(),
+            verification_token: None,
+        }
+    }
+
+    /// A new BYODKIM domain: its selector is its one token, PENDING, signing on.
+    pub fn byodkim_domain(name: &str, selector: &str, now: UnixSeconds) -> Self {
+        let mut identity = Self::easy_dkim_domain(name, KeyLength::Rsa2048, now);
+        identity.use_byodkim(selector, now);
+        identity
+    }
+
+    /// A DEED replica of the same domain in `parent_region`; its tokens and status are its parent's.
+    pub fn replica_domain(name: &str, parent_region: &str, now: UnixSeconds) -> Self {
+        let mut identity = Self::easy_dkim_domain(name, KeyLength::Rsa2048, now);
+        identity.tokens.clear();
+        identity.origin = Some(SigningOrigin::Replica {
+            parent_region: parent_region.to_owned(),
+        });
+        identity.current_key_length = None;
+        identity.next_key_length = None;
+        identity.last_key_generation = None;
+        identity
+    }
+
+    /// A domain added by v1's VerifyDomainIdentity: no DKIM until VerifyDomainDkim.
+    pub fn unverified_domain(name: &str, now: UnixSeconds) -> Self {
+        let mut identity = Self::email_address(name, now);
+        identity.identity_type = IdentityType::Domain;
+        identity.signing_enabled = false;
+        identity.status = DkimStatus::NotStarted;
+        identity
+    }
+
+    /// A new email-address identity, its verification email sent: PENDING until "clicked".
+    /// DKIM follows its domain's identity; `signing_enabled` here is the address's own switch.
+    pub fn email_address(name: &str, now: UnixSeconds) -> Self {
+        Self {
+            name: name.to_owned(),
+            identity_type: IdentityType::EmailAddress,
+            signing_enabled: true,
+            status: DkimStatus::Pending,
+            tokens: Vec::new(),
+            origin: None,
+            current_key_length: None,
+            next_key_length: None,
+            last_key_generation: None,
+            key_length_changed_at: None,
+            status_since: now,
+            auto_verify: true,
+            last_checked: None,
+            last_success: None,
+            error_type: None,
+            tags: Vec::new(),
+            verification_token: None,
+        }
+    }
+
+    /// Switches to Easy DKIM with fresh tokens; PENDING until the new CNAMEs are found.
+    pub fn use_easy_dkim(&mut self, key_length: KeyLength, now: UnixSeconds) {
+        self.origin = Some(SigningOrigin::EasyDkim);
+        self.tokens = easy_dkim_tokens();
+        self.current_key_length = Some(key_length.clone());
+        self.next_key_length = Some(key_length);
+        self.last_key_generation = Some(now);
+        self.set_status(DkimStatus::Pending, now);
+    }
+
+    /// Switches to (or updates) BYODKIM; PENDING until the selector's TXT record is found.
+    pub fn use_byodkim(&mut self, selector: &str, now: UnixSeconds) {
+        self.origin = Some(SigningOrigin::Byodkim);
+        self.tokens = vec![selector.to_owned()];
+        self.current_key_length = None;
+        self.next_key_length = None;
+        self.last_key_generation = None;
+        self.set_status(DkimStatus::Pending, now);
+    }
+
+    /// Sets the status and the bookkeeping SES keeps with it.
+    pub fn set_status(&mut self, status: DkimStatus, now: UnixSeconds) {
+        if status == DkimStatus::Success {
+            self.last_success = Some(now);
+            self.error_type = None;
+        }
+        if status != DkimStatus::NotStarted {
+            self.last_checked = Some(now);
+        }
+        self.status = status;
+        self.status_since = now;
+    }
+
+    /// Applies the demo schedule: a PENDING identity verifies once `delay` has passed.
+    pub fn advance(&mut self, now: UnixSeconds, delay: Option<UnixSeconds>) {
+        if let Some(delay) = delay
+            && self.auto_verify
+            && self.status == DkimStatus::Pending
+            && now - self.status_since >= delay
+        {
+            self.set_status(DkimStatus::Success, self.status_since + delay);
+        }
+    }
+
+    /// Whether this is a domain identity (the only kind with DKIM settings of its own).
+    pub fn is_domain(&self) -> bool {
+        self.identity_type == IdentityType::Domain
+    }
+
+    /// The domain part of an email address, or the domain itself.
+    pub fn domain(&self) -> &str {
+        self.name
+            .rsplit_once('@')
+            .map_or(self.name.as_str(), |(_, domain)| domain)
+    }
+}
+
+/// Three random 32-character lowercase tokens, as Easy DKIM issues.
+pub fn easy_dkim_tokens() -> Vec<String> {
+    (0..EASY_DKIM_TOKENS).map(|_| random_token()).collect()
+}
+
+/// A 32-character token of lowercase letters and digits.
+pub fn random_token() -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(TOKEN_LEN)
+        .map(|c| char::from(c).to_ascii_lowercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_three_fresh_32_char_lowercase_strings() {
+        let tokens = easy_dkim_tokens();
+        assert_eq!(tokens.len(), 3);
+        for token in &tokens {
+            assert_eq!(token.len(), 32);
+            assert!(
+                token
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+                "{token}"
+            );
+        }
+        assert_ne!(tokens[0], tokens[1]);
+        assert_ne!(easy_dkim_tokens(), tokens);
+    }
+
+    #[test]
+    fn switching_mode_starts_pending_again() {
+        let mut identity = SimIdentity::easy_dkim_domain("example.com", KeyLength::Rsa2048, 100);
+        identity.set_status(DkimStatus::Success, 150);
+        let old_tokens = identity.tokens.clone();
+
+        identity.use_byodkim("sel1", 200);
+        assert_eq!(identity.status, DkimStatus::Pending);
+        assert_eq!(identity.tokens, vec!["sel1".to_owned()]);
+        assert_eq!(identity.origin, Some(SigningOrigin::Byodkim));
+        assert_eq!(identity.next_key_length, None);
+
+        identity.use_easy_dkim(KeyLength::Rsa1024, 300);
+        assert_eq!(identity.status, DkimStatus::Pending);
+        assert_ne!(identity.tokens, old_tokens);
+        assert_eq!(identity.current_key_length, Some(KeyLength::Rsa1024));
+        assert_eq!(identity.last_key_generation, Some(300));
+    }
+
+    #[test]
+    fn pending_verifies_after_the_delay_only_when_scheduled() {
+        let mut identity = SimIdentity::easy_dkim_domain("example.com", KeyLength::Rsa2048, 1_000);
+        identity.advance(1_059, Some(60));
+        assert_eq!(identity.status, DkimStatus::Pending);
+        identity.advance(1_060, Some(60));
+        assert_eq!(identity.status, DkimStatus::Success);
+        assert_eq!(identity.last_success, Some(1_060));
+
+        let mut held = SimIdentity::easy_dkim_domain("held.example", KeyLength::Rsa2048, 0);
+        held.auto_verify = false;
+        held.advance(1_000_000, Some(60));
+        assert_eq!(held.status, DkimStatus::Pending);
+
+        let mut no_schedule = SimIdentity::easy_dkim_domain("x.example", KeyLength::Rsa2048, 0);
+        no_schedule.advance(1_000_000, None);
+        assert_eq!(no_schedule.status, DkimStatus::Pending);
+    }
+
+    #[test]
+    fn email_addresses_know_their_domain() {
+        assert_eq!(
+            SimIdentity::email_address("ops@example.com", 0).domain(),
+            "example.com"
+        );
+        assert_eq!(
+            SimIdentity::email_address("example.com", 0).domain(),
+            "example.com"
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! SES's input rules, as the simulator enforces them. Each failure names the field and the
+//! rule, the way an operator needs to read it.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use rsa::{
+    RsaPrivateKey, pkcs1::DecodeRsaPrivateKey, pkcs8::DecodePrivateKey, traits::PublicKeyParts,
+};
+
+use crate::model::KeyLength;
+
+/// Longest private key SES accepts, in base64 characters (the API model's `max`).
+const MAX_PRIVATE_KEY_CHARS: usize = 20_480;
+/// Longest domain name in DNS, without the trailing dot.
+const MAX_DOMAIN_LEN: usize = 253;
+
+/// What kind of identity a name is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    /// A domain name.
+    Domain,
+    /// An email address.
+    EmailAddress,
+}
+
+/// Classifies an identity name, or says why it is neither a domain nor an address.
+pub fn identity_name(field: &str, name: &str) -> Result<NameKind, String> {
+    match name.rsplit_once('@') {
+        Some((local, domain)) => {
+            if local.is_empty()
+                || local.len() > 64
+                || local.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(format!("{field}: '{name}' is not a valid email address"));
+            }
+            domain_name(field, domain).map(|()| NameKind::EmailAddress)
+        }
+        None => domain_name(field, name).map(|()| NameKind::Domain),
+    }
+}
+
+/// A DNS domain: LDH labels of 1–63 characters, at least two labels, at most 253 characters.
+pub fn domain_name(field: &str, name: &str) -> Result<(), String> {
+    let invalid = |why: &str| {
+        Err(format!(
+            "{field}: '{name}' is not a valid domain name ({why})"
+        ))
+    };
+    if name.is_empty() {
+        return invalid("it is empty");
+    }
+    if name.len() > MAX_DOMAIN_LEN {
+        return invalid("longer than 253 characters");
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.len() < 2 {
+        return invalid("it needs at least two labels, like example.com");
+    }
+    for label in labels {
+        if label.is_empty() || label.len() > 63 {
+            return invalid("each label must be 1 to 63 characters");
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return invalid("labels may hold only letters, digits and hyphens");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return invalid("a label cannot start or end with a hyphen");
+        }
+    }
+    Ok(())
+}
+
+/// A DKIM selector: 1–63 letters, digits and inner hyphens.
+pub fn selector(value: &str) -> Result<(), String> {
+    let ok = !value.is_empty()
+        && value.len() <= 63
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "DomainSigningSelector: '{value}' is invalid; use 1 to 63 letters, digits and inner hyphens"
+        ))
+    }
+}
+
+/// A BYODKIM private key: base64 (no PEM armour, no line breaks) of a PKCS#1 or PKCS#8
+/// DER RSA key of 1024 to 2048 bits. The key itself never appears in the message.
+pub fn private_key(value: &str) -> Result<(), String> {
+    const FIELD: &str = "DomainSigningPrivateKey";
+    if value.is_empty() || value.len() > MAX_PRIVATE_KEY_CHARS {
+        return Err(format!(
+            "{FIELD}: must be 1 to {MAX_PRIVATE_KEY_CHARS} base64 characters"
+        ));
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=')
+    {
+        return Err(format!(
+            "{FIELD}: must be base64 without PEM headers or line breaks"
+        ));
+    }
+    let der = STANDARD
+        .decode(value)
+        .map_err(|_| format!("{FIELD}: is not valid base64"))?;
+    let key = RsaPrivateKey::from_pkcs1_der(&der)
+        .or_else(|_| RsaPrivateKey::from_pkcs8_der(&der))
+        .map_err(|_| format!("{FIELD}: is not a PKCS#1 or PKCS#8 RSA private key"))?;
+    let bits = key.n().bits();
+    if !(1024..=2048).contains(&bits) {
+        return Err(format!(
+            "{FIELD}: the RSA key is {bits} bits; SES accepts 1024 to 2048 bits"
+        ));
+    }
+    Ok(())
+}
+
+/// `RSA_1024_BIT` or `RSA_2048_BIT`.
+pub fn key_length(value: &str) -> Result<KeyLength, String> {
+    match KeyLength::from_ses(value) {
+        KeyLength::Unknown(_) => Err(format!(
+            "NextSigningKeyLength: '{value}' is invalid; use RSA_1024_BIT or RSA_2048_BIT"
+        )),
+        known => Ok(known),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsa::{pkcs1::EncodeRsaPrivateKey, pkcs8::EncodePrivateKey};
+
+    fn key(bits: usize) -> RsaPrivateKey {
+        let mut rng = rand::thread_rng();
+        RsaPrivateKey::new(&mut rng, bits).expect("key generation")
+    }
+
+    #[test]
+    fn domains_and_addresses() {
+        assert_eq!(
+            identity_name("EmailIdentity", "example.com"),
+            Ok(NameKind::Domain)
+        );
+        assert_eq!(
+            identity_name("EmailIdentity", "mail.xn--bcher-kva.example"),
+            Ok(NameKind::Domain)
+        );
+        assert_eq!(
+            identity_name("EmailIdentity", "ops@example.com"),
+            Ok(NameKind::EmailAddress)
+        );
+        for bad in [
+            "",
+            "localhost",
+            "-a.com",
+            "a-.com",
+            "a..com",
+            "exa mple.com",
+            "bücher.de",
+            "@example.com",
+        ] {
+            let error = identity_name("EmailIdentity", bad).unwrap_err();
+            assert!(error.starts_with("EmailIdentity: "), "{bad}: {error}");
+        }
+        let long_label = format!("{}.com", "a".repeat(64));
+        assert!(domain_name("Domain", &long_label).is_err());
+        let too_long = format!("{}.com", vec!["a".repeat(60); 5].join("."));
+        assert!(
+            domain_name("Domain", &too_long)
+                .unwrap_err()
+                .contains("253")
+        );
+    }
+
+    #[test]
+    fn selectors_follow_the_ses_pattern() {
+        for good in ["a", "s1", "sel-2024", &"x".repeat(63)] {
+            assert!(selector(good).is_ok(), "{good}");
+        }
+        for bad in ["", "-a", "a-", "a_b", "a.b", &"x".repeat(64)] {
+            assert!(
+                selector(bad)
+                    .unwrap_err()
+                    .starts_with("DomainSigningSelector"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn private_keys_pkcs1_and_pkcs8_within_bounds() {
+        let k1024 = key(1024);
+        let pkcs1 = STANDARD.encode(k1024.to_pkcs1_der().unwrap().as_bytes());
+        let pkcs8 = STANDARD.encode(k1024.to_pkcs8_der().unwrap().as_bytes());
+        assert_eq!(private_key(&pkcs1), Ok(()));
+        assert_eq!(private_key(&pkcs8), Ok(()));
+
+        let small = STANDARD.encode(key(512).to_pkcs1_der().unwrap().as_bytes());
+        assert!(private_key(&small).unwrap_err().contains("512 bits"));
+
+        assert!(private_key("not base64!").unwrap_err().contains("base64"));
+        assert!(private_key("-----BEGIN").unwrap_err().contains("PEM"));
+        assert!(private_key("AAAA").unwrap_err().contains("RSA private key"));
+        assert!(private_key("").is_err());
+    }
+
+    #[test]
+    fn key_lengths() {
+        assert_eq!(key_length("RSA_2048_BIT"), Ok(KeyLength::Rsa2048));
+        assert!(
+            key_length("RSA_4096_BIT")
+                .unwrap_err()
+                .contains("NextSigningKeyLength")
+        );
+    }
+}
