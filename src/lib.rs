@@ -12,6 +12,8 @@ pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
+pub mod ses;
+#[cfg(feature = "ssr")]
 pub mod sim;
 
 /// Entry point of the WebAssembly bundle: attaches the app to the server-rendered page.

@@ -214,6 +214,7 @@ impl Simulator {
             .merge(v2::routes())
             .route("/", post(v1::handle))
             .nest("/_sim", control::routes())
+            .fallback(unknown_operation)
             .with_state(self.clone())
     }
 }
@@ -273,6 +274,17 @@ fn signing_region(headers: &HeaderMap) -> Result<String, SimError> {
         .filter(|region| !region.is_empty())
         .map(str::to_owned)
         .ok_or_else(SimError::missing_authentication)
+}
+
+/// Anything else: say which request was not understood, instead of an empty 404.
+async fn unknown_operation(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> (axum::http::StatusCode, String) {
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        format!("the dkimdash SES simulator does not implement {method} {uri}"),
+    )
 }
 
 /// A fresh request id, as SES puts in every answer.

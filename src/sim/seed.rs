@@ -335,7 +335,9 @@ mod tests {
         let (mut regions, now) = seeded();
         let mut views = Vec::new();
         for (region, count) in demo_counts() {
-            let page = regions.list(region, None, 1000, None, now).unwrap();
+            let page = regions
+                .list(region, &Default::default(), 1000, None, now)
+                .unwrap();
             assert_eq!(page.identities.len(), count);
             views.extend(page.identities);
         }

@@ -63,6 +63,33 @@ pub struct IdentityView {
     pub tags: Vec<(String, String)>,
 }
 
+/// What a listing keeps: every condition given must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// v2 `IDENTITY_NAME_CONTAINS`: a substring of the name (case-insensitive).
+    pub name_contains: Option<String>,
+    /// v2 `IDENTITY_TYPE`, v1 `IdentityType`.
+    pub identity_type: Option<IdentityType>,
+    /// v2 `VERIFICATION_STATUS`.
+    pub verification_status: Option<DkimStatus>,
+}
+
+impl ListFilter {
+    fn matches(&self, view: &IdentityView) -> bool {
+        self.name_contains
+            .as_ref()
+            .is_none_or(|part| view.name.contains(&part.to_ascii_lowercase()))
+            && self
+                .identity_type
+                .as_ref()
+                .is_none_or(|t| &view.identity_type == t)
+            && self
+                .verification_status
+                .as_ref()
+                .is_none_or(|s| view.verification.status.as_ref() == Some(s))
+    }
+}
+
 /// One page of a listing, with the token for the next page if there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {
@@ -154,7 +181,7 @@ impl Regions {
     pub fn list(
         &mut self,
         region: &str,
-        type_filter: Option<IdentityType>,
+        filter: &ListFilter,
         page_size: usize,
         next_token: Option<&str>,
         now: UnixSeconds,
@@ -164,20 +191,21 @@ impl Regions {
         let names: Vec<String> = self
             .region(region)
             .range::<String, _>((start, Bound::Unbounded))
-            .filter(|(_, identity)| {
-                type_filter
-                    .as_ref()
-                    .is_none_or(|t| &identity.identity_type == t)
-            })
             .map(|(name, _)| name.clone())
-            .take(page_size + 1)
             .collect();
-        let more = names.len() > page_size;
-        let identities = names
-            .iter()
-            .take(page_size)
-            .map(|name| self.view(region, name, now))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut identities = Vec::new();
+        let mut more = false;
+        for name in names {
+            let view = self.view(region, &name, now)?;
+            if !filter.matches(&view) {
+                continue;
+            }
+            if identities.len() == page_size {
+                more = true;
+                break;
+            }
+            identities.push(view);
+        }
         let next_token = if more {
             identities
                 .last()

@@ -10,7 +10,7 @@ use axum::{
 
 use super::Simulator;
 use super::error::{ErrorKind, SimError};
-use super::store::MAX_PAGE_SIZE;
+use super::store::{ListFilter, MAX_PAGE_SIZE};
 use crate::model::IdentityType;
 
 const XMLNS: &str = "http://ses.amazonaws.com/doc/2010-12-01/";
@@ -84,7 +84,7 @@ async fn list_identities(
     params: &Params,
 ) -> Result<String, SimError> {
     let region = sim.admit(headers, "ListIdentities").await?;
-    let type_filter = match params.get("IdentityType") {
+    let identity_type = match params.get("IdentityType") {
         None => None,
         Some("Domain") => Some(IdentityType::Domain),
         Some("EmailAddress") => Some(IdentityType::EmailAddress),
@@ -106,10 +106,13 @@ async fn list_identities(
                 ))
             })?,
     };
+    let filter = ListFilter {
+        identity_type,
+        ..ListFilter::default()
+    };
     let next_token = params.get("NextToken");
-    let page = sim.with_regions(|regions, now| {
-        regions.list(&region, type_filter, max_items, next_token, now)
-    })?;
+    let page = sim
+        .with_regions(|regions, now| regions.list(&region, &filter, max_items, next_token, now))?;
     let mut out = String::from("<Identities>");
     for identity in &page.identities {
         out.push_str(&element("member", &identity.name));

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 
 use super::Simulator;
 use super::error::{ErrorKind, SimError};
-use super::store::{IdentityView, MAX_PAGE_SIZE, SigningInput};
-use crate::model::DkimState;
+use super::store::{IdentityView, ListFilter, MAX_PAGE_SIZE, SigningInput};
+use crate::model::{DkimState, DkimStatus, IdentityType};
 
 /// ListEmailIdentities' page size when the caller gives none.
 const DEFAULT_PAGE_SIZE: usize = 100;
@@ -24,7 +24,8 @@ const DEFAULT_PAGE_SIZE: usize = 100;
 /// The v2 routes SES serves for identities.
 pub fn routes() -> Router<Simulator> {
     Router::new()
-        .route("/v2/email/identities", post(create).get(list))
+        .route("/v2/email/identities", post(create).get(list_by_query))
+        .route("/v2/email/list-identities", post(list_by_body))
         .route("/v2/email/identities/{identity}", get(read).delete(delete))
         .route("/v2/email/identities/{identity}/dkim", put(put_dkim))
         .route(
@@ -140,47 +141,104 @@ async fn delete(
     .await
 }
 
-async fn list(
+/// Older clients: `GET /v2/email/identities?PageSize=&NextToken=`.
+async fn list_by_query(
     State(sim): State<Simulator>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     respond(async {
-        let region = sim.admit(&headers, "ListEmailIdentities").await?;
         let page_size = match query.get("PageSize") {
-            None => DEFAULT_PAGE_SIZE,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|size| *size <= MAX_PAGE_SIZE)
-                .ok_or_else(|| {
-                    SimError::bad_request(format!(
-                        "PageSize: must be 0 to {MAX_PAGE_SIZE}, got '{raw}'"
-                    ))
-                })?,
+            None => None,
+            Some(raw) => Some(raw.parse::<i64>().map_err(|_| page_size_error(raw))?),
         };
-        let next_token = query.get("NextToken").map(String::as_str);
-        let page = sim
-            .with_regions(|regions, now| regions.list(&region, None, page_size, next_token, now))?;
-        let identities: Vec<Value> = page
-            .identities
-            .iter()
-            .map(|view| {
-                json!({
-                    "IdentityType": view.identity_type.as_ses(),
-                    "IdentityName": view.name,
-                    "SendingEnabled": view.verification.verified_for_sending,
-                    "VerificationStatus": view.verification.status.as_ref().map(|s| s.as_ses()),
-                })
-            })
-            .collect();
-        let mut body = json!({ "EmailIdentities": identities });
-        if let Some(token) = page.next_token {
-            body["NextToken"] = json!(token);
-        }
-        Ok(body)
+        list(
+            &sim,
+            &headers,
+            ListFilter::default(),
+            page_size,
+            query.get("NextToken").cloned(),
+        )
+        .await
     })
     .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListBody {
+    #[serde(default)]
+    filter: HashMap<String, String>,
+    next_token: Option<String>,
+    page_size: Option<i64>,
+}
+
+/// Current clients: `POST /v2/email/list-identities` with a JSON body and optional filters.
+async fn list_by_body(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
+    respond(async {
+        let body: ListBody = parse_json(&body)?;
+        let mut filter = ListFilter::default();
+        for (key, value) in body.filter {
+            match key.as_str() {
+                "IDENTITY_NAME_CONTAINS" => filter.name_contains = Some(value),
+                "IDENTITY_TYPE" => filter.identity_type = Some(IdentityType::from_ses(&value)),
+                "VERIFICATION_STATUS" => {
+                    filter.verification_status = Some(DkimStatus::from_ses(&value))
+                }
+                other => {
+                    return Err(SimError::bad_request(format!(
+                        "Filter: '{other}' is not a valid filter key"
+                    )));
+                }
+            }
+        }
+        list(&sim, &headers, filter, body.page_size, body.next_token).await
+    })
+    .await
+}
+
+fn page_size_error(raw: impl std::fmt::Display) -> SimError {
+    SimError::bad_request(format!(
+        "PageSize: must be 0 to {MAX_PAGE_SIZE}, got '{raw}'"
+    ))
+}
+
+/// ListEmailIdentities, whichever way it was asked.
+async fn list(
+    sim: &Simulator,
+    headers: &HeaderMap,
+    filter: ListFilter,
+    page_size: Option<i64>,
+    next_token: Option<String>,
+) -> Result<Value, SimError> {
+    let region = sim.admit(headers, "ListEmailIdentities").await?;
+    let page_size = match page_size {
+        None => DEFAULT_PAGE_SIZE,
+        Some(size) => usize::try_from(size)
+            .ok()
+            .filter(|size| *size <= MAX_PAGE_SIZE)
+            .ok_or_else(|| page_size_error(size))?,
+    };
+    let page = sim.with_regions(|regions, now| {
+        regions.list(&region, &filter, page_size, next_token.as_deref(), now)
+    })?;
+    let identities: Vec<Value> = page
+        .identities
+        .iter()
+        .map(|view| {
+            json!({
+                "IdentityType": view.identity_type.as_ses(),
+                "IdentityName": view.name,
+                "SendingEnabled": view.verification.verified_for_sending,
+                "VerificationStatus": view.verification.status.as_ref().map(|s| s.as_ses()),
+            })
+        })
+        .collect();
+    let mut body = json!({ "EmailIdentities": identities });
+    if let Some(token) = page.next_token {
+        body["NextToken"] = json!(token);
+    }
+    Ok(body)
 }
 
 async fn put_signing(

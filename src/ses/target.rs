@@ -1,0 +1,29 @@
+//! Where identities live: an AWS account (by the operator's label) and a region.
+
+use serde::Deserialize;
+
+/// One account-and-region the dashboard reads.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// The operator's name for the account, shown in the dashboard ("production").
+    pub account: String,
+    /// The AWS region, e.g. `eu-west-1`.
+    pub region: String,
+    /// A role to assume for this target (cross-account access).
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// A named profile from the AWS config files.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// A different SES endpoint (the simulator, a VPC endpoint).
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+}
+
+impl Target {
+    /// `account/region`, for logs and messages.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.account, self.region)
+    }
+}
