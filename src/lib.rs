@@ -10,6 +10,8 @@ pub mod model;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod inventory;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod ses;

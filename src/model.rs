@@ -271,6 +271,32 @@ pub struct IdentityKey {
     pub name: String,
 }
 
+/// How reading one target (account and region) has gone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetStatus {
+    /// The operator's account label.
+    pub account: String,
+    /// The AWS region.
+    pub region: String,
+    /// Identities in the last good read.
+    pub identities: usize,
+    /// When a sweep of this target last succeeded.
+    pub last_success: Option<UnixSeconds>,
+    /// The last failed sweep, if it came after the last success.
+    pub last_error: Option<SweepError>,
+    /// Identities still waiting for their first full details read.
+    pub details_pending: usize,
+}
+
+/// A failed sweep: when, and what SES (or the network) said.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepError {
+    /// When it failed.
+    pub at: UnixSeconds,
+    /// What went wrong, in words an operator can act on.
+    pub message: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

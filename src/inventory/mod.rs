@@ -1,0 +1,177 @@
+//! The cached inventory every page reads. SES is read only by sweeps (on an interval, or
+//! when an operator asks), never by a page. A sweep that fails keeps the last good read
+//! of that target and records the error.
+
+pub mod snapshot;
+pub mod sweep;
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use tokio::sync::{Mutex, watch};
+
+use crate::model::UnixSeconds;
+use crate::ses::{budget::CallCounts, reader::SesReader};
+use snapshot::Snapshot;
+
+/// How soon to try again while some target has never been read (first start, SES down).
+const RETRY_UNREAD_AFTER: Duration = Duration::from_secs(15);
+
+/// How the inventory refreshes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshSettings {
+    /// Time between background sweeps.
+    pub interval: Duration,
+    /// Most identities per target whose missing details are read after each sweep.
+    pub backfill_per_sweep: usize,
+}
+
+impl Default for RefreshSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(300),
+            backfill_per_sweep: 200,
+        }
+    }
+}
+
+/// The inventory: readers for every target and the latest snapshot. Cheap to clone.
+#[derive(Clone)]
+pub struct Inventory {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    readers: Vec<SesReader>,
+    settings: RefreshSettings,
+    snapshot: watch::Sender<Arc<Snapshot>>,
+    /// Held for the length of a sweep: one sweep at a time.
+    sweep_lock: Mutex<()>,
+    /// Counts finished sweeps, so a trigger that found one running can wait for it.
+    completed: watch::Sender<u64>,
+    sweeping: AtomicBool,
+}
+
+impl Inventory {
+    /// An inventory over `readers`, empty until the first sweep.
+    pub fn new(readers: Vec<SesReader>, settings: RefreshSettings) -> Self {
+        let snapshot = Snapshot::for_targets(readers.iter().map(|r| &r.target));
+        Self {
+            inner: Arc::new(Inner {
+                readers,
+                settings,
+                snapshot: watch::Sender::new(Arc::new(snapshot)),
+                sweep_lock: Mutex::new(()),
+                completed: watch::Sender::new(0),
+                sweeping: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.snapshot.borrow().clone()
+    }
+
+    /// Whether a sweep is running now.
+    pub fn is_sweeping(&self) -> bool {
+        self.inner.sweeping.load(Ordering::Relaxed)
+    }
+
+    /// SES calls made so far, summed over targets.
+    pub fn call_counts(&self) -> CallCounts {
+        self.inner
+            .readers
+            .iter()
+            .map(SesReader::counts)
+            .fold(CallCounts::default(), |sum, c| CallCounts {
+                calls: sum.calls + c.calls,
+                throttled: sum.throttled + c.throttled,
+                retries: sum.retries + c.retries,
+            })
+    }
+
+    /// Sweeps every target now. Single-flight: if a sweep is already running, waits for
+    /// that one instead of starting another.
+    pub async fn refresh_now(&self) {
+        let mut completed = self.inner.completed.subscribe();
+        let seen = *completed.borrow_and_update();
+        let Ok(_guard) = self.inner.sweep_lock.try_lock() else {
+            let _ = completed.wait_for(|n| *n > seen).await;
+            return;
+        };
+        self.inner.sweeping.store(true, Ordering::Relaxed);
+        futures::future::join_all(
+            self.inner
+                .readers
+                .iter()
+                .map(|reader| self.sweep_target(reader)),
+        )
+        .await;
+        self.inner.sweeping.store(false, Ordering::Relaxed);
+        self.inner.completed.send_modify(|n| *n += 1);
+    }
+
+    /// Sweeps forever: every `interval`, or sooner while a target has never been read.
+    pub fn spawn_refresher(&self) -> tokio::task::JoinHandle<()> {
+        let inventory = self.clone();
+        tokio::spawn(async move {
+            loop {
+                inventory.refresh_now().await;
+                let unread = inventory
+                    .snapshot()
+                    .targets
+                    .iter()
+                    .any(|t| t.last_success.is_none());
+                let interval = inventory.inner.settings.interval;
+                let wait = if unread {
+                    RETRY_UNREAD_AFTER.min(interval)
+                } else {
+                    interval
+                };
+                tokio::time::sleep(wait).await;
+            }
+        })
+    }
+
+    /// One target: sweep, publish, then fill in missing details and publish again.
+    async fn sweep_target(&self, reader: &SesReader) {
+        let target = &reader.target;
+        let before = self.snapshot();
+        let previous = before.identities_of(target);
+        let first_sweep = !before.has_read(target);
+        match sweep::sweep(reader, &previous, first_sweep, now()).await {
+            Ok(mut identities) => {
+                tracing::info!(target = %target.label(), identities = identities.len(), "sweep done");
+                self.publish(|s| s.with_read(target, identities.clone(), now()));
+                let limit = self.inner.settings.backfill_per_sweep;
+                if sweep::backfill(reader, &mut identities, limit, now()).await > 0 {
+                    self.publish(|s| s.with_read(target, identities, now()));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(target = %target.label(), %error, "sweep failed; keeping the last good read");
+                self.publish(|s| s.with_failure(target, error.to_string(), now()));
+            }
+        }
+    }
+
+    /// Swaps in the next snapshot, computed from the current one.
+    fn publish(&self, next: impl FnOnce(&Snapshot) -> Snapshot) {
+        self.inner
+            .snapshot
+            .send_modify(|current| *current = Arc::new(next(current)));
+    }
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> UnixSeconds {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,120 @@
+//! What the dashboard shows: every target's identities as last read, swapped whole.
+
+use std::collections::HashMap;
+
+use crate::model::{Identity, SweepError, TargetStatus, UnixSeconds};
+use crate::ses::target::Target;
+
+/// The identities of all targets, as of the last sweeps. Immutable once published.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// All identities, ordered by account, region, name.
+    pub identities: Vec<Identity>,
+    /// How reading each target has gone, in configuration order.
+    pub targets: Vec<TargetStatus>,
+}
+
+impl Snapshot {
+    /// An empty snapshot that already lists the targets (nothing read yet).
+    pub fn for_targets<'a>(targets: impl IntoIterator<Item = &'a Target>) -> Self {
+        let targets = targets
+            .into_iter()
+            .map(|target| TargetStatus {
+                account: target.account.clone(),
+                region: target.region.clone(),
+                identities: 0,
+                last_success: None,
+                last_error: None,
+                details_pending: 0,
+            })
+            .collect();
+        Self {
+            identities: Vec::new(),
+            targets,
+        }
+    }
+
+    /// One target's identities, by name.
+    pub fn identities_of(&self, target: &Target) -> HashMap<String, Identity> {
+        self.identities
+            .iter()
+            .filter(|i| i.account == target.account && i.region == target.region)
+            .map(|i| (i.name.clone(), i.clone()))
+            .collect()
+    }
+
+    /// Whether the target has ever been read successfully.
+    pub fn has_read(&self, target: &Target) -> bool {
+        self.status_of(target)
+            .is_some_and(|s| s.last_success.is_some())
+    }
+
+    fn status_of(&self, target: &Target) -> Option<&TargetStatus> {
+        self.targets
+            .iter()
+            .find(|s| s.account == target.account && s.region == target.region)
+    }
+
+    /// A copy with `target`'s identities replaced by a good read.
+    pub fn with_read(
+        &self,
+        target: &Target,
+        mut identities: Vec<Identity>,
+        at: UnixSeconds,
+    ) -> Self {
+        let mut next = self.clone();
+        next.identities
+            .retain(|i| !(i.account == target.account && i.region == target.region));
+        identities.sort_by(|a, b| a.name.cmp(&b.name));
+        let details_pending = identities
+            .iter()
+            .filter(|i| i.details_read_at.is_none())
+            .count();
+        let count = identities.len();
+        next.identities.extend(identities);
+        next.identities.sort_by(|a, b| {
+            (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name))
+        });
+        if let Some(status) = next.status_mut(target) {
+            status.identities = count;
+            status.details_pending = details_pending;
+            status.last_success = Some(at);
+            status.last_error = None;
+        }
+        next
+    }
+
+    /// A copy that keeps `target`'s last good identities and records the failure.
+    pub fn with_failure(&self, target: &Target, message: String, at: UnixSeconds) -> Self {
+        let mut next = self.clone();
+        if let Some(status) = next.status_mut(target) {
+            status.last_error = Some(SweepError { at, message });
+        }
+        next
+    }
+
+    /// A copy with one identity replaced (or added), e.g. after an operator's change.
+    pub fn with_identity(&self, identity: Identity) -> Self {
+        let mut next = self.clone();
+        match next
+            .identities
+            .iter_mut()
+            .find(|i| i.key() == identity.key())
+        {
+            Some(slot) => *slot = identity,
+            None => {
+                next.identities.push(identity);
+                next.identities.sort_by(|a, b| {
+                    (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name))
+                });
+            }
+        }
+        next
+    }
+
+    fn status_mut(&mut self, target: &Target) -> Option<&mut TargetStatus> {
+        self.targets
+            .iter_mut()
+            .find(|s| s.account == target.account && s.region == target.region)
+    }
+}

@@ -1,0 +1,124 @@
+//! One sweep of one target, in about N/100 + N/1000 calls: list everything, read DKIM in
+//! batches of 100, and read full details only for identities that are new or whose DKIM
+//! changed since the last sweep. Identities never read in full are filled in afterwards by
+//! [`backfill`], a bounded number per sweep, so a first start is fast even at 10,000.
+
+use std::collections::HashMap;
+
+use crate::model::{DkimState, DkimStatus, Identity, IdentityType, UnixSeconds};
+use crate::ses::{
+    error::Error,
+    reader::{BatchDkim, SesReader},
+};
+
+/// Reads the target's identities. `previous` is the last good read (empty on the first
+/// sweep, when nothing counts as "new" and the backfill supplies details instead).
+pub async fn sweep(
+    reader: &SesReader,
+    previous: &HashMap<String, Identity>,
+    first_sweep: bool,
+    now: UnixSeconds,
+) -> Result<Vec<Identity>, Error> {
+    let listed = reader.list_identities().await?;
+    let names: Vec<String> = listed.iter().map(|(name, _)| name.clone()).collect();
+    let batch = reader.batch_dkim(&names).await?;
+
+    let mut identities = Vec::with_capacity(listed.len());
+    for (name, identity_type) in listed {
+        let dkim = batch.get(&name);
+        let prior = previous.get(&name);
+        let needs_details = match prior {
+            None => !first_sweep,
+            Some(prior) => dkim.is_some_and(|dkim| changed(prior, dkim)),
+        };
+        let merged = merge(reader, prior, &name, identity_type, dkim, now);
+        if !needs_details {
+            identities.push(merged);
+            continue;
+        }
+        match reader.details(&name, now).await {
+            Ok(full) => identities.push(full),
+            // Deleted between the list and now: it is gone.
+            Err(Error::NotFound(_)) => {}
+            Err(error) => {
+                tracing::warn!(target = %reader.target.label(), identity = %name, %error, "details read failed; backfill will retry");
+                identities.push(Identity {
+                    details_read_at: None,
+                    ..merged
+                });
+            }
+        }
+    }
+    Ok(identities)
+}
+
+/// Reads full details for up to `limit` identities that have none yet. Returns how many.
+pub async fn backfill(
+    reader: &SesReader,
+    identities: &mut [Identity],
+    limit: usize,
+    now: UnixSeconds,
+) -> usize {
+    let mut read = 0;
+    for identity in identities
+        .iter_mut()
+        .filter(|i| i.details_read_at.is_none())
+        .take(limit)
+    {
+        match reader.details(&identity.name, now).await {
+            Ok(full) => {
+                *identity = full;
+                read += 1;
+            }
+            Err(error) => {
+                tracing::warn!(target = %reader.target.label(), identity = %identity.name, %error, "details backfill stopped");
+                break;
+            }
+        }
+    }
+    read
+}
+
+/// Whether the batch read shows a change that the stored details may not reflect.
+fn changed(prior: &Identity, dkim: &BatchDkim) -> bool {
+    prior.dkim.status != dkim.status
+        || prior.dkim.tokens != dkim.tokens
+        || prior.dkim.signing_enabled != dkim.signing_enabled
+}
+
+/// The batch read laid over what was known before (or over nothing).
+fn merge(
+    reader: &SesReader,
+    prior: Option<&Identity>,
+    name: &str,
+    identity_type: IdentityType,
+    dkim: Option<&BatchDkim>,
+    now: UnixSeconds,
+) -> Identity {
+    let mut identity = prior.cloned().unwrap_or_else(|| Identity {
+        name: name.to_owned(),
+        identity_type,
+        region: reader.target.region.clone(),
+        account: reader.target.account.clone(),
+        dkim: DkimState {
+            signing_enabled: false,
+            status: DkimStatus::NotStarted,
+            tokens: Vec::new(),
+            signing_hosted_zone: None,
+            origin: None,
+            current_key_length: None,
+            next_key_length: None,
+            last_key_generation: None,
+        },
+        verification: None,
+        read_at: now,
+        details_read_at: None,
+    });
+    if let Some(dkim) = dkim {
+        identity.dkim.signing_enabled = dkim.signing_enabled;
+        identity.dkim.status = dkim.status.clone();
+        identity.dkim.tokens = dkim.tokens.clone();
+    }
+    identity.read_at = now;
+    identity
+}

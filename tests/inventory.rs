@@ -1,0 +1,273 @@
+//! The inventory against the simulator over real HTTP: how many SES calls a sweep costs,
+//! single-flight refreshes, throttling and faults that never reach the page.
+#![cfg(feature = "ssr")]
+
+use std::{num::NonZeroU32, time::Duration};
+
+use dkimdash::{
+    inventory::{Inventory, RefreshSettings},
+    model::{DkimStatus, SigningOrigin},
+    ses::{budget::CallBudget, client::SesClients, reader::SesReader, target::Target},
+    sim::{self, Faults, RunningSimulator, SimConfig, identity::SimIdentity},
+};
+
+const REGION: &str = "us-east-1";
+
+async fn simulator(seed_demo: bool) -> RunningSimulator {
+    sim::spawn(SimConfig {
+        calls_per_second: None,
+        seed_demo,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
+}
+
+fn reader(sim: &RunningSimulator, region: &str, calls_per_second: u32) -> SesReader {
+    let target = Target {
+        account: "test".into(),
+        region: region.into(),
+        role_arn: None,
+        profile: None,
+        endpoint_url: Some(sim.endpoint_url()),
+    };
+    let clients = SesClients::for_endpoint(&sim.endpoint_url(), region);
+    let budget = CallBudget::new(NonZeroU32::new(calls_per_second).unwrap())
+        .with_base_backoff(Duration::from_millis(20));
+    SesReader::new(target, clients, budget)
+}
+
+fn inventory(readers: Vec<SesReader>, backfill_per_sweep: usize) -> Inventory {
+    Inventory::new(
+        readers,
+        RefreshSettings {
+            interval: Duration::from_secs(3600),
+            backfill_per_sweep,
+        },
+    )
+}
+
+fn bulk(sim: &RunningSimulator, region: &str, count: usize) {
+    sim.simulator.with_regions(|regions, now| {
+        for n in 0..count {
+            let mut identity = SimIdentity::easy_dkim_domain(
+                &format!("d{n:05}.example"),
+                dkimdash::model::KeyLength::Rsa2048,
+                now,
+            );
+            identity.set_status(DkimStatus::Success, now);
+            identity.auto_verify = false;
+            regions.insert(region, identity);
+        }
+    });
+}
+
+#[tokio::test]
+async fn a_sweep_of_2500_costs_batches_not_identities() {
+    let sim = simulator(false).await;
+    bulk(&sim, REGION, 2500);
+    let inventory = inventory(vec![reader(&sim, REGION, 1000)], 0);
+
+    inventory.refresh_now().await;
+    let snapshot = inventory.snapshot();
+    assert_eq!(snapshot.identities.len(), 2500);
+    assert!(snapshot.targets[0].last_error.is_none());
+    let stats = sim.simulator.stats();
+    assert_eq!(stats.calls_of("ListEmailIdentities"), 3); // ceil(2500 / 1000)
+    assert_eq!(stats.calls_of("GetIdentityDkimAttributes"), 25); // ceil(2500 / 100)
+    assert_eq!(stats.calls_of("GetEmailIdentity"), 0);
+    assert!(stats.total_calls() <= 25 + 3);
+    assert!(
+        snapshot
+            .identities
+            .iter()
+            .all(|i| i.dkim.status == DkimStatus::Success && i.dkim.tokens.len() == 3)
+    );
+
+    // Change 7, add 3: the next sweep reads details for exactly those 10.
+    sim.simulator.with_regions(|regions, now| {
+        for n in 0..7 {
+            regions
+                .force_status(
+                    REGION,
+                    &format!("d{n:05}.example"),
+                    DkimStatus::Failed,
+                    None,
+                    now,
+                )
+                .unwrap();
+        }
+        for n in 0..3 {
+            regions
+                .create(REGION, &format!("new{n}.example"), None, Vec::new(), now)
+                .unwrap();
+        }
+    });
+    sim.simulator.reset_stats();
+    inventory.refresh_now().await;
+    let stats = sim.simulator.stats();
+    let n: u64 = 2503;
+    assert_eq!(stats.calls_of("GetEmailIdentity"), 10);
+    assert!(
+        stats.total_calls() <= n.div_ceil(100) + n.div_ceil(1000) + 10,
+        "{stats:?}"
+    );
+    let snapshot = inventory.snapshot();
+    assert_eq!(snapshot.identities.len(), 2503);
+    let failed = snapshot
+        .identities
+        .iter()
+        .filter(|i| i.dkim.status == DkimStatus::Failed)
+        .count();
+    assert_eq!(failed, 7);
+    let fresh = snapshot
+        .identities
+        .iter()
+        .find(|i| i.name == "new0.example")
+        .unwrap();
+    assert_eq!(fresh.dkim.origin, Some(SigningOrigin::EasyDkim));
+    assert!(fresh.details_read_at.is_some());
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_share_one_sweep() {
+    let sim = simulator(false).await;
+    bulk(&sim, REGION, 50);
+    sim.simulator.set_faults(Faults {
+        latency_ms: 100,
+        error_rate: 0.0,
+    });
+    let inventory = inventory(vec![reader(&sim, REGION, 1000)], 0);
+    tokio::join!(
+        inventory.refresh_now(),
+        inventory.refresh_now(),
+        inventory.refresh_now()
+    );
+    assert_eq!(sim.simulator.stats().calls_of("ListEmailIdentities"), 1);
+    assert_eq!(inventory.snapshot().identities.len(), 50);
+}
+
+#[tokio::test]
+async fn ses_quota_of_one_call_a_second_never_surfaces_as_an_error() {
+    let sim = simulator(false).await;
+    bulk(&sim, REGION, 150);
+    sim.simulator.set_quota(NonZeroU32::new(1));
+    // Deliberately faster than SES allows, so throttling happens and must be absorbed.
+    let inventory = inventory(vec![reader(&sim, REGION, 3)], 0);
+    inventory.refresh_now().await;
+    let snapshot = inventory.snapshot();
+    assert!(
+        snapshot.targets[0].last_error.is_none(),
+        "{:?}",
+        snapshot.targets[0].last_error
+    );
+    assert_eq!(snapshot.identities.len(), 150);
+    let counts = inventory.call_counts();
+    assert!(
+        sim.simulator.stats().throttled > 0,
+        "the test must actually provoke throttling"
+    );
+    assert_eq!(counts.throttled, sim.simulator.stats().throttled);
+    assert_eq!(counts.retries, counts.throttled);
+}
+
+#[tokio::test]
+async fn faults_keep_the_last_good_read_and_record_the_error() {
+    let sim = simulator(false).await;
+    bulk(&sim, REGION, 300);
+    let inventory = inventory(vec![reader(&sim, REGION, 1000)], 0);
+    inventory.refresh_now().await;
+    assert_eq!(inventory.snapshot().identities.len(), 300);
+
+    // 20 % errors: each sweep either completes (retries absorb them) or keeps the old read.
+    sim.simulator.set_faults(Faults {
+        latency_ms: 0,
+        error_rate: 0.2,
+    });
+    for _ in 0..3 {
+        inventory.refresh_now().await;
+        let snapshot = inventory.snapshot();
+        assert_eq!(snapshot.identities.len(), 300);
+        assert!(snapshot.targets[0].last_success.is_some());
+    }
+    assert!(sim.simulator.stats().injected_failures > 0);
+
+    // SES down: the read is kept and the error says what happened.
+    sim.simulator.set_faults(Faults {
+        latency_ms: 0,
+        error_rate: 1.0,
+    });
+    inventory.refresh_now().await;
+    let snapshot = inventory.snapshot();
+    assert_eq!(snapshot.identities.len(), 300);
+    let error = snapshot.targets[0]
+        .last_error
+        .as_ref()
+        .expect("error recorded");
+    assert!(
+        error.message.contains("unreachable or failing"),
+        "{}",
+        error.message
+    );
+
+    // Back up: the error clears.
+    sim.simulator.set_faults(Faults::default());
+    inventory.refresh_now().await;
+    assert!(inventory.snapshot().targets[0].last_error.is_none());
+}
+
+#[tokio::test]
+async fn first_start_shows_statuses_at_once_and_backfills_details() {
+    let sim = simulator(true).await;
+    let readers = vec![
+        reader(&sim, "us-east-1", 1000),
+        reader(&sim, "eu-west-1", 1000),
+    ];
+    let inventory = inventory(readers, 200);
+    inventory.refresh_now().await;
+    let snapshot = inventory.snapshot();
+    let seeded: usize = sim::seed::demo_counts().iter().map(|(_, n)| n).sum();
+    assert_eq!(snapshot.identities.len(), seeded);
+    assert!(
+        snapshot
+            .identities
+            .iter()
+            .all(|i| i.details_read_at.is_some())
+    );
+    assert!(snapshot.targets.iter().all(|t| t.details_pending == 0));
+    let replica = snapshot
+        .identities
+        .iter()
+        .find(|i| i.region == "eu-west-1" && i.name == "eu.acme.example")
+        .unwrap();
+    assert_eq!(
+        replica.dkim.origin,
+        Some(SigningOrigin::Replica {
+            parent_region: "us-east-1".into()
+        })
+    );
+    assert_eq!(replica.dkim.status, DkimStatus::Success);
+}
+
+#[tokio::test]
+async fn unreachable_ses_on_first_start_is_recorded_not_fatal() {
+    let sim = simulator(false).await;
+    let url = sim.endpoint_url();
+    drop(sim); // nothing listens there any more
+    let target = Target {
+        account: "t".into(),
+        region: REGION.into(),
+        role_arn: None,
+        profile: None,
+        endpoint_url: Some(url.clone()),
+    };
+    let budget =
+        CallBudget::new(NonZeroU32::new(1000).unwrap()).with_base_backoff(Duration::from_millis(1));
+    let reader = SesReader::new(target, SesClients::for_endpoint(&url, REGION), budget);
+    let inventory = inventory(vec![reader], 0);
+    inventory.refresh_now().await;
+    let snapshot = inventory.snapshot();
+    assert!(snapshot.identities.is_empty());
+    assert!(snapshot.targets[0].last_success.is_none());
+    assert!(snapshot.targets[0].last_error.is_some());
+}
