@@ -4,11 +4,19 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use clap::Parser;
-    use dkimdash::server::{config::Config, telemetry};
+    use dkimdash::server::{
+        backend,
+        config::{Command, Config},
+        telemetry,
+    };
 
     let config = Config::parse();
     telemetry::init(config.log_format);
-    match serve(config).await {
+    let outcome = match &config.command {
+        Some(Command::Simulator(options)) => backend::run_simulator(options).await,
+        None => serve(config).await,
+    };
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error}");
@@ -21,7 +29,7 @@ async fn main() -> std::process::ExitCode {
 async fn serve(
     config: dkimdash::server::config::Config,
 ) -> Result<(), dkimdash::server::StartError> {
-    use dkimdash::server::{StartError, router::router, shutdown, state::AppState};
+    use dkimdash::server::{StartError, backend, router::router, shutdown, state::AppState};
     use leptos::config::get_configuration;
 
     let mut leptos_options = get_configuration(None)
@@ -30,20 +38,30 @@ async fn serve(
     let addr = config.listen_addr(leptos_options.site_addr);
     leptos_options.site_addr = addr;
 
-    let state = AppState::new(leptos_options, config.http_limits());
+    // Kept alive until the server stops: it owns the embedded simulator in demo mode.
+    let backend = backend::start(&config.ses).await?;
+    let refresher = backend.inventory.spawn_refresher();
+    let state = AppState::new(
+        leptos_options,
+        config.http_limits(),
+        backend.inventory.clone(),
+        backend.kind,
+    );
     let app = router(state);
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
     tracing::info!(
-        "dkimdash {} listening on http://{addr}",
-        env!("CARGO_PKG_VERSION")
+        "dkimdash {} listening on http://{addr} ({})",
+        env!("CARGO_PKG_VERSION"),
+        backend.kind.label()
     );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown::signal())
         .await
         .map_err(StartError::Serve)?;
+    refresher.abort();
     tracing::info!("stopped");
     Ok(())
 }

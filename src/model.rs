@@ -213,6 +213,22 @@ pub struct DkimState {
     pub last_key_generation: Option<UnixSeconds>,
 }
 
+impl DkimState {
+    /// No DKIM at all: what SES reports before DKIM is set up.
+    pub fn not_started() -> Self {
+        Self {
+            signing_enabled: false,
+            status: DkimStatus::NotStarted,
+            tokens: Vec::new(),
+            signing_hosted_zone: None,
+            origin: None,
+            current_key_length: None,
+            next_key_length: None,
+            last_key_generation: None,
+        }
+    }
+}
+
 /// SES's verification state of the identity itself (domain ownership), from GetEmailIdentity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verification {
@@ -269,6 +285,25 @@ pub struct IdentityKey {
     pub region: String,
     /// The identity name.
     pub name: String,
+}
+
+/// Which SES the dashboard reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SesBackend {
+    /// Amazon SES through the AWS credential chain.
+    Aws,
+    /// The embedded simulator with demo data: no AWS account involved.
+    Simulator,
+}
+
+impl SesBackend {
+    /// What the page header says.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Aws => "Amazon SES",
+            Self::Simulator => "demo: simulated SES",
+        }
+    }
 }
 
 /// How reading one target (account and region) has gone.

@@ -7,7 +7,7 @@ use std::{num::NonZeroU32, time::Duration};
 use dkimdash::{
     inventory::{Inventory, RefreshSettings},
     model::{DkimStatus, SigningOrigin},
-    ses::{budget::CallBudget, client::SesClients, reader::SesReader, target::Target},
+    ses::{budget::CallBudget, reader::SesReader},
     sim::{self, Faults, RunningSimulator, SimConfig, identity::SimIdentity},
 };
 
@@ -24,17 +24,9 @@ async fn simulator(seed_demo: bool) -> RunningSimulator {
 }
 
 fn reader(sim: &RunningSimulator, region: &str, calls_per_second: u32) -> SesReader {
-    let target = Target {
-        account: "test".into(),
-        region: region.into(),
-        role_arn: None,
-        profile: None,
-        endpoint_url: Some(sim.endpoint_url()),
-    };
-    let clients = SesClients::for_endpoint(&sim.endpoint_url(), region);
     let budget = CallBudget::new(NonZeroU32::new(calls_per_second).unwrap())
         .with_base_backoff(Duration::from_millis(20));
-    SesReader::new(target, clients, budget)
+    SesReader::for_endpoint("test", region, &sim.endpoint_url(), budget)
 }
 
 fn inventory(readers: Vec<SesReader>, backfill_per_sweep: usize) -> Inventory {
@@ -254,16 +246,9 @@ async fn unreachable_ses_on_first_start_is_recorded_not_fatal() {
     let sim = simulator(false).await;
     let url = sim.endpoint_url();
     drop(sim); // nothing listens there any more
-    let target = Target {
-        account: "t".into(),
-        region: REGION.into(),
-        role_arn: None,
-        profile: None,
-        endpoint_url: Some(url.clone()),
-    };
     let budget =
         CallBudget::new(NonZeroU32::new(1000).unwrap()).with_base_backoff(Duration::from_millis(1));
-    let reader = SesReader::new(target, SesClients::for_endpoint(&url, REGION), budget);
+    let reader = SesReader::for_endpoint("t", REGION, &url, budget);
     let inventory = inventory(vec![reader], 0);
     inventory.refresh_now().await;
     let snapshot = inventory.snapshot();

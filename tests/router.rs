@@ -7,17 +7,34 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use dkimdash::server::{config::HttpLimits, router::router, state::AppState};
+use dkimdash::{
+    inventory::{Inventory, RefreshSettings},
+    model::SesBackend,
+    server::{config::HttpLimits, router::router, state::AppState},
+};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use tower::ServiceExt;
 
-fn app() -> Router {
+fn app_with(inventory: Inventory, backend: SesBackend) -> Router {
     let options = LeptosOptions::builder()
         .output_name("dkimdash")
         .site_root("target/site")
         .build();
-    router(AppState::new(options, HttpLimits::default()))
+    router(AppState::new(
+        options,
+        HttpLimits::default(),
+        inventory,
+        backend,
+    ))
+}
+
+/// An app with no targets configured: nothing to read.
+fn app() -> Router {
+    app_with(
+        Inventory::new(Vec::new(), RefreshSettings::default()),
+        SesBackend::Aws,
+    )
 }
 
 async fn send(request: Request<Body>) -> (StatusCode, String) {
@@ -100,4 +117,54 @@ async fn responses_carry_basic_security_headers() {
     let headers = response.headers();
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["referrer-policy"], "no-referrer");
+}
+
+#[tokio::test]
+async fn overview_shows_the_demo_inventory_with_its_status_counts() {
+    use dkimdash::ses::{budget::CallBudget, reader::SesReader};
+    use dkimdash::sim::{self, SimConfig};
+    use std::num::NonZeroU32;
+
+    let simulator = sim::spawn(SimConfig {
+        calls_per_second: None,
+        seed_demo: true,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let readers = sim::seed::demo_counts()
+        .into_iter()
+        .map(|(region, _)| {
+            let budget = CallBudget::new(NonZeroU32::new(100).unwrap());
+            SesReader::for_endpoint("demo", region, &simulator.endpoint_url(), budget)
+        })
+        .collect();
+    let inventory = Inventory::new(readers, RefreshSettings::default());
+    inventory.refresh_now().await;
+    let expected = inventory.snapshot().status_counts();
+
+    let response = app_with(inventory, SesBackend::Simulator)
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let html = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
+        .into_owned();
+    let seeded: usize = sim::seed::demo_counts().iter().map(|(_, n)| n).sum();
+    assert!(
+        html.contains(&format!("data-testid=\"identity-total\">{seeded}<")),
+        "{html}"
+    );
+    assert!(html.contains("demo: simulated SES"), "{html}");
+    for (status, count) in expected {
+        let item = format!("data-testid=\"count-{}\"", status.as_ses());
+        let at = html
+            .find(&item)
+            .unwrap_or_else(|| panic!("no {item} in {html}"));
+        let item_html = &html[at..at + html[at..].find("</li>").expect("item ends")];
+        let count_html = format!("<span class=\"count\">{count}</span>");
+        assert!(
+            item_html.contains(&count_html),
+            "{status:?} should count {count}: {item_html}"
+        );
+    }
 }

@@ -57,6 +57,23 @@ struct Inner {
     sweeping: AtomicBool,
 }
 
+impl std::fmt::Debug for Inventory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inventory")
+            .field(
+                "targets",
+                &self
+                    .inner
+                    .readers
+                    .iter()
+                    .map(|r| r.target.label())
+                    .collect::<Vec<_>>(),
+            )
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Inventory {
     /// An inventory over `readers`, empty until the first sweep.
     pub fn new(readers: Vec<SesReader>, settings: RefreshSettings) -> Self {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Identity, SweepError, TargetStatus, UnixSeconds};
+use crate::model::{DkimStatus, Identity, SweepError, TargetStatus, UnixSeconds};
 use crate::ses::target::Target;
 
 /// The identities of all targets, as of the last sweeps. Immutable once published.
@@ -32,6 +32,23 @@ impl Snapshot {
             identities: Vec::new(),
             targets,
         }
+    }
+
+    /// Identities per DKIM status: SES's five in a fixed order (zeros included), then any
+    /// unknown values in the order first seen.
+    pub fn status_counts(&self) -> Vec<(DkimStatus, usize)> {
+        let mut counts: Vec<(DkimStatus, usize)> =
+            DkimStatus::KNOWN.iter().map(|s| (s.clone(), 0)).collect();
+        for identity in &self.identities {
+            match counts
+                .iter_mut()
+                .find(|(status, _)| *status == identity.dkim.status)
+            {
+                Some((_, n)) => *n += 1,
+                None => counts.push((identity.dkim.status.clone(), 1)),
+            }
+        }
+        counts
     }
 
     /// One target's identities, by name.
@@ -116,5 +133,82 @@ impl Snapshot {
         self.targets
             .iter_mut()
             .find(|s| s.account == target.account && s.region == target.region)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DkimState, IdentityType};
+
+    fn identity(name: &str, status: DkimStatus) -> Identity {
+        Identity {
+            name: name.into(),
+            identity_type: IdentityType::Domain,
+            region: "r".into(),
+            account: "a".into(),
+            dkim: DkimState {
+                status,
+                ..DkimState::not_started()
+            },
+            verification: None,
+            read_at: 0,
+            details_read_at: None,
+        }
+    }
+
+    fn target() -> Target {
+        Target {
+            account: "a".into(),
+            region: "r".into(),
+            role_arn: None,
+            profile: None,
+            endpoint_url: None,
+        }
+    }
+
+    #[test]
+    fn counts_every_status_in_a_fixed_order() {
+        let snapshot = Snapshot::for_targets([&target()]).with_read(
+            &target(),
+            vec![
+                identity("a.example", DkimStatus::Success),
+                identity("b.example", DkimStatus::Failed),
+                identity("c.example", DkimStatus::Success),
+                identity("d.example", DkimStatus::Unknown("NEW".into())),
+            ],
+            10,
+        );
+        assert_eq!(
+            snapshot.status_counts(),
+            vec![
+                (DkimStatus::Success, 2),
+                (DkimStatus::Pending, 0),
+                (DkimStatus::TemporaryFailure, 0),
+                (DkimStatus::Failed, 1),
+                (DkimStatus::NotStarted, 0),
+                (DkimStatus::Unknown("NEW".into()), 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failure_keeps_the_last_read_and_a_success_clears_the_error() {
+        let t = target();
+        let read = Snapshot::for_targets([&t]).with_read(
+            &t,
+            vec![identity("a.example", DkimStatus::Success)],
+            10,
+        );
+        let failed = read.with_failure(&t, "SES down".into(), 20);
+        assert_eq!(failed.identities, read.identities);
+        assert_eq!(failed.targets[0].last_success, Some(10));
+        assert_eq!(
+            failed.targets[0].last_error.as_ref().map(|e| e.at),
+            Some(20)
+        );
+        let again = failed.with_read(&t, vec![], 30);
+        assert!(again.targets[0].last_error.is_none());
+        assert!(again.identities.is_empty());
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{DkimState, DkimStatus, Identity, IdentityType, UnixSeconds};
+use crate::model::{DkimState, Identity, IdentityType, UnixSeconds};
 use crate::ses::{
     error::Error,
     reader::{BatchDkim, SesReader},
@@ -100,16 +100,7 @@ fn merge(
         identity_type,
         region: reader.target.region.clone(),
         account: reader.target.account.clone(),
-        dkim: DkimState {
-            signing_enabled: false,
-            status: DkimStatus::NotStarted,
-            tokens: Vec::new(),
-            signing_hosted_zone: None,
-            origin: None,
-            current_key_length: None,
-            next_key_length: None,
-            last_key_generation: None,
-        },
+        dkim: DkimState::not_started(),
         verification: None,
         read_at: now,
         details_read_at: None,

@@ -1,9 +1,9 @@
 //! Command-line and environment configuration. Every flag has an environment twin so
 //! the same binary runs from a shell, a systemd unit or a container.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// dkimdash: DKIM status and management for Amazon SES identities.
 #[derive(Debug, Clone, Parser)]
@@ -25,6 +25,91 @@ pub struct Config {
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "DKIMDASH_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Where identities come from and how often they are read.
+    #[command(flatten)]
+    pub ses: SesOptions,
+
+    /// Run something other than the dashboard.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Other things the binary can run.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run only the SES simulator (SES API v2 REST/JSON and v1 Query/XML), for other SES
+    /// clients or a dashboard started elsewhere. Point clients at it with an endpoint URL.
+    Simulator(SimulatorOptions),
+}
+
+/// Where identities come from.
+#[derive(Debug, Clone, Args)]
+pub struct SesOptions {
+    /// `auto`: real SES when targets are configured, else the embedded simulator (demo).
+    #[arg(long = "ses", env = "DKIMDASH_SES", value_enum, default_value_t = SesMode::Auto)]
+    pub mode: SesMode,
+
+    /// An AWS region to read (repeatable, or comma-separated in the environment).
+    #[arg(long = "region", env = "DKIMDASH_REGIONS", value_delimiter = ',')]
+    pub regions: Vec<String>,
+
+    /// Label for the account the `--region` targets belong to.
+    #[arg(long, env = "DKIMDASH_ACCOUNT", default_value = "default")]
+    pub account: String,
+
+    /// A TOML file of `[[target]]` tables (account, region, role_arn, profile, endpoint_url).
+    #[arg(long, env = "DKIMDASH_TARGETS_FILE")]
+    pub targets_file: Option<PathBuf>,
+
+    /// SES management calls per second per target (SES allows about one).
+    #[arg(long, env = "DKIMDASH_SES_CALLS_PER_SECOND", default_value = "1")]
+    pub ses_calls_per_second: NonZeroU32,
+
+    /// Seconds between background sweeps of every target.
+    #[arg(long, env = "DKIMDASH_REFRESH_INTERVAL_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    pub refresh_interval_secs: u64,
+
+    /// Most identities per target whose full details are read after each sweep.
+    #[arg(long, env = "DKIMDASH_DETAILS_BACKFILL", default_value_t = 200)]
+    pub details_backfill: usize,
+
+    /// Embedded simulator (demo): seconds after which a PENDING change verifies.
+    #[arg(long, env = "DKIMDASH_DEMO_VERIFY_AFTER_SECS", default_value_t = 120)]
+    pub demo_verify_after_secs: u64,
+}
+
+/// Which SES the dashboard reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SesMode {
+    /// Real SES if targets are configured, else the embedded simulator.
+    Auto,
+    /// The embedded simulator with demo data.
+    Simulator,
+    /// Real SES through the standard AWS credential chain.
+    Aws,
+}
+
+/// `dkimdash simulator` options.
+#[derive(Debug, Clone, Args)]
+pub struct SimulatorOptions {
+    /// Address to serve SES on.
+    #[arg(
+        long,
+        env = "DKIMDASH_SIMULATOR_LISTEN",
+        default_value = "127.0.0.1:4566"
+    )]
+    pub listen: SocketAddr,
+    /// Calls per second per region before TooManyRequests (0: no limit).
+    #[arg(long, default_value_t = 1)]
+    pub calls_per_second: u32,
+    /// Seconds after which a PENDING change verifies (0: never by itself).
+    #[arg(long, default_value_t = 120)]
+    pub verify_after_secs: u64,
+    /// Start empty instead of with the demo identities.
+    #[arg(long)]
+    pub no_seed: bool,
 }
 
 /// How log lines are written.
@@ -100,6 +185,24 @@ mod tests {
     #[test]
     fn rejects_a_zero_timeout() {
         assert!(parse(&["--request-timeout-secs", "0"]).is_err());
+    }
+
+    #[test]
+    fn regions_repeat_and_ses_mode_defaults_to_auto() {
+        let config = parse(&["--region", "eu-west-1", "--region", "us-east-1"]).unwrap();
+        assert_eq!(config.ses.regions, ["eu-west-1", "us-east-1"]);
+        assert_eq!(config.ses.mode, SesMode::Auto);
+        assert!(parse(&["--ses-calls-per-second", "0"]).is_err());
+    }
+
+    #[test]
+    fn simulator_subcommand() {
+        let config = parse(&["simulator", "--listen", "127.0.0.1:9999", "--no-seed"]).unwrap();
+        let Some(Command::Simulator(options)) = config.command else {
+            panic!("no subcommand")
+        };
+        assert_eq!(options.listen.port(), 9999);
+        assert!(options.no_seed);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The server side of dkimdash: configuration, state, router and the HTTP plumbing
 //! around the Leptos app. Compiled only with the `ssr` feature.
 
+pub mod backend;
 pub mod config;
 pub mod health;
 pub mod middleware;
@@ -27,6 +28,12 @@ pub enum StartError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The SES configuration is unusable; the message names the flag.
+    #[error("{0}")]
+    Config(String),
+    /// The embedded SES simulator could not start.
+    #[error("cannot start the embedded SES simulator: {0}")]
+    Simulator(std::io::Error),
     /// The HTTP server failed while running.
     #[error("the HTTP server stopped with an error: {0}")]
     Serve(std::io::Error),

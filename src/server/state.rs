@@ -6,6 +6,8 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::config::HttpLimits;
+use crate::inventory::Inventory;
+use crate::model::SesBackend;
 
 /// Shared, cheaply cloned application state. Server functions reach it with
 /// `expect_context::<AppState>()`; axum handlers with `State<AppState>`.
@@ -18,15 +20,26 @@ pub struct AppState {
     pub limits: HttpLimits,
     /// Process start, for the uptime operators see on the status page.
     pub started_at: Instant,
+    /// The cached identities every page reads, and the way to refresh them.
+    pub inventory: Inventory,
+    /// Real SES or the embedded simulator, so the page can say which.
+    pub backend: SesBackend,
 }
 
 impl AppState {
     /// State for a server starting now.
-    pub fn new(leptos_options: LeptosOptions, limits: HttpLimits) -> Self {
+    pub fn new(
+        leptos_options: LeptosOptions,
+        limits: HttpLimits,
+        inventory: Inventory,
+        backend: SesBackend,
+    ) -> Self {
         Self {
             leptos_options,
             limits,
             started_at: Instant::now(),
+            inventory,
+            backend,
         }
     }
 }

@@ -50,6 +50,22 @@ impl SesReader {
         }
     }
 
+    /// A reader for a target served by the simulator (or another SES-compatible endpoint
+    /// that accepts any signature).
+    pub fn for_endpoint(
+        account: &str,
+        region: &str,
+        endpoint_url: &str,
+        budget: CallBudget,
+    ) -> Self {
+        let target = Target::at_endpoint(account, region, endpoint_url);
+        Self::new(
+            target,
+            SesClients::for_endpoint(endpoint_url, region),
+            budget,
+        )
+    }
+
     /// Calls, throttles and retries so far.
     pub fn counts(&self) -> CallCounts {
         self.budget.counts()

@@ -22,6 +22,17 @@ pub struct Target {
 }
 
 impl Target {
+    /// A target served at `endpoint_url` (the simulator), with no role or profile.
+    pub fn at_endpoint(account: &str, region: &str, endpoint_url: &str) -> Self {
+        Self {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            role_arn: None,
+            profile: None,
+            endpoint_url: Some(endpoint_url.to_owned()),
+        }
+    }
+
     /// `account/region`, for logs and messages.
     pub fn label(&self) -> String {
         format!("{}/{}", self.account, self.region)

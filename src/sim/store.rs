@@ -236,7 +236,7 @@ impl Regions {
             .iter()
             .map(|name| match self.view(region, &canonical_name(name), now) {
                 Ok(view) => Ok((name.clone(), view.dkim)),
-                Err(_) => Ok((name.clone(), not_started())),
+                Err(_) => Ok((name.clone(), DkimState::not_started())),
             })
             .collect()
     }
@@ -431,7 +431,7 @@ impl Regions {
                 signing_enabled: view.dkim.signing_enabled && address.signing_enabled,
                 ..view.dkim
             },
-            Err(_) => not_started(),
+            Err(_) => DkimState::not_started(),
         }
     }
 
@@ -516,19 +516,6 @@ pub fn signing_hosted_zone(region: &str) -> String {
         format!("dkim.{region}.amazonses.com")
     } else {
         "dkim.amazonses.com".to_owned()
-    }
-}
-
-fn not_started() -> DkimState {
-    DkimState {
-        signing_enabled: false,
-        status: DkimStatus::NotStarted,
-        tokens: Vec::new(),
-        signing_hosted_zone: None,
-        origin: None,
-        current_key_length: None,
-        next_key_length: None,
-        last_key_generation: None,
     }
 }
 

@@ -1,9 +1,9 @@
-//! The home page. For now it shows the server's status; the identities overview replaces it.
+//! The home page: the inventory overview, then the server's own status.
 
 use leptos::prelude::*;
 
 use crate::api::status::get_server_status;
-use crate::ui::format::short_duration;
+use crate::ui::{format::short_duration, overview::InventoryOverview};
 
 /// Server status, read through a `#[server]` function and re-read on demand.
 #[component]
@@ -17,6 +17,7 @@ pub fn HomePage() -> impl IntoView {
     );
 
     view! {
+        <InventoryOverview />
         <section class="card" aria-labelledby="status-heading">
             <h1 id="status-heading">"Server status"</h1>
             <Transition fallback=|| view! { <p>"Asking the server…"</p> }>

@@ -1,0 +1,57 @@
+//! The inventory as the overview page needs it: counts, targets, and "refresh now".
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DkimStatus, SesBackend, TargetStatus, UnixSeconds};
+
+/// What the overview shows at the top.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventorySummary {
+    /// Real SES or the demo simulator.
+    pub backend: SesBackend,
+    /// All identities across targets.
+    pub total: usize,
+    /// Identities per DKIM status.
+    pub by_status: Vec<(DkimStatus, usize)>,
+    /// How reading each target has gone.
+    pub targets: Vec<TargetStatus>,
+    /// Whether a sweep is running now.
+    pub sweeping: bool,
+    /// The server's clock, so "N minutes ago" is computed against it.
+    pub now: UnixSeconds,
+}
+
+/// Reads the cached snapshot; never calls SES.
+#[server(endpoint = "inventory_summary")]
+pub async fn get_inventory_summary() -> Result<InventorySummary, ServerFnError> {
+    use crate::{inventory, server::state::AppState};
+
+    let state = expect_context::<AppState>();
+    let snapshot = state.inventory.snapshot();
+    Ok(InventorySummary {
+        backend: state.backend,
+        total: snapshot.identities.len(),
+        by_status: snapshot.status_counts(),
+        targets: snapshot.targets.clone(),
+        sweeping: state.inventory.is_sweeping(),
+        now: inventory::now(),
+    })
+}
+
+/// Which SES the server reads, for the page header.
+#[server(endpoint = "ses_backend")]
+pub async fn get_ses_backend() -> Result<SesBackend, ServerFnError> {
+    use crate::server::state::AppState;
+    Ok(expect_context::<AppState>().backend)
+}
+
+/// Starts a sweep of every target now (or joins the one running) and returns at once.
+#[server(endpoint = "refresh_inventory")]
+pub async fn refresh_inventory() -> Result<(), ServerFnError> {
+    use crate::server::state::AppState;
+
+    let inventory = expect_context::<AppState>().inventory;
+    tokio::spawn(async move { inventory.refresh_now().await });
+    Ok(())
+}

@@ -1,0 +1,198 @@
+//! Where identities come from: the configured AWS targets, or the embedded simulator
+//! with demo data when none are configured.
+
+use std::{net::SocketAddr, num::NonZeroU32, path::Path, time::Duration};
+
+use serde::Deserialize;
+
+use super::{
+    StartError,
+    config::{SesMode, SesOptions, SimulatorOptions},
+    shutdown,
+};
+use crate::{
+    inventory::{Inventory, RefreshSettings},
+    model::SesBackend,
+    ses::{budget::CallBudget, client::SesClients, reader::SesReader, target::Target},
+    sim::{self, RunningSimulator, SimConfig},
+};
+
+/// The account label of the demo's simulated targets.
+const DEMO_ACCOUNT: &str = "demo";
+
+/// A started backend. Keep it alive: dropping it stops the embedded simulator.
+pub struct Backend {
+    /// The inventory over every target.
+    pub inventory: Inventory,
+    /// Which SES this is.
+    pub kind: SesBackend,
+    /// The embedded simulator, when in demo mode.
+    pub simulator: Option<RunningSimulator>,
+}
+
+/// Resolves the targets and the SES to read, starting the simulator if that is it.
+pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
+    let targets = configured_targets(options)?;
+    let use_simulator = match options.mode {
+        SesMode::Auto => targets.is_empty(),
+        SesMode::Simulator => true,
+        SesMode::Aws if targets.is_empty() => {
+            return Err(StartError::Config(
+                "--ses aws needs at least one target: give --region (and --account) or --targets-file".into(),
+            ));
+        }
+        SesMode::Aws => false,
+    };
+    let settings = RefreshSettings {
+        interval: Duration::from_secs(options.refresh_interval_secs),
+        backfill_per_sweep: options.details_backfill,
+    };
+    let budget = || CallBudget::new(options.ses_calls_per_second);
+
+    if !use_simulator {
+        let mut readers = Vec::with_capacity(targets.len());
+        for target in targets {
+            let clients = SesClients::for_aws(&target).await;
+            readers.push(SesReader::new(target, clients, budget()));
+        }
+        return Ok(Backend {
+            inventory: Inventory::new(readers, settings),
+            kind: SesBackend::Aws,
+            simulator: None,
+        });
+    }
+
+    if !targets.is_empty() {
+        tracing::warn!(
+            "--ses simulator: the configured targets are ignored; reading the demo data"
+        );
+    }
+    let simulator = sim::spawn(SimConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        calls_per_second: NonZeroU32::new(1),
+        auto_verify_after: Some(Duration::from_secs(options.demo_verify_after_secs)),
+        seed_demo: true,
+    })
+    .await
+    .map_err(StartError::Simulator)?;
+    let url = simulator.endpoint_url();
+    tracing::info!(
+        "demo mode: reading the embedded SES simulator at {url} (no AWS account involved)"
+    );
+    let readers = sim::seed::demo_counts()
+        .into_iter()
+        .map(|(region, _)| SesReader::for_endpoint(DEMO_ACCOUNT, region, &url, budget()))
+        .collect();
+    Ok(Backend {
+        inventory: Inventory::new(readers, settings),
+        kind: SesBackend::Simulator,
+        simulator: Some(simulator),
+    })
+}
+
+/// `dkimdash simulator`: serves only the simulator until SIGTERM or Ctrl-C.
+pub async fn run_simulator(options: &SimulatorOptions) -> Result<(), StartError> {
+    let running = sim::spawn(SimConfig {
+        listen: options.listen,
+        calls_per_second: NonZeroU32::new(options.calls_per_second),
+        auto_verify_after: (options.verify_after_secs > 0)
+            .then(|| Duration::from_secs(options.verify_after_secs)),
+        seed_demo: !options.no_seed,
+    })
+    .await
+    .map_err(|source| StartError::Bind {
+        addr: options.listen,
+        source,
+    })?;
+    tracing::info!(
+        "SES simulator listening on {} (SES v2 REST/JSON and v1 Query/XML; region from the SigV4 scope; control API under /_sim/)",
+        running.endpoint_url()
+    );
+    shutdown::signal().await;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetsFile {
+    target: Vec<Target>,
+}
+
+/// Targets from `--targets-file` and `--region`, checked for blanks and duplicates.
+fn configured_targets(options: &SesOptions) -> Result<Vec<Target>, StartError> {
+    let mut targets = match &options.targets_file {
+        Some(path) => read_targets_file(path)?,
+        None => Vec::new(),
+    };
+    targets.extend(options.regions.iter().map(|region| Target {
+        account: options.account.clone(),
+        region: region.trim().to_owned(),
+        role_arn: None,
+        profile: None,
+        endpoint_url: None,
+    }));
+    let mut seen = std::collections::HashSet::new();
+    for target in &targets {
+        if target.account.trim().is_empty() || target.region.trim().is_empty() {
+            return Err(StartError::Config(format!(
+                "target '{}': account and region must not be empty",
+                target.label()
+            )));
+        }
+        if !seen.insert((target.account.clone(), target.region.clone())) {
+            return Err(StartError::Config(format!(
+                "target '{}' is configured twice",
+                target.label()
+            )));
+        }
+    }
+    Ok(targets)
+}
+
+fn read_targets_file(path: &Path) -> Result<Vec<Target>, StartError> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        StartError::Config(format!("--targets-file {}: {error}", path.display()))
+    })?;
+    parse_targets(&text)
+        .map_err(|error| StartError::Config(format!("--targets-file {}: {error}", path.display())))
+}
+
+fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
+    toml::from_str::<TargetsFile>(text)
+        .map(|file| file.target)
+        .map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_file_lists_accounts_regions_and_roles() {
+        let targets = parse_targets(
+            r#"
+            [[target]]
+            account = "production"
+            region = "us-east-1"
+            role_arn = "arn:aws:iam::111122223333:role/dkimdash-read"
+
+            [[target]]
+            account = "production"
+            region = "eu-west-1"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(targets.len(), 2);
+        assert_eq!(
+            targets[0].role_arn.as_deref(),
+            Some("arn:aws:iam::111122223333:role/dkimdash-read")
+        );
+        assert_eq!(targets[1].label(), "production/eu-west-1");
+    }
+
+    #[test]
+    fn targets_file_errors_name_the_problem() {
+        let error = parse_targets("[[target]]\naccount = \"a\"\nregoin = \"x\"\n").unwrap_err();
+        assert!(error.contains("regoin"), "{error}");
+    }
+}
