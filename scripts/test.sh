@@ -10,6 +10,7 @@ source scripts/toolchain.sh
 ensure_rust_tools
 ensure_chromium
 ensure_node_modules "$root"
+python_clients=$(ensure_python_clients "$root")
 
 # cargo-leptos compiles with LEPTOS_OUTPUT_NAME set, and leptos reads it at compile time:
 # the same value here lets clippy and the tests reuse the release build's dependencies.
@@ -33,6 +34,16 @@ cargo leptos build --release
 
 step "Rust tests (unit + integration, ssr)"
 cargo test --release --features ssr
+
+step "other SES clients: boto3 against \`dkimdash simulator\`"
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+sim_listen=127.0.0.1:45661
+start_simulator "$target_dir/release/dkimdash" "$sim_listen"
+trap 'kill "$SIMULATOR_PID" 2>/dev/null || true' EXIT
+SES_ENDPOINT="http://$sim_listen" "$python_clients/bin/python" tests/clients/test_boto3.py
+kill "$SIMULATOR_PID"
+trap - EXIT
 
 step "end-to-end tests in Chromium (Playwright)"
 cargo leptos end-to-end --release

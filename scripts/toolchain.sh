@@ -70,3 +70,34 @@ apt_install() {
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
+
+# A Python virtualenv with the other SES clients the simulator is tested against (boto3),
+# outside the clone so later runs on the same machine reuse it. Prints its path.
+ensure_python_clients() {
+  local root=$1
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/dkimdash/venv"
+  local requirements="$root/tests/clients/requirements.txt"
+  if ! "$venv/bin/python" -c 'import boto3' 2>/dev/null || ! cmp -s "$requirements" "$venv/requirements.txt"; then
+    log "installing the Python SES clients ($requirements)"
+    python3 -m venv "$venv" || { apt_install python3-venv && python3 -m venv "$venv"; }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$venv/requirements.txt"
+  fi
+  printf '%s\n' "$venv"
+}
+
+# Starts `dkimdash simulator` from a built binary on a loopback port and waits until it
+# answers. Sets SIMULATOR_PID.
+start_simulator() {
+  local binary=$1 listen=$2
+  "$binary" simulator --listen "$listen" --no-seed --calls-per-second 0 &
+  SIMULATOR_PID=$!
+  for _ in $(seq 1 50); do
+    if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://$listen/_sim/health', timeout=1)" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  log "the SES simulator did not start on $listen"
+  return 1
+}
