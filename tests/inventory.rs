@@ -256,3 +256,43 @@ async fn unreachable_ses_on_first_start_is_recorded_not_fatal() {
     assert!(snapshot.targets[0].last_success.is_none());
     assert!(snapshot.targets[0].last_error.is_some());
 }
+
+#[tokio::test]
+async fn an_opened_identity_is_reread_at_once_and_a_deleted_one_dropped() {
+    use dkimdash::model::IdentityKey;
+    let sim = simulator(false).await;
+    bulk(&sim, REGION, 5);
+    let inventory = inventory(vec![reader(&sim, REGION, 1000)], 0);
+    inventory.refresh_now().await;
+    assert_eq!(inventory.snapshot().targets[0].details_pending, 5);
+
+    let key = IdentityKey {
+        account: "test".into(),
+        region: REGION.into(),
+        name: "d00001.example".into(),
+    };
+    sim.simulator
+        .with_regions(|regions, now| {
+            regions.force_status(REGION, &key.name, DkimStatus::TemporaryFailure, None, now)
+        })
+        .unwrap();
+    let fresh = inventory.refresh_identity(&key).await.unwrap();
+    assert_eq!(fresh.dkim.status, DkimStatus::TemporaryFailure);
+    assert_eq!(fresh.dkim.origin, Some(SigningOrigin::EasyDkim));
+    let snapshot = inventory.snapshot();
+    let stored = snapshot.identities.iter().find(|i| i.key() == key).unwrap();
+    assert_eq!(stored, &fresh);
+    assert_eq!(snapshot.targets[0].details_pending, 4);
+
+    sim.simulator
+        .with_regions(|regions, _| regions.delete(REGION, &key.name))
+        .unwrap();
+    let gone = inventory.refresh_identity(&key).await.unwrap_err();
+    assert!(
+        matches!(gone, dkimdash::ses::error::Error::NotFound(_)),
+        "{gone:?}"
+    );
+    let snapshot = inventory.snapshot();
+    assert!(snapshot.identities.iter().all(|i| i.key() != key));
+    assert_eq!(snapshot.targets[0].identities, 4);
+}

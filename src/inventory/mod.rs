@@ -15,8 +15,8 @@ use std::{
 
 use tokio::sync::{Mutex, watch};
 
-use crate::model::UnixSeconds;
-use crate::ses::{budget::CallCounts, reader::SesReader};
+use crate::model::{Identity, IdentityKey, UnixSeconds};
+use crate::ses::{budget::CallCounts, error::Error, reader::SesReader};
 use snapshot::Snapshot;
 
 /// How soon to try again while some target has never been read (first start, SES down).
@@ -132,6 +132,33 @@ impl Inventory {
         .await;
         self.inner.sweeping.store(false, Ordering::Relaxed);
         self.inner.completed.send_modify(|n| *n += 1);
+    }
+
+    /// Re-reads one identity's full details now (an operator opened or changed it) and
+    /// swaps it into the snapshot; an identity SES no longer has is dropped.
+    pub async fn refresh_identity(&self, key: &IdentityKey) -> Result<Identity, Error> {
+        let reader = self
+            .inner
+            .readers
+            .iter()
+            .find(|r| r.target.account == key.account && r.target.region == key.region)
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "no configured target {}/{}",
+                    key.account, key.region
+                ))
+            })?;
+        match reader.details(&key.name, now()).await {
+            Ok(identity) => {
+                self.publish(|s| s.with_identity(identity.clone()));
+                Ok(identity)
+            }
+            Err(error @ Error::NotFound(_)) => {
+                self.publish(|s| s.without_identity(key));
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Sweeps forever: every `interval`, or sooner while a target has never been read.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{DkimStatus, Identity, SweepError, TargetStatus, UnixSeconds};
+use crate::model::{DkimStatus, Identity, IdentityKey, SweepError, TargetStatus, UnixSeconds};
 use crate::ses::target::Target;
 
 /// The identities of all targets, as of the last sweeps. Immutable once published.
@@ -73,28 +73,14 @@ impl Snapshot {
     }
 
     /// A copy with `target`'s identities replaced by a good read.
-    pub fn with_read(
-        &self,
-        target: &Target,
-        mut identities: Vec<Identity>,
-        at: UnixSeconds,
-    ) -> Self {
+    pub fn with_read(&self, target: &Target, identities: Vec<Identity>, at: UnixSeconds) -> Self {
         let mut next = self.clone();
         next.identities
             .retain(|i| !(i.account == target.account && i.region == target.region));
-        identities.sort_by(|a, b| a.name.cmp(&b.name));
-        let details_pending = identities
-            .iter()
-            .filter(|i| i.details_read_at.is_none())
-            .count();
-        let count = identities.len();
         next.identities.extend(identities);
-        next.identities.sort_by(|a, b| {
-            (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name))
-        });
+        next.sort();
+        next.recount();
         if let Some(status) = next.status_mut(target) {
-            status.identities = count;
-            status.details_pending = details_pending;
             status.last_success = Some(at);
             status.last_error = None;
         }
@@ -121,12 +107,41 @@ impl Snapshot {
             Some(slot) => *slot = identity,
             None => {
                 next.identities.push(identity);
-                next.identities.sort_by(|a, b| {
-                    (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name))
-                });
+                next.sort();
             }
         }
+        next.recount();
         next
+    }
+
+    /// A copy without one identity (SES says it no longer exists).
+    pub fn without_identity(&self, key: &IdentityKey) -> Self {
+        let mut next = self.clone();
+        next.identities.retain(|i| &i.key() != key);
+        next.recount();
+        next
+    }
+
+    /// Orders identities by account, region, name.
+    fn sort(&mut self) {
+        self.identities.sort_by(|a, b| {
+            (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name))
+        });
+    }
+
+    /// Recomputes each target's counts from the identities.
+    fn recount(&mut self) {
+        for status in &mut self.targets {
+            let of_target = self
+                .identities
+                .iter()
+                .filter(|i| i.account == status.account && i.region == status.region);
+            let (count, pending) = of_target.fold((0, 0), |(n, p), i| {
+                (n + 1, p + usize::from(i.details_read_at.is_none()))
+            });
+            status.identities = count;
+            status.details_pending = pending;
+        }
     }
 
     fn status_mut(&mut self, target: &Target) -> Option<&mut TargetStatus> {
