@@ -261,6 +261,20 @@ async fn older_clients_list_with_get_and_unsigned_requests_are_refused() {
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert!(String::from_utf8_lossy(&body).contains("\"IdentityName\":\"get.example\""));
 
+    let missing = Request::put("/_sim/regions/us-east-1/identities/nowhere.example/status")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"status":"FAILED"}"#))
+        .unwrap();
+    assert_eq!(
+        sim.simulator
+            .router()
+            .oneshot(missing)
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
     let unsigned = Request::get("/v2/email/identities")
         .body(Body::empty())
         .unwrap();

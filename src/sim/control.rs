@@ -12,7 +12,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Faults, Simulator, identity::SimIdentity};
+use super::{Faults, Simulator, error::ErrorKind, identity::SimIdentity};
 use crate::model::{DkimStatus, KeyLength};
 
 /// The control routes.
@@ -139,6 +139,12 @@ async fn set_status(
         regions.force_status(&region, &name, status, body.error_type, now)
     }) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(error) => (StatusCode::BAD_REQUEST, error.message).into_response(),
+        Err(error) => {
+            let status = match error.kind {
+                ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            (status, error.message).into_response()
+        }
     }
 }
