@@ -32,6 +32,16 @@ fn clients(sim: &RunningSimulator, region: &str) -> SesClients {
     SesClients::for_endpoint(&sim.endpoint_url(), region)
 }
 
+/// Creates an identity (Easy DKIM for a domain) that a test builds on.
+async fn create(ses: &SesClients, name: impl Into<String>) {
+    ses.v2
+        .create_email_identity()
+        .email_identity(name)
+        .send()
+        .await
+        .expect("identity created");
+}
+
 fn rsa_key(bits: usize) -> RsaPrivateKey {
     RsaPrivateKey::new(&mut rand::thread_rng(), bits).expect("key generation")
 }
@@ -110,25 +120,10 @@ async fn identities_are_kept_per_region_and_listed_in_pages() {
     let east = clients(&sim, EAST);
     let west = clients(&sim, WEST);
     for n in 0..25 {
-        east.v2
-            .create_email_identity()
-            .email_identity(format!("d{n:02}.example"))
-            .send()
-            .await
-            .unwrap();
+        create(&east, format!("d{n:02}.example")).await;
     }
-    east.v2
-        .create_email_identity()
-        .email_identity("ops@d00.example")
-        .send()
-        .await
-        .unwrap();
-    west.v2
-        .create_email_identity()
-        .email_identity("only-west.example")
-        .send()
-        .await
-        .unwrap();
+    create(&east, "ops@d00.example").await;
+    create(&west, "only-west.example").await;
 
     let mut names = Vec::new();
     let mut token = None;
@@ -192,12 +187,7 @@ async fn list_filters_by_name_type_and_status() {
     let sim = simulator().await;
     let ses = clients(&sim, EAST);
     for name in ["alpha.example", "beta.example", "ops@alpha.example"] {
-        ses.v2
-            .create_email_identity()
-            .email_identity(name)
-            .send()
-            .await
-            .unwrap();
+        create(&ses, name).await;
     }
     sim.simulator
         .with_regions(|regions, now| {
@@ -357,12 +347,7 @@ async fn v1_reads_dkim_for_many_identities_in_one_call() {
 async fn signing_mode_transitions_follow_ses() {
     let sim = simulator().await;
     let ses = clients(&sim, EAST);
-    ses.v2
-        .create_email_identity()
-        .email_identity("switch.example")
-        .send()
-        .await
-        .unwrap();
+    create(&ses, "switch.example").await;
     let key = STANDARD.encode(rsa_key(1024).to_pkcs8_der().unwrap().as_bytes());
 
     // Easy DKIM → BYODKIM: the selector becomes the one token, PENDING again.
@@ -580,12 +565,7 @@ async fn deed_replicas_use_the_parent_records_or_fail_with_the_reason() {
 async fn not_found_already_exists_and_delete() {
     let sim = simulator().await;
     let ses = clients(&sim, EAST);
-    ses.v2
-        .create_email_identity()
-        .email_identity("dup.example")
-        .send()
-        .await
-        .unwrap();
+    create(&ses, "dup.example").await;
     let dup = ses
         .v2
         .create_email_identity()
@@ -627,12 +607,7 @@ async fn not_found_already_exists_and_delete() {
 async fn invalid_input_gets_bad_request_naming_the_field() {
     let sim = simulator().await;
     let ses = clients(&sim, EAST);
-    ses.v2
-        .create_email_identity()
-        .email_identity("target.example")
-        .send()
-        .await
-        .unwrap();
+    create(&ses, "target.example").await;
     let small_key = STANDARD.encode(rsa_key(512).to_pkcs1_der().unwrap().as_bytes());
     let valid_key = STANDARD.encode(rsa_key(1024).to_pkcs1_der().unwrap().as_bytes());
 

@@ -49,66 +49,13 @@ pub struct SimIdentity {
 }
 
 impl SimIdentity {
-    /// A new Easy DKIM domain: three fresh tokens, PENDING, signing on.
-    pub fn easy_dkim_domain(name: &str, key_length: KeyLength, now: UnixSeconds) -> Self {
+    /// An identity with nothing set up yet: no DKIM, NOT_STARTED, signing off.
+    fn blank(name: &str, identity_type: IdentityType, now: UnixSeconds) -> Self {
         Self {
             name: name.to_owned(),
-            identity_type: IdentityType::Domain,
-            signing_enabled: true,
-            status: DkimStatus::Pending,
-            tokens: easy_dkim_tokens(),
-            origin: Some(SigningOrigin::EasyDkim),
-            current_key_length: Some(key_length.clone()),
-            next_key_length: Some(key_length),
-            last_key_generation: Some(now),
-            key_length_changed_at: None,
-            status_since: now,
-            auto_verify: true,
-            last_checked: None,
-            last_success: None,
-            error_type: None,
-            tags: Vec::new(),
-            verification_token: None,
-        }
-    }
-
-    /// A new BYODKIM domain: its selector is its one token, PENDING, signing on.
-    pub fn byodkim_domain(name: &str, selector: &str, now: UnixSeconds) -> Self {
-        let mut identity = Self::easy_dkim_domain(name, KeyLength::Rsa2048, now);
-        identity.use_byodkim(selector, now);
-        identity
-    }
-
-    /// A DEED replica of the same domain in `parent_region`; its tokens and status are its parent's.
-    pub fn replica_domain(name: &str, parent_region: &str, now: UnixSeconds) -> Self {
-        let mut identity = Self::easy_dkim_domain(name, KeyLength::Rsa2048, now);
-        identity.tokens.clear();
-        identity.origin = Some(SigningOrigin::Replica {
-            parent_region: parent_region.to_owned(),
-        });
-        identity.current_key_length = None;
-        identity.next_key_length = None;
-        identity.last_key_generation = None;
-        identity
-    }
-
-    /// A domain added by v1's VerifyDomainIdentity: no DKIM until VerifyDomainDkim.
-    pub fn unverified_domain(name: &str, now: UnixSeconds) -> Self {
-        let mut identity = Self::email_address(name, now);
-        identity.identity_type = IdentityType::Domain;
-        identity.signing_enabled = false;
-        identity.status = DkimStatus::NotStarted;
-        identity
-    }
-
-    /// A new email-address identity, its verification email sent: PENDING until "clicked".
-    /// DKIM follows its domain's identity; `signing_enabled` here is the address's own switch.
-    pub fn email_address(name: &str, now: UnixSeconds) -> Self {
-        Self {
-            name: name.to_owned(),
-            identity_type: IdentityType::EmailAddress,
-            signing_enabled: true,
-            status: DkimStatus::Pending,
+            identity_type,
+            signing_enabled: false,
+            status: DkimStatus::NotStarted,
             tokens: Vec::new(),
             origin: None,
             current_key_length: None,
@@ -123,6 +70,47 @@ impl SimIdentity {
             tags: Vec::new(),
             verification_token: None,
         }
+    }
+
+    /// A new Easy DKIM domain: three fresh tokens, PENDING, signing on.
+    pub fn easy_dkim_domain(name: &str, key_length: KeyLength, now: UnixSeconds) -> Self {
+        let mut identity = Self::blank(name, IdentityType::Domain, now);
+        identity.signing_enabled = true;
+        identity.use_easy_dkim(key_length, now);
+        identity
+    }
+
+    /// A new BYODKIM domain: its selector is its one token, PENDING, signing on.
+    pub fn byodkim_domain(name: &str, selector: &str, now: UnixSeconds) -> Self {
+        let mut identity = Self::blank(name, IdentityType::Domain, now);
+        identity.signing_enabled = true;
+        identity.use_byodkim(selector, now);
+        identity
+    }
+
+    /// A DEED replica of the same domain in `parent_region`; its tokens and status are its parent's.
+    pub fn replica_domain(name: &str, parent_region: &str, now: UnixSeconds) -> Self {
+        let mut identity = Self::blank(name, IdentityType::Domain, now);
+        identity.signing_enabled = true;
+        identity.origin = Some(SigningOrigin::Replica {
+            parent_region: parent_region.to_owned(),
+        });
+        identity.set_status(DkimStatus::Pending, now);
+        identity
+    }
+
+    /// A domain added by v1's VerifyDomainIdentity: no DKIM until VerifyDomainDkim.
+    pub fn unverified_domain(name: &str, now: UnixSeconds) -> Self {
+        Self::blank(name, IdentityType::Domain, now)
+    }
+
+    /// A new email-address identity, its verification email sent: PENDING until "clicked".
+    /// DKIM follows its domain's identity; `signing_enabled` here is the address's own switch.
+    pub fn email_address(name: &str, now: UnixSeconds) -> Self {
+        let mut identity = Self::blank(name, IdentityType::EmailAddress, now);
+        identity.signing_enabled = true;
+        identity.status = DkimStatus::Pending;
+        identity
     }
 
     /// Switches to Easy DKIM with fresh tokens; PENDING until the new CNAMEs are found.
