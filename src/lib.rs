@@ -7,6 +7,7 @@
 pub mod api;
 pub mod app;
 pub mod model;
+pub mod records;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -287,6 +287,36 @@ pub struct IdentityKey {
     pub name: String,
 }
 
+/// A DNS record type the dashboard asks operators to publish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RecordType {
+    /// Easy DKIM (and DEED): a CNAME into SES's zone.
+    Cname,
+    /// BYODKIM: the public key as a TXT record.
+    Txt,
+}
+
+impl RecordType {
+    /// `CNAME` or `TXT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cname => "CNAME",
+            Self::Txt => "TXT",
+        }
+    }
+}
+
+/// One DNS record to publish for DKIM.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRecord {
+    /// CNAME or TXT.
+    pub record_type: RecordType,
+    /// The fully qualified name, without the trailing dot.
+    pub name: String,
+    /// The value; `None` when it is not known (SES never returns a BYODKIM public key).
+    pub value: Option<String>,
+}
+
 /// Which SES the dashboard reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SesBackend {

@@ -1,0 +1,309 @@
+//! Pure: which DNS records an identity needs for DKIM, and the same records as CSV
+//! (RFC 4180, spreadsheet-safe) and as a BIND zone snippet.
+
+use crate::model::{DnsRecord, Identity, RecordType, SigningOrigin};
+
+/// Where Easy DKIM CNAMEs point when SES does not name a `SigningHostedZone`.
+pub const DEFAULT_SIGNING_ZONE: &str = "dkim.amazonses.com";
+/// Longest character-string in a DNS TXT record (RFC 1035 §3.3).
+const TXT_CHUNK: usize = 255;
+/// TTL written into zone snippets.
+const ZONE_TTL: u32 = 3600;
+
+/// The records `identity` needs. Easy DKIM and DEED replicas: one CNAME per token into
+/// SES's zone (a replica uses its parent's tokens). BYODKIM: the selector's TXT record, with
+/// its value only when the public key is known (`public_key`: base64 of the DER key).
+/// Email addresses use their domain's records.
+pub fn dkim_records(identity: &Identity, public_key: Option<&str>) -> Vec<DnsRecord> {
+    let domain = identity
+        .name
+        .rsplit_once('@')
+        .map_or(identity.name.as_str(), |(_, d)| d);
+    match &identity.dkim.origin {
+        Some(SigningOrigin::Byodkim) => identity
+            .dkim
+            .tokens
+            .iter()
+            .map(|selector| DnsRecord {
+                record_type: RecordType::Txt,
+                name: format!("{selector}._domainkey.{domain}"),
+                value: public_key.map(|key| format!("v=DKIM1; k=rsa; p={key}")),
+            })
+            .collect(),
+        _ => {
+            let zone = identity
+                .dkim
+                .signing_hosted_zone
+                .as_deref()
+                .unwrap_or(DEFAULT_SIGNING_ZONE);
+            identity
+                .dkim
+                .tokens
+                .iter()
+                .map(|token| DnsRecord {
+                    record_type: RecordType::Cname,
+                    name: format!("{token}._domainkey.{domain}"),
+                    value: Some(format!("{token}.{zone}")),
+                })
+                .collect()
+        }
+    }
+}
+
+/// `Type,Name,Value` with CRLF line ends; an unknown value is an empty cell.
+pub fn to_csv(records: &[DnsRecord]) -> String {
+    let mut out = String::from("Type,Name,Value\r\n");
+    for record in records {
+        let cells = [
+            record.record_type.as_str(),
+            &record.name,
+            record.value.as_deref().unwrap_or(""),
+        ];
+        let line: Vec<String> = cells.iter().map(|cell| csv_cell(cell)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One CSV cell: a leading `= + - @`, tab or CR is made inert with `'` (so a spreadsheet
+/// never runs it as a formula), then RFC 4180 quoting where needed.
+fn csv_cell(value: &str) -> String {
+    let inert = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if inert.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", inert.replace('"', "\"\""))
+    } else {
+        inert
+    }
+}
+
+/// A BIND zone snippet: absolute names, TXT values split into quoted strings of at most
+/// 255 characters; a record whose value is unknown becomes a comment saying so.
+pub fn to_bind(records: &[DnsRecord]) -> String {
+    let mut out = String::new();
+    for record in records {
+        let name = format!("{}.", record.name);
+        let line = match (&record.value, record.record_type) {
+            (None, kind) => format!(
+                "; {name} {} value unknown: SES does not return BYODKIM public keys; publish the public key of the private key you gave SES",
+                kind.as_str()
+            ),
+            (Some(value), RecordType::Cname) => format!("{name} {ZONE_TTL} IN CNAME {value}."),
+            (Some(value), RecordType::Txt) => {
+                let strings: Vec<String> = txt_chunks(value)
+                    .into_iter()
+                    .map(|chunk| {
+                        format!("\"{}\"", chunk.replace('\\', "\\\\").replace('"', "\\\""))
+                    })
+                    .collect();
+                format!("{name} {ZONE_TTL} IN TXT ( {} )", strings.join(" "))
+            }
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Splits a TXT value into pieces of at most 255 bytes, on character boundaries.
+fn txt_chunks(value: &str) -> Vec<&str> {
+    let mut chunks = Vec::new();
+    let mut rest = value;
+    while rest.len() > TXT_CHUNK {
+        let mut cut = TXT_CHUNK;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (head, tail) = rest.split_at(cut);
+        chunks.push(head);
+        rest = tail;
+    }
+    chunks.push(rest);
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DkimState, DkimStatus, IdentityType};
+
+    fn identity(
+        name: &str,
+        origin: SigningOrigin,
+        tokens: &[&str],
+        zone: Option<&str>,
+    ) -> Identity {
+        Identity {
+            name: name.into(),
+            identity_type: if name.contains('@') {
+                IdentityType::EmailAddress
+            } else {
+                IdentityType::Domain
+            },
+            region: "us-east-1".into(),
+            account: "a".into(),
+            dkim: DkimState {
+                signing_enabled: true,
+                status: DkimStatus::Success,
+                tokens: tokens.iter().map(|t| (*t).to_owned()).collect(),
+                signing_hosted_zone: zone.map(str::to_owned),
+                origin: Some(origin),
+                ..DkimState::not_started()
+            },
+            verification: None,
+            read_at: 0,
+            details_read_at: Some(0),
+        }
+    }
+
+    #[test]
+    fn easy_dkim_gives_three_cnames_into_the_default_zone() {
+        let records = dkim_records(
+            &identity(
+                "example.com",
+                SigningOrigin::EasyDkim,
+                &["aaa", "bbb", "ccc"],
+                None,
+            ),
+            None,
+        );
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[0].record_type, RecordType::Cname);
+        assert_eq!(records[0].name, "aaa._domainkey.example.com");
+        assert_eq!(records[0].value.as_deref(), Some("aaa.dkim.amazonses.com"));
+        assert_eq!(records[2].value.as_deref(), Some("ccc.dkim.amazonses.com"));
+    }
+
+    #[test]
+    fn easy_dkim_follows_the_signing_hosted_zone() {
+        let records = dkim_records(
+            &identity(
+                "example.com",
+                SigningOrigin::EasyDkim,
+                &["tok"],
+                Some("dkim.af-south-1.amazonses.com"),
+            ),
+            None,
+        );
+        assert_eq!(
+            records[0].value.as_deref(),
+            Some("tok.dkim.af-south-1.amazonses.com")
+        );
+    }
+
+    #[test]
+    fn byodkim_is_a_txt_record_whose_value_may_be_unknown() {
+        let byo = identity("example.com", SigningOrigin::Byodkim, &["sel1"], None);
+        let unknown = dkim_records(&byo, None);
+        assert_eq!(
+            unknown,
+            vec![DnsRecord {
+                record_type: RecordType::Txt,
+                name: "sel1._domainkey.example.com".into(),
+                value: None
+            }]
+        );
+        let known = dkim_records(&byo, Some("MIIBIj"));
+        assert_eq!(known[0].value.as_deref(), Some("v=DKIM1; k=rsa; p=MIIBIj"));
+    }
+
+    #[test]
+    fn deed_replicas_and_addresses_use_the_domain_records() {
+        let replica = identity(
+            "example.com",
+            SigningOrigin::Replica {
+                parent_region: "us-east-1".into(),
+            },
+            &["p1", "p2", "p3"],
+            Some("dkim.amazonses.com"),
+        );
+        let records = dkim_records(&replica, None);
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[1].name, "p2._domainkey.example.com");
+        let address = identity("ops@example.com", SigningOrigin::EasyDkim, &["t"], None);
+        assert_eq!(
+            dkim_records(&address, None)[0].name,
+            "t._domainkey.example.com"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        let records = vec![
+            DnsRecord {
+                record_type: RecordType::Cname,
+                name: "a._domainkey.x.com".into(),
+                value: Some("a.dkim.amazonses.com".into()),
+            },
+            DnsRecord {
+                record_type: RecordType::Txt,
+                name: "=HYPERLINK(\"x\")".into(),
+                value: Some("v=DKIM1; k=rsa, p=\"q\"".into()),
+            },
+            DnsRecord {
+                record_type: RecordType::Txt,
+                name: "@home".into(),
+                value: None,
+            },
+        ];
+        assert_eq!(
+            to_csv(&records),
+            "Type,Name,Value\r\n\
+             CNAME,a._domainkey.x.com,a.dkim.amazonses.com\r\n\
+             TXT,\"'=HYPERLINK(\"\"x\"\")\",\"v=DKIM1; k=rsa, p=\"\"q\"\"\"\r\n\
+             TXT,'@home,\r\n"
+        );
+        for lead in ["+1", "-1", "\tx"] {
+            assert!(csv_cell(lead).starts_with('\''), "{lead:?}");
+        }
+    }
+
+    #[test]
+    fn bind_splits_long_txt_values_into_255_character_strings() {
+        let key = "A".repeat(400);
+        let value = format!("v=DKIM1; k=rsa; p={key}");
+        let records = vec![
+            DnsRecord {
+                record_type: RecordType::Txt,
+                name: "s._domainkey.x.com".into(),
+                value: Some(value.clone()),
+            },
+            DnsRecord {
+                record_type: RecordType::Cname,
+                name: "t._domainkey.x.com".into(),
+                value: Some("t.dkim.amazonses.com".into()),
+            },
+            DnsRecord {
+                record_type: RecordType::Txt,
+                name: "u._domainkey.x.com".into(),
+                value: None,
+            },
+        ];
+        let zone = to_bind(&records);
+        let lines: Vec<&str> = zone.lines().collect();
+        let first = format!("\"{}\"", &value[..255]);
+        let second = format!("\"{}\"", &value[255..]);
+        assert_eq!(
+            lines[0],
+            format!("s._domainkey.x.com. 3600 IN TXT ( {first} {second} )")
+        );
+        assert_eq!(
+            lines[1],
+            "t._domainkey.x.com. 3600 IN CNAME t.dkim.amazonses.com."
+        );
+        assert!(lines[2].starts_with("; u._domainkey.x.com. TXT value unknown"));
+    }
+
+    #[test]
+    fn txt_chunks_respect_character_boundaries() {
+        let value = "é".repeat(200); // 400 bytes
+        let chunks = txt_chunks(&value);
+        assert!(chunks.iter().all(|c| c.len() <= 255));
+        assert_eq!(chunks.concat(), value);
+        assert_eq!(txt_chunks("short"), vec!["short"]);
+    }
+}
