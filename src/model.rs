@@ -274,6 +274,11 @@ impl Identity {
             name: self.name.clone(),
         }
     }
+
+    /// Whether this is the identity `key` names (compares in place, no allocation).
+    pub fn has_key(&self, key: &IdentityKey) -> bool {
+        self.name == key.name && self.region == key.region && self.account == key.account
+    }
 }
 
 /// Account, region and name: unique across everything the dashboard shows.

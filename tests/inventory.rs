@@ -296,3 +296,57 @@ async fn an_opened_identity_is_reread_at_once_and_a_deleted_one_dropped() {
     assert!(snapshot.identities.iter().all(|i| i.key() != key));
     assert_eq!(snapshot.targets[0].identities, 4);
 }
+
+#[tokio::test]
+async fn a_fresh_read_during_the_backfill_is_not_overwritten_by_it() {
+    use dkimdash::model::IdentityKey;
+    let sim = simulator(false).await;
+    bulk(&sim, REGION, 3);
+    // Every call takes 400 ms: the backfill of two identities runs ~800 ms after the sweep.
+    sim.simulator.set_faults(Faults {
+        latency_ms: 400,
+        error_rate: 0.0,
+    });
+    let inventory = inventory(vec![reader(&sim, REGION, 1000)], 2);
+    let sweeping = tokio::spawn({
+        let inventory = inventory.clone();
+        async move { inventory.refresh_now().await }
+    });
+    while inventory.snapshot().identities.is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // The sweep has published; the backfill is reading d00000 and d00001. An operator now
+    // opens d00002, whose status changed in SES.
+    let key = IdentityKey {
+        account: "test".into(),
+        region: REGION.into(),
+        name: "d00002.example".into(),
+    };
+    sim.simulator
+        .with_regions(|regions, now| {
+            regions.force_status(REGION, &key.name, DkimStatus::Failed, None, now)
+        })
+        .unwrap();
+    inventory.refresh_identity(&key).await.unwrap();
+    sweeping.await.unwrap();
+
+    let snapshot = inventory.snapshot();
+    let opened = snapshot
+        .identities
+        .iter()
+        .find(|i| i.has_key(&key))
+        .unwrap();
+    assert_eq!(
+        opened.dkim.status,
+        DkimStatus::Failed,
+        "the backfill overwrote a fresher read"
+    );
+    assert!(opened.details_read_at.is_some());
+    let backfilled = snapshot
+        .identities
+        .iter()
+        .filter(|i| i.details_read_at.is_some())
+        .count();
+    assert_eq!(backfilled, 3);
+}

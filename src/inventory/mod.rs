@@ -190,12 +190,16 @@ impl Inventory {
         let previous = before.identities_of(target);
         let first_sweep = !before.has_read(target);
         match sweep::sweep(reader, &previous, first_sweep, now()).await {
-            Ok(mut identities) => {
+            Ok(identities) => {
                 tracing::info!(target = %target.label(), identities = identities.len(), "sweep done");
                 self.publish(|s| s.with_read(target, identities.clone(), now()));
+                // Swapped in one by one, by key: an identity re-read meanwhile (an operator
+                // opened or changed it) is not overwritten by this older list, and the
+                // target's "last read" stays the sweep's.
                 let limit = self.inner.settings.backfill_per_sweep;
-                if sweep::backfill(reader, &mut identities, limit, now()).await > 0 {
-                    self.publish(|s| s.with_read(target, identities, now()));
+                let read = sweep::backfill(reader, &identities, limit, now()).await;
+                if !read.is_empty() {
+                    self.publish(|s| s.with_identities(read));
                 }
             }
             Err(error) => {

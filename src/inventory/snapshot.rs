@@ -98,17 +98,25 @@ impl Snapshot {
 
     /// A copy with one identity replaced (or added), e.g. after an operator's change.
     pub fn with_identity(&self, identity: Identity) -> Self {
+        self.with_identities([identity])
+    }
+
+    /// A copy with each of `identities` replaced (or added) by key; nothing else changes.
+    pub fn with_identities(&self, identities: impl IntoIterator<Item = Identity>) -> Self {
         let mut next = self.clone();
-        match next
-            .identities
-            .iter_mut()
-            .find(|i| i.key() == identity.key())
-        {
-            Some(slot) => *slot = identity,
-            None => {
-                next.identities.push(identity);
-                next.sort();
+        let mut added = false;
+        for identity in identities {
+            let key = identity.key();
+            match next.identities.iter_mut().find(|i| i.has_key(&key)) {
+                Some(slot) => *slot = identity,
+                None => {
+                    next.identities.push(identity);
+                    added = true;
+                }
             }
+        }
+        if added {
+            next.sort();
         }
         next.recount();
         next
@@ -117,7 +125,7 @@ impl Snapshot {
     /// A copy without one identity (SES says it no longer exists).
     pub fn without_identity(&self, key: &IdentityKey) -> Self {
         let mut next = self.clone();
-        next.identities.retain(|i| &i.key() != key);
+        next.identities.retain(|i| !i.has_key(key));
         next.recount();
         next
     }
@@ -205,6 +213,30 @@ mod tests {
                 (DkimStatus::Unknown("NEW".into()), 1),
             ]
         );
+    }
+
+    #[test]
+    fn swapping_identities_in_keeps_the_rest_and_the_last_read_time() {
+        let t = target();
+        let read = Snapshot::for_targets([&t]).with_read(
+            &t,
+            vec![
+                identity("a.example", DkimStatus::Pending),
+                identity("b.example", DkimStatus::Pending),
+            ],
+            10,
+        );
+        assert_eq!(read.targets[0].details_pending, 2);
+        let detailed = Identity {
+            details_read_at: Some(30),
+            ..identity("b.example", DkimStatus::Success)
+        };
+        let next = read.with_identities([detailed.clone()]);
+        assert_eq!(next.identities[0], read.identities[0]);
+        assert_eq!(next.identities[1], detailed);
+        assert_eq!(next.targets[0].last_success, Some(10));
+        assert_eq!(next.targets[0].details_pending, 1);
+        assert_eq!(next.targets[0].identities, 2);
     }
 
     #[test]

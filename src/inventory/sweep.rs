@@ -52,24 +52,22 @@ pub async fn sweep(
     Ok(identities)
 }
 
-/// Reads full details for up to `limit` identities that have none yet. Returns how many.
+/// Reads full details for up to `limit` of `identities` that have none yet, and returns
+/// the identities it read (stopping at the first failure; the next sweep tries again).
 pub async fn backfill(
     reader: &SesReader,
-    identities: &mut [Identity],
+    identities: &[Identity],
     limit: usize,
     now: UnixSeconds,
-) -> usize {
-    let mut read = 0;
+) -> Vec<Identity> {
+    let mut read = Vec::new();
     for identity in identities
-        .iter_mut()
+        .iter()
         .filter(|i| i.details_read_at.is_none())
         .take(limit)
     {
         match reader.details(&identity.name, now).await {
-            Ok(full) => {
-                *identity = full;
-                read += 1;
-            }
+            Ok(full) => read.push(full),
             Err(error) => {
                 tracing::warn!(target = %reader.target.label(), identity = %identity.name, %error, "details backfill stopped");
                 break;
