@@ -232,13 +232,15 @@ impl Regions {
                 names.len()
             )));
         }
-        names
+        Ok(names
             .iter()
-            .map(|name| match self.view(region, &canonical_name(name), now) {
-                Ok(view) => Ok((name.clone(), view.dkim)),
-                Err(_) => Ok((name.clone(), DkimState::not_started())),
+            .map(|name| {
+                let dkim = self
+                    .view(region, &canonical_name(name), now)
+                    .map_or_else(|_| DkimState::not_started(), |view| view.dkim);
+                (name.clone(), dkim)
             })
-            .collect()
+            .collect())
     }
 
     /// v2 PutEmailIdentityDkimSigningAttributes: returns the identity as it now stands.
@@ -415,11 +417,11 @@ impl Regions {
             last_success: identity.last_success,
         };
         Ok(IdentityView {
-            name: identity.name.clone(),
-            identity_type: identity.identity_type.clone(),
+            name: identity.name,
+            identity_type: identity.identity_type,
             dkim,
             verification,
-            tags: identity.tags.clone(),
+            tags: identity.tags,
         })
     }
 
