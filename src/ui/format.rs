@@ -13,6 +13,14 @@ pub fn short_duration(secs: u64) -> String {
     }
 }
 
+/// How long before `now` the moment `at` was: "3 min ago" (a clock skew reads as "0 s ago").
+pub fn ago(now: i64, at: i64) -> String {
+    format!(
+        "{} ago",
+        short_duration(u64::try_from(now - at).unwrap_or(0))
+    )
+}
+
 /// "2 h 5 min", or "2 h" when the smaller unit is zero.
 fn two_units(big: u64, big_unit: &str, small: u64, small_unit: &str) -> String {
     if small == 0 {
@@ -24,7 +32,13 @@ fn two_units(big: u64, big_unit: &str, small: u64, small_unit: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::short_duration;
+    use super::{ago, short_duration};
+
+    #[test]
+    fn ago_never_goes_negative() {
+        assert_eq!(ago(1_000, 820), "3 min ago");
+        assert_eq!(ago(1_000, 1_005), "0 s ago");
+    }
 
     #[test]
     fn picks_the_two_largest_units() {

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::inventory::{InventorySummary, RefreshInventory, get_inventory_summary};
 use crate::model::TargetStatus;
-use crate::ui::{badge::StatusBadge, format::short_duration};
+use crate::ui::{badge::StatusBadge, format::ago};
 
 /// How often the open page re-reads the (cached) summary.
 const POLL_EVERY: Duration = Duration::from_secs(10);
@@ -104,19 +104,20 @@ fn Summary(summary: InventorySummary) -> impl IntoView {
 
 #[component]
 fn TargetRow(target: TargetStatus, now: i64) -> impl IntoView {
-    let last_read = target.last_success.map_or_else(
-        || "not yet".to_owned(),
-        |at| format!("{} ago", short_duration((now - at).max(0) as u64)),
-    );
+    let last_read = target
+        .last_success
+        .map_or_else(|| "not yet".to_owned(), |at| ago(now, at));
     let state = match (&target.last_error, target.details_pending) {
         (Some(error), _) => view! {
             <span class="error" role="alert">
-                {format!("Last read failed {} ago: {}", short_duration((now - error.at).max(0) as u64), error.message)}
+                {format!("Last read failed {}: {}", ago(now, error.at), error.message)}
             </span>
         }
-            .into_any(),
+        .into_any(),
         (None, 0) => view! { <span>"Up to date"</span> }.into_any(),
-        (None, pending) => view! { <span>{format!("Reading details of {pending} more")}</span> }.into_any(),
+        (None, pending) => {
+            view! { <span>{format!("Reading details of {pending} more")}</span> }.into_any()
+        }
     };
     view! {
         <tr>
