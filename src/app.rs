@@ -3,11 +3,12 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode,
     components::{Route, Router, Routes},
+    path,
 };
 
-use crate::ui::{home::HomePage, layout::Header, not_found::NotFound};
+use crate::ui::{home::HomePage, identity::IdentityPage, layout::Header, not_found::NotFound};
 
 /// The whole HTML document the server sends; the browser build hydrates its `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -42,7 +43,15 @@ pub fn App() -> impl IntoView {
             <Header />
             <main id="main">
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage />
+                    // Async: the server sends each page complete (no streamed fragments), so
+                    // it reads the same with JavaScript off and can answer 404 for a
+                    // missing identity.
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/identity/:region/:name")
+                        view=IdentityPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

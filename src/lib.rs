@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod model;
 pub mod records;
+pub mod table;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

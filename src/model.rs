@@ -84,6 +84,17 @@ ses_enum! {
     }
 }
 
+impl KeyLength {
+    /// The number of bits as operators write it ("1024"); unknown values verbatim.
+    pub fn bits(&self) -> &str {
+        match self {
+            Self::Rsa1024 => "1024",
+            Self::Rsa2048 => "2048",
+            Self::Unknown(other) => other,
+        }
+    }
+}
+
 impl DkimStatus {
     /// The five statuses SES documents, in the order the dashboard lists them.
     pub const KNOWN: [DkimStatus; 5] = [
@@ -263,6 +274,9 @@ pub struct Identity {
     pub read_at: UnixSeconds,
     /// When the full details were last read; `None` if never.
     pub details_read_at: Option<UnixSeconds>,
+    /// When the dashboard first read the current DKIM status (carried across reads while
+    /// the status stays the same): how long an identity has been PENDING, for instance.
+    pub status_seen_since: UnixSeconds,
 }
 
 impl Identity {

@@ -109,6 +109,25 @@ pub fn to_bind(records: &[DnsRecord]) -> String {
     out
 }
 
+/// One record as JSON: `{"type": "CNAME", "name": …, "value": … or null}`.
+pub fn json_record(record: &DnsRecord) -> serde_json::Value {
+    serde_json::json!({
+        "type": record.record_type.as_str(),
+        "name": record.name,
+        "value": record.value,
+    })
+}
+
+/// Records for a zone, each once: identities in several regions (DEED replicas, or the same
+/// domain read in two accounts) can ask for the same record; the first one wins.
+pub fn unique(records: impl IntoIterator<Item = DnsRecord>) -> Vec<DnsRecord> {
+    let mut seen = std::collections::HashSet::new();
+    records
+        .into_iter()
+        .filter(|r| seen.insert((r.record_type, r.name.clone(), r.value.clone())))
+        .collect()
+}
+
 /// Splits a TXT value into pieces of at most 255 bytes, on character boundaries.
 fn txt_chunks(value: &str) -> Vec<&str> {
     let mut chunks = Vec::new();
@@ -157,6 +176,7 @@ mod tests {
             verification: None,
             read_at: 0,
             details_read_at: Some(0),
+            status_seen_since: 0,
         }
     }
 
@@ -296,6 +316,62 @@ mod tests {
             "t._domainkey.x.com. 3600 IN CNAME t.dkim.amazonses.com."
         );
         assert!(lines[2].starts_with("; u._domainkey.x.com. TXT value unknown"));
+    }
+
+    #[test]
+    fn json_names_the_type_and_keeps_unknown_values_null() {
+        let records = [
+            DnsRecord {
+                record_type: RecordType::Cname,
+                name: "t._domainkey.example.com".into(),
+                value: Some("t.dkim.amazonses.com".into()),
+            },
+            DnsRecord {
+                record_type: RecordType::Txt,
+                name: "s1._domainkey.example.com".into(),
+                value: None,
+            },
+        ];
+        let json: Vec<serde_json::Value> = records.iter().map(json_record).collect();
+        assert_eq!(
+            serde_json::Value::Array(json).to_string(),
+            r#"[{"name":"t._domainkey.example.com","type":"CNAME","value":"t.dkim.amazonses.com"},{"name":"s1._domainkey.example.com","type":"TXT","value":null}]"#
+        );
+    }
+
+    #[test]
+    fn unique_drops_repeats_and_keeps_order() {
+        let parent = identity(
+            "example.com",
+            SigningOrigin::EasyDkim,
+            &["a", "b", "c"],
+            None,
+        );
+        let replica = Identity {
+            region: "eu-west-1".into(),
+            ..identity(
+                "example.com",
+                SigningOrigin::Replica {
+                    parent_region: "us-east-1".into(),
+                },
+                &["a", "b", "c"],
+                None,
+            )
+        };
+        let other = identity("other.example", SigningOrigin::EasyDkim, &["d"], None);
+        let all = [&parent, &replica, &other]
+            .into_iter()
+            .flat_map(|i| dkim_records(i, None));
+        let names: Vec<String> = unique(all).into_iter().map(|r| r.name).collect();
+        assert_eq!(
+            names,
+            [
+                "a._domainkey.example.com",
+                "b._domainkey.example.com",
+                "c._domainkey.example.com",
+                "d._domainkey.other.example"
+            ]
+        );
     }
 
     #[test]

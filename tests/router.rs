@@ -2,6 +2,8 @@
 //! and the limits the middleware stack enforces.
 #![cfg(feature = "ssr")]
 
+mod support;
+
 use axum::{
     Router,
     body::Body,
@@ -10,24 +12,10 @@ use axum::{
 use dkimdash::{
     inventory::{Inventory, RefreshSettings},
     model::SesBackend,
-    server::{config::HttpLimits, router::router, state::AppState},
+    server::config::HttpLimits,
 };
-use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
+use support::{app_with, read_inventory, simulator};
 use tower::ServiceExt;
-
-fn app_with(inventory: Inventory, backend: SesBackend) -> Router {
-    let options = LeptosOptions::builder()
-        .output_name("dkimdash")
-        .site_root("target/site")
-        .build();
-    router(AppState::new(
-        options,
-        HttpLimits::default(),
-        inventory,
-        backend,
-    ))
-}
 
 /// An app with no targets configured: nothing to read.
 fn app() -> Router {
@@ -38,19 +26,12 @@ fn app() -> Router {
 }
 
 async fn send(request: Request<Body>) -> (StatusCode, String) {
-    let response = app().oneshot(request).await.expect("router answers");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    let (status, _, body) = support::fetch(&app(), request).await;
+    (status, body)
 }
 
 async fn get(path: &str) -> (StatusCode, String) {
-    send(Request::get(path).body(Body::empty()).unwrap()).await
+    support::get(&app(), path).await
 }
 
 #[tokio::test]
@@ -121,34 +102,17 @@ async fn responses_carry_basic_security_headers() {
 
 #[tokio::test]
 async fn overview_shows_the_demo_inventory_with_its_status_counts() {
-    use dkimdash::ses::{budget::CallBudget, reader::SesReader};
-    use dkimdash::sim::{self, SimConfig};
-    use std::num::NonZeroU32;
+    use dkimdash::sim;
 
-    let simulator = sim::spawn(SimConfig {
-        calls_per_second: None,
-        seed_demo: true,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let readers = sim::seed::demo_counts()
+    let simulator = simulator(true).await;
+    let regions: Vec<&str> = sim::seed::demo_counts()
         .into_iter()
-        .map(|(region, _)| {
-            let budget = CallBudget::new(NonZeroU32::new(100).unwrap());
-            SesReader::for_endpoint("demo", region, &simulator.endpoint_url(), budget)
-        })
+        .map(|(r, _)| r)
         .collect();
-    let inventory = Inventory::new(readers, RefreshSettings::default());
-    inventory.refresh_now().await;
+    let inventory = read_inventory(&simulator, &regions, 200).await;
     let expected = inventory.snapshot().status_counts();
 
-    let response = app_with(inventory, SesBackend::Simulator)
-        .oneshot(Request::get("/").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let html = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
-        .into_owned();
+    let (_, html) = support::get(&app_with(inventory, SesBackend::Simulator), "/").await;
     let seeded: usize = sim::seed::demo_counts().iter().map(|(_, n)| n).sum();
     assert!(
         html.contains(&format!("data-testid=\"identity-total\">{seeded}<")),

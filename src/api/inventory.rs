@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{DkimStatus, SesBackend, TargetStatus, UnixSeconds};
+use crate::table::select::Facets;
 
 /// What the overview shows at the top.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +15,8 @@ pub struct InventorySummary {
     pub total: usize,
     /// Identities per DKIM status.
     pub by_status: Vec<(DkimStatus, usize)>,
+    /// Origin, signing-off, 1024-bit and needs-attention counts.
+    pub facets: Facets,
     /// How reading each target has gone.
     pub targets: Vec<TargetStatus>,
     /// Whether a sweep is running now.
@@ -25,17 +28,19 @@ pub struct InventorySummary {
 /// Reads the cached snapshot; never calls SES.
 #[server(endpoint = "inventory_summary")]
 pub async fn get_inventory_summary() -> Result<InventorySummary, ServerFnError> {
-    use crate::{inventory, server::state::AppState};
+    use crate::{inventory, server::state::AppState, table::select::facets};
 
     let state = expect_context::<AppState>();
     let snapshot = state.inventory.snapshot();
+    let now = inventory::now();
     Ok(InventorySummary {
+        facets: facets(&snapshot.identities, now),
         backend: state.backend,
         total: snapshot.identities.len(),
         by_status: snapshot.status_counts(),
         targets: snapshot.targets.clone(),
         sweeping: state.inventory.is_sweeping(),
-        now: inventory::now(),
+        now,
     })
 }
 

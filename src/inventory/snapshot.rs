@@ -5,6 +5,17 @@ use std::collections::HashMap;
 use crate::model::{DkimStatus, Identity, IdentityKey, SweepError, TargetStatus, UnixSeconds};
 use crate::ses::target::Target;
 
+/// What looking an identity up by region and name found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found<'a> {
+    /// Exactly one.
+    One(&'a Identity),
+    /// The same name in this region in several accounts (their labels).
+    Several(Vec<String>),
+    /// None.
+    Nothing,
+}
+
 /// The identities of all targets, as of the last sweeps. Immutable once published.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -60,6 +71,21 @@ impl Snapshot {
             .collect()
     }
 
+    /// The identity called `name` in `region` (in `account`, when given).
+    pub fn find(&self, region: &str, name: &str, account: Option<&str>) -> Found<'_> {
+        let candidates: Vec<&Identity> = self
+            .identities
+            .iter()
+            .filter(|i| i.region == region && i.name == name)
+            .filter(|i| account.is_none_or(|a| a == i.account))
+            .collect();
+        match candidates.as_slice() {
+            [] => Found::Nothing,
+            [one] => Found::One(one),
+            many => Found::Several(many.iter().map(|i| i.account.clone()).collect()),
+        }
+    }
+
     /// Whether the target has ever been read successfully.
     pub fn has_read(&self, target: &Target) -> bool {
         self.status_of(target)
@@ -74,10 +100,15 @@ impl Snapshot {
 
     /// A copy with `target`'s identities replaced by a good read.
     pub fn with_read(&self, target: &Target, identities: Vec<Identity>, at: UnixSeconds) -> Self {
+        let prior = self.identities_of(target);
         let mut next = self.clone();
         next.identities
             .retain(|i| !(i.account == target.account && i.region == target.region));
-        next.identities.extend(identities);
+        next.identities.extend(
+            identities
+                .into_iter()
+                .map(|read| carry_status_since(prior.get(&read.name), read)),
+        );
         next.sort();
         next.recount();
         if let Some(status) = next.status_mut(target) {
@@ -108,7 +139,7 @@ impl Snapshot {
         for identity in identities {
             let key = identity.key();
             match next.identities.iter_mut().find(|i| i.has_key(&key)) {
-                Some(slot) => *slot = identity,
+                Some(slot) => *slot = carry_status_since(Some(slot), identity),
                 None => {
                     next.identities.push(identity);
                     added = true;
@@ -159,6 +190,16 @@ impl Snapshot {
     }
 }
 
+/// A fresh read keeps the prior read's `status_seen_since` while the status is unchanged;
+/// a new status counts from when it was read.
+fn carry_status_since(prior: Option<&Identity>, mut read: Identity) -> Identity {
+    read.status_seen_since = match prior {
+        Some(prior) if prior.dkim.status == read.dkim.status => prior.status_seen_since,
+        _ => read.read_at,
+    };
+    read
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +218,7 @@ mod tests {
             verification: None,
             read_at: 0,
             details_read_at: None,
+            status_seen_since: 0,
         }
     }
 
@@ -237,6 +279,26 @@ mod tests {
         assert_eq!(next.targets[0].last_success, Some(10));
         assert_eq!(next.targets[0].details_pending, 1);
         assert_eq!(next.targets[0].identities, 2);
+    }
+
+    #[test]
+    fn status_seen_since_survives_rereads_until_the_status_changes() {
+        let t = target();
+        let at = |read_at, status| Identity {
+            read_at,
+            ..identity("a.example", status)
+        };
+        let first =
+            Snapshot::for_targets([&t]).with_read(&t, vec![at(10, DkimStatus::Pending)], 10);
+        assert_eq!(first.identities[0].status_seen_since, 10);
+        let same = first.with_read(&t, vec![at(20, DkimStatus::Pending)], 20);
+        assert_eq!(same.identities[0].status_seen_since, 10);
+        let reread = same.with_identity(at(25, DkimStatus::Pending));
+        assert_eq!(reread.identities[0].status_seen_since, 10);
+        let changed = reread.with_identity(at(30, DkimStatus::Success));
+        assert_eq!(changed.identities[0].status_seen_since, 30);
+        let swept = changed.with_read(&t, vec![at(40, DkimStatus::Success)], 40);
+        assert_eq!(swept.identities[0].status_seen_since, 30);
     }
 
     #[test]

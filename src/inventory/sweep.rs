@@ -102,6 +102,7 @@ fn merge(
         verification: None,
         read_at: now,
         details_read_at: None,
+        status_seen_since: now,
     });
     if let Some(dkim) = dkim {
         identity.dkim.signing_enabled = dkim.signing_enabled;

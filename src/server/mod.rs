@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod config;
+pub mod downloads;
 pub mod health;
 pub mod middleware;
 pub mod router;

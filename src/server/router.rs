@@ -3,7 +3,7 @@
 use axum::{Router, routing::get};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
-use super::{health, middleware, state::AppState};
+use super::{downloads, health, middleware, state::AppState};
 use crate::app::{App, shell};
 
 /// Probes, the Leptos pages and server functions, static files, and the middleware stack.
@@ -15,6 +15,11 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
+        .route("/download/{file}", get(downloads::table_records))
+        .route(
+            "/download/identity/{region}/{name}/{file}",
+            get(downloads::identity_records),
+        )
         .leptos_routes(&state, routes, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state);

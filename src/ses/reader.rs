@@ -202,5 +202,6 @@ fn identity_from_details(
         }),
         read_at: now,
         details_read_at: Some(now),
+        status_seen_since: now,
     }
 }

@@ -2,8 +2,14 @@
 //! through the `#[server]` functions in `crate::api`.
 
 pub mod badge;
+pub mod copy;
+pub mod dns_records;
 pub mod format;
 pub mod home;
+pub mod identities;
+pub mod identity;
 pub mod layout;
+pub mod links;
 pub mod not_found;
 pub mod overview;
+pub mod strip;

@@ -1,40 +1,29 @@
-//! The inventory at a glance: how many identities, per DKIM status, and how reading each
-//! target has gone. Reads the cached snapshot only; "Refresh now" asks for a sweep.
-
-use std::time::Duration;
+//! The inventory at a glance: totals, the summary strip, and how reading each target has
+//! gone. Reads the cached snapshot only; "Refresh now" asks for a sweep.
 
 use leptos::prelude::*;
 
-use crate::api::inventory::{InventorySummary, RefreshInventory, get_inventory_summary};
+use crate::api::inventory::{InventorySummary, RefreshInventory};
 use crate::model::TargetStatus;
-use crate::ui::{badge::StatusBadge, format::ago};
+use crate::ui::{format::ago, strip::SummaryStrip};
 
-/// How often the open page re-reads the (cached) summary.
-const POLL_EVERY: Duration = Duration::from_secs(10);
-
-/// The overview card with its refresh control.
+/// The overview card with its refresh control; `summary` is re-read by the page.
 #[component]
-pub fn InventoryOverview() -> impl IntoView {
-    let refresh = ServerAction::<RefreshInventory>::new();
-    let summary = Resource::new(move || refresh.version().get(), |_| get_inventory_summary());
-    // Browser only (effects do not run on the server): keep the numbers current.
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || summary.refetch(), POLL_EVERY) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-
+pub fn InventoryOverview(
+    refresh: ServerAction<RefreshInventory>,
+    summary: Resource<Result<InventorySummary, ServerFnError>>,
+) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="inventory-heading">
             <div class="card-head">
-                <h1 id="inventory-heading">"Identities"</h1>
+                <h1 id="inventory-heading">"DKIM overview"</h1>
                 <ActionForm action=refresh>
                     <button type="submit" disabled=move || refresh.pending().get()>
-                        "Refresh now"
+                        {move || if refresh.pending().get() { "Starting…" } else { "Refresh now" }}
                     </button>
                 </ActionForm>
             </div>
-            <Transition fallback=|| view! { <p>"Loading the inventory…"</p> }>
+            <Transition fallback=|| view! { <p aria-busy="true">"Loading the inventory…"</p> }>
                 {move || Suspend::new(async move {
                     match summary.await {
                         Ok(summary) => view! { <Summary summary /> }.into_any(),
@@ -42,6 +31,7 @@ pub fn InventoryOverview() -> impl IntoView {
                             view! {
                                 <p class="error" role="alert">
                                     "The dashboard server did not answer: " {error.to_string()}
+                                    " The page tries again every few seconds."
                                 </p>
                             }
                                 .into_any()
@@ -57,33 +47,22 @@ pub fn InventoryOverview() -> impl IntoView {
 fn Summary(summary: InventorySummary) -> impl IntoView {
     let never_read = summary.targets.iter().all(|t| t.last_success.is_none());
     let now = summary.now;
+    let last_read = summary.targets.iter().filter_map(|t| t.last_success).min();
+    let targets = summary.targets.clone();
     view! {
         <p class="total">
             <strong data-testid="identity-total">{summary.total}</strong>
             {if summary.total == 1 { " identity" } else { " identities" }}
             " in " {summary.targets.len()}
             {if summary.targets.len() == 1 { " account/region" } else { " accounts/regions" }}
+            {last_read.map(|at| format!(" · last refreshed {}", ago(now, at)))}
         </p>
-        <p aria-live="polite" class="muted">
-            {summary.sweeping.then_some("Reading SES now…")}
+        <p aria-live="polite" class="muted" data-testid="sweep-state">
+            {summary.sweeping.then_some("Reading SES now… the numbers update when it is done.")}
             {(never_read && !summary.sweeping)
                 .then_some("SES has not been read yet; the dashboard keeps trying every 15 seconds.")}
         </p>
-        <ul class="status-counts" aria-label="Identities per DKIM status">
-            {summary
-                .by_status
-                .into_iter()
-                .map(|(status, count)| {
-                    let id = format!("count-{}", status.as_ses());
-                    view! {
-                        <li data-testid=id>
-                            <StatusBadge status />
-                            <span class="count">{count}</span>
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
+        <SummaryStrip summary />
         <table class="targets">
             <caption>"Where the identities are read from"</caption>
             <thead>
@@ -96,7 +75,7 @@ fn Summary(summary: InventorySummary) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {summary.targets.into_iter().map(|target| view! { <TargetRow target now /> }).collect_view()}
+                {targets.into_iter().map(|target| view! { <TargetRow target now /> }).collect_view()}
             </tbody>
         </table>
     }

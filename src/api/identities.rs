@@ -1,0 +1,145 @@
+//! The identities table and one identity's page, read from the cached snapshot.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DkimStatus, DnsRecord, Identity, UnixSeconds};
+use crate::table::{attention::Attention, query::TableQuery, select::TablePage};
+
+/// One page of the table plus what the filter form offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentitiesView {
+    /// The rows and paging.
+    pub page: TablePage,
+    /// Regions present, for the region filter.
+    pub regions: Vec<String>,
+    /// Account labels present, for the account filter.
+    pub accounts: Vec<String>,
+    /// The server's clock.
+    pub now: UnixSeconds,
+}
+
+/// One page of the identities table; the server filters, sorts and pages.
+#[server(endpoint = "identities")]
+pub async fn list_identities(query: TableQuery) -> Result<IdentitiesView, ServerFnError> {
+    use crate::{inventory, server::state::AppState, table::select};
+
+    let snapshot = expect_context::<AppState>().inventory.snapshot();
+    let now = inventory::now();
+    let (regions, accounts) = select::choices(&snapshot.identities);
+    Ok(IdentitiesView {
+        page: select::select(&snapshot.identities, &query, now),
+        regions,
+        accounts,
+        now,
+    })
+}
+
+/// Another identity the page links to (a DEED parent or replica).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityLink {
+    /// Account label.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Identity name.
+    pub name: String,
+    /// Its DKIM status.
+    pub status: DkimStatus,
+}
+
+/// Everything the identity page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityDetail {
+    /// The identity as last read.
+    pub identity: Identity,
+    /// The DNS records to publish.
+    pub records: Vec<DnsRecord>,
+    /// The same records as BIND zone lines ("copy all").
+    pub zone_lines: String,
+    /// Why it needs attention, if it does.
+    pub attention: Option<Attention>,
+    /// For a DEED replica: the parent identity, if the dashboard reads its region.
+    pub parent: Option<IdentityLink>,
+    /// Replicas of this identity in other regions.
+    pub replicas: Vec<IdentityLink>,
+    /// The server's clock.
+    pub now: UnixSeconds,
+}
+
+/// What looking an identity up by region and name found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdentityLookup {
+    /// Exactly one (or the one the account names).
+    Found(Box<IdentityDetail>),
+    /// The name exists in this region in several accounts: pick one.
+    Ambiguous(Vec<String>),
+    /// Not in the inventory.
+    NotFound,
+}
+
+/// One identity from the snapshot. Its full details are read from SES first if the
+/// dashboard has never read them (so the page never shows half an identity).
+#[server(endpoint = "identity")]
+pub async fn get_identity(
+    region: String,
+    name: String,
+    account: Option<String>,
+) -> Result<IdentityLookup, ServerFnError> {
+    use crate::inventory::{self, snapshot::Found};
+    use crate::{records, server::state::AppState, table::attention::attention};
+
+    let inventory = expect_context::<AppState>().inventory;
+    let mut identity = match inventory
+        .snapshot()
+        .find(&region, &name, account.as_deref())
+    {
+        Found::One(identity) => identity.clone(),
+        Found::Several(accounts) => return Ok(IdentityLookup::Ambiguous(accounts)),
+        Found::Nothing => return Ok(IdentityLookup::NotFound),
+    };
+    if identity.details_read_at.is_none() {
+        match inventory.refresh_identity(&identity.key()).await {
+            Ok(read) => identity = read,
+            Err(crate::ses::error::Error::NotFound(_)) => return Ok(IdentityLookup::NotFound),
+            // Show what the sweep knows; the page says the details are not read yet.
+            Err(error) => tracing::warn!(identity = %name, %error, "details read failed"),
+        }
+    }
+
+    let link = |i: &Identity| IdentityLink {
+        account: i.account.clone(),
+        region: i.region.clone(),
+        name: i.name.clone(),
+        status: i.dkim.status.clone(),
+    };
+    let snapshot = inventory.snapshot();
+    let same_name = || {
+        snapshot
+            .identities
+            .iter()
+            .filter(|i| i.account == identity.account && i.name == identity.name)
+    };
+    let parent_region = match &identity.dkim.origin {
+        Some(crate::model::SigningOrigin::Replica { parent_region }) => Some(parent_region),
+        _ => None,
+    };
+    let parent = parent_region.and_then(|p| same_name().find(|i| i.region == *p).map(link));
+    let replicas = same_name()
+        .filter(|i| {
+            matches!(&i.dkim.origin, Some(crate::model::SigningOrigin::Replica { parent_region }) if *parent_region == identity.region)
+        })
+        .map(link)
+        .collect();
+    let now = inventory::now();
+    let dns = records::dkim_records(&identity, None);
+    Ok(IdentityLookup::Found(Box::new(IdentityDetail {
+        zone_lines: records::to_bind(&dns),
+        records: dns,
+        attention: attention(&identity, now),
+        parent,
+        replicas,
+        now,
+        identity,
+    })))
+}

@@ -1,0 +1,316 @@
+//! One page of the identities table: filter, sort, page, over the whole snapshot. Runs on
+//! the server, so the browser receives one page however many identities there are.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::attention::{Attention, attention};
+use super::query::{OriginFilter, SortColumn, TableQuery};
+use crate::model::{DkimStatus, Identity, KeyLength, SigningOrigin, UnixSeconds};
+
+/// One page of the table and what it was cut from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TablePage {
+    /// The rows on this page.
+    pub rows: Vec<TableRow>,
+    /// Identities matching the filters, on all pages.
+    pub matching: usize,
+    /// Identities before filtering.
+    pub total: usize,
+    /// This page (1-based; a page past the end is clamped to the last one).
+    pub page: usize,
+    /// Pages in all (at least 1).
+    pub pages: usize,
+    /// Rows per page.
+    pub per_page: usize,
+}
+
+/// One row: the identity and, if any, why it needs attention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRow {
+    /// The identity as last read.
+    pub identity: Identity,
+    /// Why it needs an operator, if it does.
+    pub attention: Option<Attention>,
+}
+
+/// The counts behind the summary strip (DKIM status counts come from the snapshot).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facets {
+    /// Identities per signing-origin group, in [`OriginFilter::ALL`] order.
+    pub by_origin: Vec<(OriginFilter, usize)>,
+    /// Identities whose DKIM signing is off.
+    pub signing_off: usize,
+    /// Easy DKIM identities signing with a 1024-bit key.
+    pub key_1024: usize,
+    /// Identities that need attention.
+    pub attention: usize,
+}
+
+/// The identities `query` selects, in its order (all pages): what the table pages through
+/// and what "download the filtered table" writes.
+pub fn matching<'a>(
+    identities: &'a [Identity],
+    query: &TableQuery,
+    now: UnixSeconds,
+) -> Vec<&'a Identity> {
+    let text = query.text.to_lowercase();
+    let mut selected: Vec<&Identity> = identities
+        .iter()
+        .filter(|identity| keeps(identity, query, &text, now))
+        .collect();
+    selected.sort_by(|a, b| {
+        let primary = compare(a, b, query.sort);
+        let primary = if query.descending {
+            primary.reverse()
+        } else {
+            primary
+        };
+        primary
+            .then_with(|| (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name)))
+    });
+    selected
+}
+
+/// The page of the table `query` asks for.
+pub fn select(identities: &[Identity], query: &TableQuery, now: UnixSeconds) -> TablePage {
+    let selected = matching(identities, query, now);
+    let per_page = query.per_page.max(1);
+    let pages = selected.len().div_ceil(per_page).max(1);
+    let page = query.page.clamp(1, pages);
+    let rows = selected
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|identity| TableRow {
+            identity: (*identity).clone(),
+            attention: attention(identity, now),
+        })
+        .collect();
+    TablePage {
+        rows,
+        matching: selected.len(),
+        total: identities.len(),
+        page,
+        pages,
+        per_page,
+    }
+}
+
+/// The summary strip's counts over all identities.
+pub fn facets(identities: &[Identity], now: UnixSeconds) -> Facets {
+    let mut facets = Facets {
+        by_origin: OriginFilter::ALL.into_iter().map(|o| (o, 0)).collect(),
+        ..Facets::default()
+    };
+    for identity in identities {
+        for (origin, count) in &mut facets.by_origin {
+            *count += usize::from(origin.matches(identity.dkim.origin.as_ref()));
+        }
+        facets.signing_off += usize::from(!identity.dkim.signing_enabled);
+        facets.key_1024 += usize::from(is_1024(identity));
+        facets.attention += usize::from(attention(identity, now).is_some());
+    }
+    facets
+}
+
+/// The regions and accounts present, sorted: the choices of the filter form.
+pub fn choices(identities: &[Identity]) -> (Vec<String>, Vec<String>) {
+    let regions: BTreeSet<&str> = identities.iter().map(|i| i.region.as_str()).collect();
+    let accounts: BTreeSet<&str> = identities.iter().map(|i| i.account.as_str()).collect();
+    (
+        regions.into_iter().map(str::to_owned).collect(),
+        accounts.into_iter().map(str::to_owned).collect(),
+    )
+}
+
+fn keeps(identity: &Identity, query: &TableQuery, lowercase_text: &str, now: UnixSeconds) -> bool {
+    let dkim = &identity.dkim;
+    (lowercase_text.is_empty() || identity.name.to_lowercase().contains(lowercase_text))
+        && query.status.as_ref().is_none_or(|s| *s == dkim.status)
+        && query.origin.is_none_or(|o| o.matches(dkim.origin.as_ref()))
+        && query.region.as_ref().is_none_or(|r| *r == identity.region)
+        && query
+            .account
+            .as_ref()
+            .is_none_or(|a| *a == identity.account)
+        && query
+            .identity_type
+            .as_ref()
+            .is_none_or(|t| *t == identity.identity_type)
+        && query.signing.is_none_or(|on| on == dkim.signing_enabled)
+        && query
+            .key_length
+            .as_ref()
+            .is_none_or(|k| dkim.current_key_length.as_ref() == Some(k))
+        && (!query.attention || attention(identity, now).is_some())
+}
+
+fn is_1024(identity: &Identity) -> bool {
+    identity.dkim.current_key_length == Some(KeyLength::Rsa1024)
+}
+
+/// The order of one column, ascending; the caller breaks ties by account, region, name.
+fn compare(a: &Identity, b: &Identity, column: SortColumn) -> Ordering {
+    match column {
+        SortColumn::Name => a.name.cmp(&b.name),
+        SortColumn::Type => a.identity_type.as_ses().cmp(b.identity_type.as_ses()),
+        SortColumn::Location => (&a.account, &a.region).cmp(&(&b.account, &b.region)),
+        SortColumn::Status => severity(&a.dkim.status).cmp(&severity(&b.dkim.status)),
+        SortColumn::Origin => {
+            origin_rank(a.dkim.origin.as_ref()).cmp(&origin_rank(b.dkim.origin.as_ref()))
+        }
+        SortColumn::KeyLength => key_rank(a).cmp(&key_rank(b)),
+        SortColumn::Signing => a.dkim.signing_enabled.cmp(&b.dkim.signing_enabled),
+        // Never-generated keys last.
+        SortColumn::KeyGenerated => {
+            match (a.dkim.last_key_generation, b.dkim.last_key_generation) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            }
+        }
+        SortColumn::Read => a.read_at.cmp(&b.read_at),
+    }
+}
+
+/// Worst first: sorting by status puts what needs work at the top.
+fn severity(status: &DkimStatus) -> u8 {
+    match status {
+        DkimStatus::Failed => 0,
+        DkimStatus::TemporaryFailure => 1,
+        DkimStatus::Pending => 2,
+        DkimStatus::NotStarted => 3,
+        DkimStatus::Success => 4,
+        DkimStatus::Unknown(_) => 5,
+    }
+}
+
+fn origin_rank(origin: Option<&SigningOrigin>) -> (u8, &str) {
+    match origin {
+        Some(SigningOrigin::EasyDkim) => (0, ""),
+        Some(SigningOrigin::Byodkim) => (1, ""),
+        Some(SigningOrigin::Replica { parent_region }) => (2, parent_region),
+        Some(SigningOrigin::Unknown(other)) => (3, other),
+        None => (4, ""),
+    }
+}
+
+fn key_rank(identity: &Identity) -> (u8, &str) {
+    match &identity.dkim.current_key_length {
+        Some(KeyLength::Rsa1024) => (0, ""),
+        Some(KeyLength::Rsa2048) => (1, ""),
+        Some(KeyLength::Unknown(other)) => (2, other),
+        None => (3, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::IdentityType;
+    use crate::table::attention::tests::domain;
+
+    fn names(page: &TablePage) -> Vec<&str> {
+        page.rows.iter().map(|r| r.identity.name.as_str()).collect()
+    }
+
+    fn many(n: usize) -> Vec<Identity> {
+        (0..n)
+            .map(|i| {
+                let status = DkimStatus::KNOWN[i % 5].clone();
+                let mut identity = domain(&format!("d{i:05}.example"), status);
+                identity.region = if i % 2 == 0 { "us-east-1" } else { "eu-west-1" }.into();
+                identity
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_cut_the_sorted_selection_and_clamp_past_the_end() {
+        let all = many(120);
+        let query = TableQuery {
+            per_page: 50,
+            ..TableQuery::default()
+        };
+        let first = select(&all, &query, 0);
+        assert_eq!((first.matching, first.total, first.pages), (120, 120, 3));
+        assert_eq!(first.rows.len(), 50);
+        assert_eq!(first.rows[0].identity.name, "d00000.example");
+        let last = select(&all, &query.with_page(3), 0);
+        assert_eq!(names(&last).len(), 20);
+        assert_eq!(last.rows[19].identity.name, "d00119.example");
+        let past = select(&all, &query.with_page(99), 0);
+        assert_eq!((past.page, past.rows.len()), (3, 20));
+    }
+
+    #[test]
+    fn filters_combine() {
+        let all = many(100);
+        let query = TableQuery::from_query_string("status=FAILED&region=us-east-1&q=D0001");
+        let page = select(&all, &query, 0);
+        // Failed is every 5th (i % 5 == 3), us-east-1 the even ones, names d0001x.
+        assert_eq!(names(&page), ["d00018.example"]);
+        assert_eq!(page.matching, 1);
+        let none = select(
+            &all,
+            &TableQuery::from_query_string("q=nothing-like-this"),
+            0,
+        );
+        assert_eq!((none.matching, none.pages, none.rows.len()), (0, 1, 0));
+    }
+
+    #[test]
+    fn status_sort_puts_failures_first_and_descending_reverses() {
+        let all = many(10);
+        let by_status = TableQuery::default().sorted_by(SortColumn::Status);
+        let page = select(&all, &by_status, 0);
+        let statuses: Vec<&DkimStatus> =
+            page.rows.iter().map(|r| &r.identity.dkim.status).collect();
+        assert_eq!(statuses[0], &DkimStatus::Failed);
+        assert_eq!(statuses[9], &DkimStatus::Success);
+        // Ties keep account, region, name order in both directions (odd numbers are eu-west-1).
+        assert_eq!(names(&page)[..2], ["d00003.example", "d00008.example"]);
+        let reversed = select(&all, &by_status.sorted_by(SortColumn::Status), 0);
+        assert_eq!(reversed.rows[0].identity.dkim.status, DkimStatus::Success);
+        assert_eq!(names(&reversed)[..2], ["d00005.example", "d00000.example"]);
+    }
+
+    #[test]
+    fn facets_count_each_strip_entry() {
+        let mut all = many(10);
+        all[0].dkim.origin = Some(SigningOrigin::Byodkim);
+        all[1].dkim.origin = Some(SigningOrigin::Replica {
+            parent_region: "us-east-1".into(),
+        });
+        all[2].dkim.origin = None;
+        all[3].dkim.current_key_length = Some(KeyLength::Rsa1024);
+        all[4].dkim.signing_enabled = false;
+        all[4].identity_type = IdentityType::EmailAddress;
+        let facets = facets(&all, 0);
+        assert_eq!(
+            facets.by_origin,
+            vec![
+                (OriginFilter::Easy, 7),
+                (OriginFilter::Byodkim, 1),
+                (OriginFilter::Replica, 1)
+            ]
+        );
+        assert_eq!((facets.signing_off, facets.key_1024), (1, 1));
+        // Failed (3, 8) and temporary failure (2, 7).
+        assert_eq!(facets.attention, 4);
+        let attention = select(&all, &TableQuery::from_query_string("attention=1"), 0);
+        assert_eq!(attention.matching, facets.attention);
+        assert!(attention.rows.iter().all(|r| r.attention.is_some()));
+    }
+
+    #[test]
+    fn choices_list_each_region_and_account_once() {
+        let (regions, accounts) = choices(&many(10));
+        assert_eq!(regions, ["eu-west-1", "us-east-1"]);
+        assert_eq!(accounts, ["prod"]);
+    }
+}

@@ -1,0 +1,193 @@
+//! One identity: every DKIM and verification attribute SES reports, its DNS records, and
+//! its DEED relatives.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::identities::{IdentityDetail, IdentityLink, IdentityLookup, get_identity};
+use crate::model::SigningOrigin;
+use crate::ui::{
+    badge::StatusBadge,
+    dns_records::DnsRecords,
+    format::{ago, utc_minute},
+    identities::type_label,
+    links,
+};
+
+/// `/identity/:region/:name`, optionally `?account=` when a name exists in several accounts.
+#[component]
+pub fn IdentityPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = move || {
+        let params = params.read();
+        (
+            params.get("region").unwrap_or_default(),
+            params.get("name").unwrap_or_default(),
+            query.read().get("account"),
+        )
+    };
+    let lookup = Resource::new(key, |(region, name, account)| {
+        get_identity(region, name, account)
+    });
+    view! {
+        <p class="breadcrumb"><a href="/">"← All identities"</a></p>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading the identity…"</p> }>
+            {move || Suspend::new(async move {
+                let (region, name, account) = key();
+                match lookup.await {
+                    Ok(IdentityLookup::Found(detail)) => view! { <Detail detail=*detail account_in_links=account.is_some() /> }.into_any(),
+                    Ok(IdentityLookup::Ambiguous(accounts)) => view! { <Ambiguous region name accounts /> }.into_any(),
+                    Ok(IdentityLookup::NotFound) => view! { <Missing region name /> }.into_any(),
+                    Err(error) => view! {
+                        <section class="card">
+                            <p class="error" role="alert">"Could not load the identity: " {error.to_string()}</p>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Detail(detail: IdentityDetail, account_in_links: bool) -> impl IntoView {
+    let identity = detail.identity.clone();
+    let now = detail.now;
+    let dkim = &identity.dkim;
+    let when = |at: Option<i64>| {
+        at.map_or_else(
+            || "—".to_owned(),
+            |at| format!("{} ({})", utc_minute(at), ago(now, at)),
+        )
+    };
+    let origin = dkim
+        .origin
+        .as_ref()
+        .map_or_else(|| "not read yet".to_owned(), SigningOrigin::label);
+    let keys = match (&dkim.current_key_length, &dkim.next_key_length) {
+        (Some(current), Some(next)) if current != next => format!(
+            "{} bits now → {} bits at the next rotation",
+            current.bits(),
+            next.bits()
+        ),
+        (Some(current), _) => format!("{} bits", current.bits()),
+        (None, _) => "—".to_owned(),
+    };
+    let tokens_label = if dkim.origin == Some(SigningOrigin::Byodkim) {
+        "Selector"
+    } else {
+        "Tokens"
+    };
+    let tokens = if dkim.tokens.is_empty() {
+        "—".to_owned()
+    } else {
+        dkim.tokens.join(", ")
+    };
+    let verification = identity.verification.clone();
+    let replicas = detail.replicas.clone();
+    view! {
+        <section class="card" aria-labelledby="identity-heading">
+            <h1 id="identity-heading" class="identity-name">
+                <span data-testid="identity-name">{identity.name.clone()}</span>
+                <StatusBadge status=dkim.status.clone() />
+            </h1>
+            {detail.attention.map(|a| view! { <p class="attention-note" role="status">"Needs attention: " {a.label()}</p> })}
+            {identity.details_read_at.is_none().then(|| view! {
+                <p class="muted">"Only the DKIM status is read so far; the full details follow within a few sweeps."</p>
+            })}
+            <div class="fact-columns">
+                <dl class="facts" aria-label="DKIM">
+                    <dt>"Type"</dt><dd>{type_label(&identity.identity_type).to_owned()}</dd>
+                    <dt>"Account"</dt><dd>{identity.account.clone()}</dd>
+                    <dt>"Region"</dt><dd>{identity.region.clone()}</dd>
+                    <dt>"DKIM signing"</dt><dd data-testid="signing">{if dkim.signing_enabled { "On" } else { "Off" }}</dd>
+                    <dt>"Origin"</dt><dd data-testid="origin">{origin}</dd>
+                    <dt>"Key length"</dt><dd>{keys}</dd>
+                    <dt>"Last key generation"</dt><dd>{when(dkim.last_key_generation)}</dd>
+                    <dt>{tokens_label}</dt><dd><code>{tokens}</code></dd>
+                    <dt>"Signing zone"</dt><dd>{dkim.signing_hosted_zone.clone().unwrap_or_else(|| "—".to_owned())}</dd>
+                    <dt>"Status since"</dt><dd>{when(Some(identity.status_seen_since))} " (first seen by dkimdash)"</dd>
+                </dl>
+                <dl class="facts" aria-label="Verification">
+                    {match verification {
+                        Some(v) => view! {
+                            <dt>"Verification"</dt>
+                            <dd>{v.status.map(|s| view! { <StatusBadge status=s /> }.into_any()).unwrap_or_else(|| "—".into_any())}</dd>
+                            <dt>"Verified for sending"</dt><dd>{if v.verified_for_sending { "Yes" } else { "No" }}</dd>
+                            <dt>"Last error"</dt><dd>{v.error_type.unwrap_or_else(|| "—".to_owned())}</dd>
+                            <dt>"Last checked by SES"</dt><dd>{when(v.last_checked)}</dd>
+                            <dt>"Last found by SES"</dt><dd>{when(v.last_success)}</dd>
+                        }.into_any(),
+                        None => view! { <dt>"Verification"</dt><dd>"not read yet"</dd> }.into_any(),
+                    }}
+                    <dt>"Read from SES"</dt><dd>{ago(now, identity.read_at)}</dd>
+                    <dt>"Details read"</dt><dd>{identity.details_read_at.map_or_else(|| "not yet".to_owned(), |at| ago(now, at))}</dd>
+                </dl>
+            </div>
+        </section>
+        <DnsRecords detail account_in_links />
+        {(!replicas.is_empty()).then(|| view! { <Replicas replicas /> })}
+    }
+}
+
+#[component]
+fn Replicas(replicas: Vec<IdentityLink>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="replicas-heading">
+            <h2 id="replicas-heading">"DEED replicas"</h2>
+            <p class="muted">"These identities sign with this identity's keys and records."</p>
+            <ul class="links">
+                {replicas
+                    .into_iter()
+                    .map(|replica| {
+                        let href = links::identity_page(&replica.region, &replica.name, None);
+                        view! {
+                            <li>
+                                <a href=href>{format!("{} in {}", replica.name, replica.region)}</a>
+                                " " <StatusBadge status=replica.status />
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn Ambiguous(region: String, name: String, accounts: Vec<String>) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>{name.clone()}</h1>
+            <p>{format!("{name} exists in {region} in several accounts. Which one?")}</p>
+            <ul class="links">
+                {accounts
+                    .into_iter()
+                    .map(|account| {
+                        let href = links::identity_page(&region, &name, Some(&account));
+                        view! { <li><a href=href>{account}</a></li> }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn Missing(region: String, name: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="card">
+            <h1>"Identity not found"</h1>
+            <p role="alert">
+                {format!("{name} is not in {region} in the inventory: it may have been deleted, or the dashboard does not read that account or region.")}
+            </p>
+            <p><a href="/">"Back to all identities"</a></p>
+        </section>
+    }
+}

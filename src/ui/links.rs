@@ -1,0 +1,80 @@
+//! URLs of the dashboard's own pages and downloads, built in one place.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// Characters escaped in a path segment: everything but letters, digits and `-._~@`
+/// (so `ops@example.com` stays readable, and `/`, `?`, `#`, `%`, `+` cannot break the URL).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@');
+
+/// One path segment, escaped.
+pub fn segment(value: &str) -> String {
+    utf8_percent_encode(value, SEGMENT).to_string()
+}
+
+/// The identity page; `account` is named only when it is needed to tell identities apart.
+pub fn identity_page(region: &str, name: &str, account: Option<&str>) -> String {
+    let path = format!("/identity/{}/{}", segment(region), segment(name));
+    with_account(path, account)
+}
+
+/// One identity's records as `csv`, `zone` or `json`.
+pub fn identity_download(region: &str, name: &str, account: Option<&str>, ext: &str) -> String {
+    let path = format!(
+        "/download/identity/{}/{}/records.{ext}",
+        segment(region),
+        segment(name)
+    );
+    with_account(path, account)
+}
+
+/// The records of every identity the table query selects, as `csv`, `zone` or `json`.
+pub fn table_download(query_string: &str, ext: &str) -> String {
+    if query_string.is_empty() {
+        format!("/download/identities.{ext}")
+    } else {
+        format!("/download/identities.{ext}?{query_string}")
+    }
+}
+
+fn with_account(path: String, account: Option<&str>) -> String {
+    match account {
+        Some(account) => {
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("account", account)
+                .finish();
+            format!("{path}?{query}")
+        }
+        None => path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_could_break_a_path_are_escaped() {
+        assert_eq!(
+            identity_page("eu-west-1", "ops+alerts@example.com", None),
+            "/identity/eu-west-1/ops%2Balerts%40example.com".replace("%40", "@")
+        );
+        assert_eq!(
+            identity_page("us-east-1", "a/b?c#d", Some("prod & co")),
+            "/identity/us-east-1/a%2Fb%3Fc%23d?account=prod+%26+co"
+        );
+        assert_eq!(
+            identity_download("us-east-1", "example.com", None, "csv"),
+            "/download/identity/us-east-1/example.com/records.csv"
+        );
+        assert_eq!(table_download("", "json"), "/download/identities.json");
+        assert_eq!(
+            table_download("status=FAILED", "zone"),
+            "/download/identities.zone?status=FAILED"
+        );
+    }
+}

@@ -1,0 +1,242 @@
+//! The overview table, the identity page and the downloads, rendered by the whole router
+//! over an inventory of 10,000 identities read from the simulator: the server filters,
+//! sorts and pages, and the HTML carries one page.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use axum::{Router, body::Body, http::Request, http::StatusCode, http::header};
+use dkimdash::{
+    model::{DkimStatus, KeyLength, SesBackend},
+    sim::{RunningSimulator, identity::SimIdentity},
+};
+use support::{app_with, fetch, get, read_inventory, simulator};
+
+const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+const PER_REGION: usize = 5_000;
+
+/// 10,000 Easy DKIM domains `d00000.example`…, 5,000 per region, statuses in turn (SES's
+/// five: every fifth identity has each), read once.
+async fn ten_thousand() -> (RunningSimulator, Router) {
+    let simulator = simulator(false).await;
+    simulator.simulator.with_regions(|regions, now| {
+        for region in REGIONS {
+            for n in 0..PER_REGION {
+                let mut identity = SimIdentity::easy_dkim_domain(
+                    &format!("d{n:05}.example"),
+                    KeyLength::Rsa2048,
+                    now,
+                );
+                identity.set_status(DkimStatus::KNOWN[n % 5].clone(), now);
+                identity.auto_verify = false;
+                regions.insert(region, identity);
+            }
+        }
+    });
+    let inventory = read_inventory(&simulator, &REGIONS, 20).await;
+    assert_eq!(inventory.snapshot().identities.len(), 2 * PER_REGION);
+    (simulator, app_with(inventory, SesBackend::Simulator))
+}
+
+/// The Easy DKIM tokens the simulator gave `name` in `region`.
+fn tokens(sim: &RunningSimulator, region: &str, name: &str) -> Vec<String> {
+    sim.simulator
+        .with_regions(|regions, now| regions.get(region, name, now))
+        .expect("seeded")
+        .dkim
+        .tokens
+}
+
+/// The `data-status` of every table row, in order.
+fn row_statuses(html: &str) -> Vec<&str> {
+    html.match_indices("<tr data-status=\"")
+        .map(|(at, m)| {
+            let rest = &html[at + m.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect()
+}
+
+/// The identity names of the table rows, in order.
+fn row_names(html: &str) -> Vec<&str> {
+    html.match_indices("<th scope=\"row\"><a href=\"")
+        .map(|(at, m)| {
+            let rest = &html[at + m.len()..];
+            let text = &rest[rest.find('>').unwrap() + 1..];
+            &text[..text.find('<').unwrap()]
+        })
+        .collect()
+}
+
+fn text_of<'a>(html: &'a str, testid: &str) -> &'a str {
+    let marker = format!("data-testid=\"{testid}\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no {marker}"));
+    let rest = &html[at..];
+    let text = &rest[rest.find('>').unwrap() + 1..];
+    &text[..text.find('<').unwrap()]
+}
+
+#[tokio::test]
+async fn filters_and_pages_are_done_on_the_server() {
+    let (_sim, app) = ten_thousand().await;
+
+    let (status, html) = get(&app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        row_statuses(&html).len(),
+        50,
+        "the default page holds 50 rows"
+    );
+    assert_eq!(text_of(&html, "table-count"), "Showing 1–50 of 10000");
+    // One page, not ten thousand rows: the page stays small.
+    assert!(html.len() < 250_000, "page is {} bytes", html.len());
+
+    let (_, html) = get(&app, "/?status=FAILED&region=eu-west-1&per=25&page=3").await;
+    let statuses = row_statuses(&html);
+    assert_eq!(statuses.len(), 25);
+    assert!(statuses.iter().all(|s| *s == "FAILED"), "{statuses:?}");
+    assert_eq!(
+        text_of(&html, "table-count"),
+        "Showing 51–75 of 1000 matching (10000 in all)"
+    );
+    // Failed is every fifth from d00003: page 3 of 25 starts at the 51st, d00253.
+    assert_eq!(row_names(&html)[0], "d00253.example");
+    assert!(
+        html.contains("aria-current=\"page\""),
+        "the pager marks page 3"
+    );
+    // The form shows the filters it was given, and the pager keeps them.
+    assert!(
+        html.contains("<option value=\"FAILED\" selected"),
+        "status kept in the form"
+    );
+    assert!(html.contains("href=\"/?status=FAILED&amp;region=eu-west-1&amp;page=4&amp;per=25\""));
+
+    let (_, html) = get(&app, "/?q=D0123&sort=name&dir=desc&per=200").await;
+    let names = row_names(&html);
+    assert_eq!(names.len(), 20, "d01230..d01239 in two regions");
+    assert_eq!(names[..2], ["d01239.example", "d01239.example"]);
+    assert_eq!(names[19], "d01230.example");
+
+    let (_, html) = get(&app, "/?q=no-such-identity").await;
+    assert!(row_statuses(&html).is_empty());
+    assert_eq!(
+        text_of(&html, "table-count"),
+        "No identity matches these filters (10000 in all)."
+    );
+}
+
+#[tokio::test]
+async fn every_strip_count_links_to_the_view_that_shows_it() {
+    let (_sim, app) = ten_thousand().await;
+    let (_, html) = get(&app, "/").await;
+    for (testid, count) in [
+        ("count-FAILED", 2000),
+        ("count-SUCCESS", 2000),
+        // Failed and temporary failure; nothing has been pending for 72 hours yet.
+        ("facet-attention", 4000),
+        ("facet-signing-off", 0),
+    ] {
+        let marker = format!("data-testid=\"{testid}\"");
+        let at = html.find(&marker).unwrap_or_else(|| panic!("no {marker}"));
+        let item = &html[at..at + html[at..].find("</li>").unwrap()];
+        assert!(
+            item.contains(&format!("<span class=\"count\">{count}</span>")),
+            "{testid} should count {count}: {item}"
+        );
+        let href_at = item.find("href=\"").unwrap() + 6;
+        let href =
+            item[href_at..href_at + item[href_at..].find('"').unwrap()].replace("&amp;", "&");
+        let (_, filtered) = get(&app, &href).await;
+        let expected = if count == 0 {
+            "No identity matches these filters (10000 in all).".to_owned()
+        } else {
+            format!("Showing 1–50 of {count} matching (10000 in all)")
+        };
+        assert_eq!(text_of(&filtered, "table-count"), expected, "{href}");
+    }
+}
+
+#[tokio::test]
+async fn the_identity_page_lists_its_three_cnames_and_answers_404_when_missing() {
+    let (sim, app) = ten_thousand().await;
+    let tokens = tokens(&sim, "eu-west-1", "d00042.example");
+
+    let (status, html) = get(&app, "/identity/eu-west-1/d00042.example").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(text_of(&html, "identity-name"), "d00042.example");
+    assert_eq!(html.matches("<td>CNAME</td>").count(), 3);
+    for token in &tokens {
+        assert!(
+            html.contains(&format!(">{token}._domainkey.d00042.example<")),
+            "{token}"
+        );
+        assert!(
+            html.contains(&format!(">{token}.dkim.amazonses.com<")),
+            "{token}"
+        );
+    }
+
+    let (status, html) = get(&app, "/identity/eu-west-1/not-there.example").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Identity not found"), "{html}");
+}
+
+#[tokio::test]
+async fn downloads_hold_the_records_of_the_filtered_table() {
+    let (sim, app) = ten_thousand().await;
+
+    let request = Request::get("/download/identities.csv?status=PENDING&region=us-east-1")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, csv) = fetch(&app, request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(
+        headers[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"dkim-records.csv\""
+    );
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines[0], "Type,Name,Value");
+    assert_eq!(
+        lines.len(),
+        1 + 3 * 1000,
+        "three CNAMEs for each of 1000 pending"
+    );
+    assert!(lines[1..].iter().all(|l| l.starts_with("CNAME,")));
+
+    let tokens = tokens(&sim, "us-east-1", "d00001.example");
+    let (status, zone) = get(
+        &app,
+        "/download/identity/us-east-1/d00001.example/records.zone",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let expected: String = tokens
+        .iter()
+        .map(|t| format!("{t}._domainkey.d00001.example. 3600 IN CNAME {t}.dkim.amazonses.com.\n"))
+        .collect();
+    assert_eq!(zone, expected);
+
+    let (_, json) = get(
+        &app,
+        "/download/identity/us-east-1/d00001.example/records.json",
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(json["dkim_status"], "PENDING");
+    assert_eq!(json["records"].as_array().unwrap().len(), 3);
+
+    let (status, _) = get(
+        &app,
+        "/download/identity/us-east-1/d00001.example/records.exe",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(
+        &app,
+        "/download/identity/us-east-1/nope.example/records.csv",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,94 @@
+//! Shared by the router-level tests: the whole app without a socket, and an inventory read
+//! from the embedded simulator over real HTTP.
+#![allow(dead_code)] // Each test crate uses its own subset.
+
+use std::{num::NonZeroU32, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, Request, StatusCode},
+};
+use dkimdash::{
+    inventory::{Inventory, RefreshSettings},
+    model::SesBackend,
+    server::{config::HttpLimits, router::router, state::AppState},
+    ses::{budget::CallBudget, reader::SesReader},
+    sim::{self, RunningSimulator, SimConfig},
+};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use tower::ServiceExt;
+
+/// The complete application over `inventory`.
+pub fn app_with(inventory: Inventory, backend: SesBackend) -> Router {
+    let options = LeptosOptions::builder()
+        .output_name("dkimdash")
+        .site_root("target/site")
+        .build();
+    router(AppState::new(
+        options,
+        HttpLimits::default(),
+        inventory,
+        backend,
+    ))
+}
+
+/// A simulator on a loopback port, without a quota.
+pub async fn simulator(seed_demo: bool) -> RunningSimulator {
+    sim::spawn(SimConfig {
+        calls_per_second: None,
+        seed_demo,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
+}
+
+/// An inventory of `regions` of the simulator (account "demo"), read once.
+pub async fn read_inventory(
+    simulator: &RunningSimulator,
+    regions: &[&str],
+    backfill_per_sweep: usize,
+) -> Inventory {
+    let readers = regions
+        .iter()
+        .map(|region| {
+            let budget = CallBudget::new(NonZeroU32::new(1000).unwrap());
+            SesReader::for_endpoint("demo", region, &simulator.endpoint_url(), budget)
+        })
+        .collect();
+    let inventory = Inventory::new(
+        readers,
+        RefreshSettings {
+            interval: Duration::from_secs(3600),
+            backfill_per_sweep,
+        },
+    );
+    inventory.refresh_now().await;
+    inventory
+}
+
+/// Sends one request; returns the status, headers and body text.
+pub async fn fetch(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, String) {
+    let response = app.clone().oneshot(request).await.expect("router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+/// `GET path`: status and body.
+pub async fn get(app: &Router, path: &str) -> (StatusCode, String) {
+    let (status, _, body) = fetch(app, Request::get(path).body(Body::empty()).unwrap()).await;
+    (status, body)
+}
