@@ -31,5 +31,19 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "chromium" }],
+  projects: [
+    {
+      name: "chromium",
+      testIgnore: /\.nojs\.spec\.ts$/,
+      // The copy buttons are tested by reading the clipboard back.
+      use: { permissions: ["clipboard-read", "clipboard-write"] },
+    },
+    {
+      // The same dashboard with JavaScript off: server rendering, plain GET forms and
+      // links, ActionForm posts.
+      name: "chromium-no-js",
+      testMatch: /\.nojs\.spec\.ts$/,
+      use: { javaScriptEnabled: false },
+    },
+  ],
 });

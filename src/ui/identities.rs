@@ -95,10 +95,10 @@ fn Filters(query: TableQuery, view: IdentitiesView) -> impl IntoView {
     view! {
         <Form method="GET" action="/">
             <div class="filters" role="search">
-                <label class="search">
-                    "Search"
-                    <input type="search" name="q" value=query.text.clone() placeholder="domain or address" />
-                </label>
+                <div class="field search">
+                    <label for="filter-q">"Search"</label>
+                    <input type="search" id="filter-q" name="q" value=query.text.clone() placeholder="domain or address" />
+                </div>
                 <Choice name="status" label="Status" options=statuses chosen=query.status.as_ref().map(|s| s.as_ses().to_owned()) />
                 <Choice name="origin" label="Origin" options=origins chosen=query.origin.map(|o| o.as_param().to_owned()) />
                 <Choice name="region" label="Region" options=regions chosen=query.region.clone() />
@@ -110,9 +110,9 @@ fn Filters(query: TableQuery, view: IdentitiesView) -> impl IntoView {
                     <input type="checkbox" name="attention" value="1" checked=query.attention />
                     "Needs attention"
                 </label>
-                <label>
-                    "Per page"
-                    <select name="per">
+                <div class="field">
+                    <label for="filter-per">"Per page"</label>
+                    <select name="per" id="filter-per">
                         {per_page
                             .into_iter()
                             .map(|(value, text)| {
@@ -121,7 +121,7 @@ fn Filters(query: TableQuery, view: IdentitiesView) -> impl IntoView {
                             })
                             .collect_view()}
                     </select>
-                </label>
+                </div>
                 // The sort survives a new filter; the page starts again at 1.
                 <input type="hidden" name="sort" value=query.sort.as_param() />
                 <input type="hidden" name="dir" value=if query.descending { "desc" } else { "asc" } />
@@ -142,10 +142,11 @@ fn Choice(
     options: Vec<(String, String)>,
     chosen: Option<String>,
 ) -> impl IntoView {
+    let id = format!("filter-{name}");
     view! {
-        <label>
-            {label}
-            <select name=name>
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select name=name id=id>
                 <option value="" selected=chosen.is_none()>"Any"</option>
                 {options
                     .into_iter()
@@ -155,7 +156,7 @@ fn Choice(
                     })
                     .collect_view()}
             </select>
-        </label>
+        </div>
     }
 }
 

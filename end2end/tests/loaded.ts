@@ -1,0 +1,15 @@
+import { expect, type Page } from "@playwright/test";
+import { SEEDED } from "./seed";
+
+/** Opens `path` once the demo's first sweep has landed (the server starts with the tests). */
+export async function gotoLoaded(page: Page, path: string): Promise<void> {
+  await expect(async () => {
+    await page.goto(path);
+    await expect(page.getByTestId("identity-total")).toHaveText(String(SEEDED), { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+}
+
+/** Waits until the page's WebAssembly has hydrated (copy buttons only appear then). */
+export async function hydrated(page: Page): Promise<void> {
+  await expect(page.locator("button.copy").first()).toBeVisible({ timeout: 20_000 });
+}
