@@ -240,3 +240,36 @@ async fn downloads_hold_the_records_of_the_filtered_table() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn unreachable_ses_on_first_start_is_explained_not_blank() {
+    use dkimdash::{
+        inventory::{Inventory, RefreshSettings},
+        ses::{budget::CallBudget, reader::SesReader},
+    };
+    use std::{num::NonZeroU32, time::Duration};
+
+    let sim = simulator(false).await;
+    let url = sim.endpoint_url();
+    drop(sim); // nothing listens there any more
+    let budget =
+        CallBudget::new(NonZeroU32::new(1000).unwrap()).with_base_backoff(Duration::from_millis(1));
+    let reader = SesReader::for_endpoint("prod", "eu-west-1", &url, budget);
+    let inventory = Inventory::new(vec![reader], RefreshSettings::default());
+    inventory.refresh_now().await;
+    let app = app_with(inventory, SesBackend::Aws);
+
+    let (status, html) = get(&app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(text_of(&html, "identity-total"), "0");
+    assert!(
+        html.contains("SES has not been read yet; the dashboard keeps trying every 15 seconds."),
+        "{html}"
+    );
+    assert!(
+        html.contains("Last read failed"),
+        "the target's error is shown: {html}"
+    );
+    assert!(text_of(&html, "table-count").starts_with("No identities yet."));
+    assert!(row_statuses(&html).is_empty());
+}

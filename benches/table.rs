@@ -1,0 +1,101 @@
+//! What one page of the identities table costs the server at 10,000 identities: filter,
+//! sort and page over the whole snapshot (what every overview request and poll does), and
+//! the summary strip's counts. Prints the median and worst of repeated runs per query.
+//!
+//! Run: `cargo bench --bench table` (options: `-- --identities N --runs R`).
+
+use std::time::{Duration, Instant};
+
+use dkimdash::{
+    model::{DkimState, DkimStatus, Identity, IdentityType, KeyLength, SigningOrigin},
+    table::{
+        query::TableQuery,
+        select::{facets, select},
+    },
+};
+
+fn arg(flag: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `n` read identities over four regions, statuses, origins and key lengths in turn.
+fn identities(n: usize) -> Vec<Identity> {
+    let regions = ["us-east-1", "eu-west-1", "ap-southeast-2", "eu-central-1"];
+    (0..n)
+        .map(|i| Identity {
+            name: format!("team{:05}.example.com", (i * 7919) % n),
+            identity_type: IdentityType::Domain,
+            region: regions[i % regions.len()].to_owned(),
+            account: format!("account-{}", i % 3),
+            dkim: DkimState {
+                signing_enabled: i % 11 != 0,
+                status: DkimStatus::KNOWN[i % 5].clone(),
+                tokens: (0..3).map(|t| format!("{i:030}{t:02}")).collect(),
+                signing_hosted_zone: Some("dkim.amazonses.com".to_owned()),
+                origin: Some(if i % 9 == 0 {
+                    SigningOrigin::Byodkim
+                } else {
+                    SigningOrigin::EasyDkim
+                }),
+                current_key_length: Some(if i % 4 == 0 {
+                    KeyLength::Rsa1024
+                } else {
+                    KeyLength::Rsa2048
+                }),
+                next_key_length: Some(KeyLength::Rsa2048),
+                last_key_generation: Some(1_700_000_000 + i as i64),
+            },
+            verification: None,
+            read_at: 1_790_000_000,
+            details_read_at: Some(1_790_000_000),
+            status_seen_since: 1_790_000_000 - i as i64,
+        })
+        .collect()
+}
+
+fn measure(runs: usize, mut work: impl FnMut() -> usize) -> (Duration, Duration, usize) {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(work());
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    let rows = work();
+    (times[times.len() / 2], times[times.len() - 1], rows)
+}
+
+fn main() {
+    let n = arg("--identities", 10_000);
+    let runs = arg("--runs", 50);
+    let all = identities(n);
+    let now = 1_790_000_000;
+    println!("identities table over {n} identities, {runs} runs each (median / worst):");
+    let queries = [
+        ("default view, page 1", ""),
+        ("status filter, page 3", "status=FAILED&page=3"),
+        ("text search", "q=team0012"),
+        (
+            "sort by status desc, 200 per page",
+            "sort=status&dir=desc&per=200",
+        ),
+        ("last page by key generation", "sort=keygen&page=100000"),
+        ("needs attention", "attention=1"),
+    ];
+    for (label, query_string) in queries {
+        let query = TableQuery::from_query_string(query_string);
+        let (median, worst, rows) = measure(runs, || select(&all, &query, now).rows.len());
+        println!("  {label:<36} {median:>10.2?} / {worst:>10.2?}  ({rows} rows)");
+    }
+    let (median, worst, _) = measure(runs, || facets(&all, now).attention);
+    println!(
+        "  {:<36} {median:>10.2?} / {worst:>10.2?}",
+        "summary strip counts"
+    );
+}
