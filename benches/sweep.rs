@@ -14,7 +14,7 @@ use std::{
 use dkimdash::{
     inventory::{Inventory, RefreshSettings},
     model::{DkimStatus, KeyLength},
-    ses::{budget::CallBudget, reader::SesReader},
+    ses::{budget::CallBudget, reader::SesConnection},
     sim::{self, SimConfig, identity::SimIdentity},
 };
 
@@ -42,8 +42,8 @@ fn options() -> Options {
     }
 }
 
-fn reader(url: &str, rate: NonZeroU32) -> SesReader {
-    SesReader::for_endpoint("bench", REGION, url, CallBudget::new(rate))
+fn reader(url: &str, rate: NonZeroU32) -> SesConnection {
+    SesConnection::for_endpoint("bench", REGION, url, CallBudget::new(rate))
 }
 
 fn at_one_per_second(calls: u64) -> String {

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod app;
 pub mod model;
+pub mod names;
 pub mod records;
 pub mod table;
 pub mod ui;
@@ -17,6 +18,8 @@ pub mod inventory;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod ses;
+#[cfg(feature = "ssr")]
+pub mod signing_key;
 #[cfg(feature = "ssr")]
 pub mod sim;
 

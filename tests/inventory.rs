@@ -7,7 +7,7 @@ use std::{num::NonZeroU32, time::Duration};
 use dkimdash::{
     inventory::{Inventory, RefreshSettings},
     model::{DkimStatus, SigningOrigin},
-    ses::{budget::CallBudget, reader::SesReader},
+    ses::{budget::CallBudget, reader::SesConnection},
     sim::{self, Faults, RunningSimulator, SimConfig, identity::SimIdentity},
 };
 
@@ -23,13 +23,13 @@ async fn simulator(seed_demo: bool) -> RunningSimulator {
     .expect("simulator starts")
 }
 
-fn reader(sim: &RunningSimulator, region: &str, calls_per_second: u32) -> SesReader {
+fn reader(sim: &RunningSimulator, region: &str, calls_per_second: u32) -> SesConnection {
     let budget = CallBudget::new(NonZeroU32::new(calls_per_second).unwrap())
         .with_base_backoff(Duration::from_millis(20));
-    SesReader::for_endpoint("test", region, &sim.endpoint_url(), budget)
+    SesConnection::for_endpoint("test", region, &sim.endpoint_url(), budget)
 }
 
-fn inventory(readers: Vec<SesReader>, backfill_per_sweep: usize) -> Inventory {
+fn inventory(readers: Vec<SesConnection>, backfill_per_sweep: usize) -> Inventory {
     Inventory::new(
         readers,
         RefreshSettings {
@@ -248,7 +248,7 @@ async fn unreachable_ses_on_first_start_is_recorded_not_fatal() {
     drop(sim); // nothing listens there any more
     let budget =
         CallBudget::new(NonZeroU32::new(1000).unwrap()).with_base_backoff(Duration::from_millis(1));
-    let reader = SesReader::for_endpoint("t", REGION, &url, budget);
+    let reader = SesConnection::for_endpoint("t", REGION, &url, budget);
     let inventory = inventory(vec![reader], 0);
     inventory.refresh_now().await;
     let snapshot = inventory.snapshot();

@@ -245,7 +245,7 @@ async fn downloads_hold_the_records_of_the_filtered_table() {
 async fn unreachable_ses_on_first_start_is_explained_not_blank() {
     use dkimdash::{
         inventory::{Inventory, RefreshSettings},
-        ses::{budget::CallBudget, reader::SesReader},
+        ses::{budget::CallBudget, reader::SesConnection},
     };
     use std::{num::NonZeroU32, time::Duration};
 
@@ -254,7 +254,7 @@ async fn unreachable_ses_on_first_start_is_explained_not_blank() {
     drop(sim); // nothing listens there any more
     let budget =
         CallBudget::new(NonZeroU32::new(1000).unwrap()).with_base_backoff(Duration::from_millis(1));
-    let reader = SesReader::for_endpoint("prod", "eu-west-1", &url, budget);
+    let reader = SesConnection::for_endpoint("prod", "eu-west-1", &url, budget);
     let inventory = Inventory::new(vec![reader], RefreshSettings::default());
     inventory.refresh_now().await;
     let app = app_with(inventory, SesBackend::Aws);

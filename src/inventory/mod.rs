@@ -16,7 +16,7 @@ use std::{
 use tokio::sync::{Mutex, watch};
 
 use crate::model::{Identity, IdentityKey, UnixSeconds};
-use crate::ses::{budget::CallCounts, error::Error, reader::SesReader};
+use crate::ses::{budget::CallCounts, error::Error, reader::SesConnection};
 use snapshot::Snapshot;
 
 /// How soon to try again while some target has never been read (first start, SES down).
@@ -47,7 +47,7 @@ pub struct Inventory {
 }
 
 struct Inner {
-    readers: Vec<SesReader>,
+    readers: Vec<SesConnection>,
     settings: RefreshSettings,
     snapshot: watch::Sender<Arc<Snapshot>>,
     /// Held for the length of a sweep: one sweep at a time.
@@ -76,7 +76,7 @@ impl std::fmt::Debug for Inventory {
 
 impl Inventory {
     /// An inventory over `readers`, empty until the first sweep.
-    pub fn new(readers: Vec<SesReader>, settings: RefreshSettings) -> Self {
+    pub fn new(readers: Vec<SesConnection>, settings: RefreshSettings) -> Self {
         let snapshot = Snapshot::for_targets(readers.iter().map(|r| &r.target));
         Self {
             inner: Arc::new(Inner {
@@ -102,15 +102,14 @@ impl Inventory {
 
     /// SES calls made so far, summed over targets.
     pub fn call_counts(&self) -> CallCounts {
-        self.inner
-            .readers
-            .iter()
-            .map(SesReader::counts)
-            .fold(CallCounts::default(), |sum, c| CallCounts {
+        self.inner.readers.iter().map(SesConnection::counts).fold(
+            CallCounts::default(),
+            |sum, c| CallCounts {
                 calls: sum.calls + c.calls,
                 throttled: sum.throttled + c.throttled,
                 retries: sum.retries + c.retries,
-            })
+            },
+        )
     }
 
     /// Sweeps every target now. Single-flight: if a sweep is already running, waits for
@@ -184,7 +183,7 @@ impl Inventory {
     }
 
     /// One target: sweep, publish, then fill in missing details and publish again.
-    async fn sweep_target(&self, reader: &SesReader) {
+    async fn sweep_target(&self, reader: &SesConnection) {
         let target = &reader.target;
         let before = self.snapshot();
         let previous = before.identities_of(target);

@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use crate::model::{DkimState, Identity, IdentityType, UnixSeconds};
 use crate::ses::{
     error::Error,
-    reader::{BatchDkim, SesReader},
+    reader::{BatchDkim, SesConnection},
 };
 
 /// Reads the target's identities. `previous` is the last good read (empty on the first
 /// sweep, when nothing counts as "new" and the backfill supplies details instead).
 pub async fn sweep(
-    reader: &SesReader,
+    reader: &SesConnection,
     previous: &HashMap<String, Identity>,
     first_sweep: bool,
     now: UnixSeconds,
@@ -55,7 +55,7 @@ pub async fn sweep(
 /// Reads full details for up to `limit` of `identities` that have none yet, and returns
 /// the identities it read (stopping at the first failure; the next sweep tries again).
 pub async fn backfill(
-    reader: &SesReader,
+    reader: &SesConnection,
     identities: &[Identity],
     limit: usize,
     now: UnixSeconds,
@@ -86,7 +86,7 @@ fn changed(prior: &Identity, dkim: &BatchDkim) -> bool {
 
 /// The batch read laid over what was known before (or over nothing).
 fn merge(
-    reader: &SesReader,
+    reader: &SesConnection,
     prior: Option<&Identity>,
     name: &str,
     identity_type: IdentityType,

@@ -13,7 +13,7 @@ use super::{
 use crate::{
     inventory::{Inventory, RefreshSettings},
     model::SesBackend,
-    ses::{budget::CallBudget, client::SesClients, reader::SesReader, target::Target},
+    ses::{budget::CallBudget, client::SesClients, reader::SesConnection, target::Target},
     sim::{self, RunningSimulator, SimConfig},
 };
 
@@ -53,7 +53,7 @@ pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
         let mut readers = Vec::with_capacity(targets.len());
         for target in targets {
             let clients = SesClients::for_aws(&target).await;
-            readers.push(SesReader::new(target, clients, budget()));
+            readers.push(SesConnection::new(target, clients, budget()));
         }
         return Ok(Backend {
             inventory: Inventory::new(readers, settings),
@@ -81,7 +81,7 @@ pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
     );
     let readers = sim::seed::demo_counts()
         .into_iter()
-        .map(|(region, _)| SesReader::for_endpoint(DEMO_ACCOUNT, region, &url, budget()))
+        .map(|(region, _)| SesConnection::for_endpoint(DEMO_ACCOUNT, region, &url, budget()))
         .collect();
     Ok(Backend {
         inventory: Inventory::new(readers, settings),

@@ -31,16 +31,17 @@ pub struct BatchDkim {
     pub tokens: Vec<String>,
 }
 
-/// Reads one target's identities.
+/// One target's SES: its clients and its call budget. Reads are in `reader.rs`, writes in
+/// `writer.rs`.
 #[derive(Debug)]
-pub struct SesReader {
+pub struct SesConnection {
     /// Which account and region.
     pub target: Target,
     clients: SesClients,
     budget: CallBudget,
 }
 
-impl SesReader {
+impl SesConnection {
     /// A reader for `target` using `clients`, spending `budget`.
     pub fn new(target: Target, clients: SesClients, budget: CallBudget) -> Self {
         Self {

@@ -7,11 +7,10 @@ use rsa::{
 };
 
 use crate::model::KeyLength;
+use crate::names;
 
 /// Longest private key SES accepts, in base64 characters (the API model's `max`).
 const MAX_PRIVATE_KEY_CHARS: usize = 20_480;
-/// Longest domain name in DNS, without the trailing dot.
-const MAX_DOMAIN_LEN: usize = 253;
 
 /// What kind of identity a name is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,48 +39,21 @@ pub fn identity_name(field: &str, name: &str) -> Result<NameKind, String> {
 
 /// A DNS domain: LDH labels of 1–63 characters, at least two labels, at most 253 characters.
 pub fn domain_name(field: &str, name: &str) -> Result<(), String> {
-    let invalid = |why: &str| {
-        Err(format!(
+    match names::domain_problem(name) {
+        None => Ok(()),
+        Some(why) => Err(format!(
             "{field}: '{name}' is not a valid domain name ({why})"
-        ))
-    };
-    if name.is_empty() {
-        return invalid("it is empty");
+        )),
     }
-    if name.len() > MAX_DOMAIN_LEN {
-        return invalid("longer than 253 characters");
-    }
-    let labels: Vec<&str> = name.split('.').collect();
-    if labels.len() < 2 {
-        return invalid("it needs at least two labels, like example.com");
-    }
-    for label in labels {
-        if label.is_empty() || label.len() > 63 {
-            return invalid("each label must be 1 to 63 characters");
-        }
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return invalid("labels may hold only letters, digits and hyphens");
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return invalid("a label cannot start or end with a hyphen");
-        }
-    }
-    Ok(())
 }
 
 /// A DKIM selector: 1–63 letters, digits and inner hyphens.
 pub fn selector(value: &str) -> Result<(), String> {
-    let ok = !value.is_empty()
-        && value.len() <= 63
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !value.starts_with('-')
-        && !value.ends_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
+    match names::selector_problem(value) {
+        None => Ok(()),
+        Some(_) => Err(format!(
             "DomainSigningSelector: '{value}' is invalid; use 1 to 63 letters, digits and inner hyphens"
-        ))
+        )),
     }
 }
 

@@ -13,7 +13,7 @@ use dkimdash::{
     inventory::{Inventory, RefreshSettings},
     model::SesBackend,
     server::{config::HttpLimits, router::router, state::AppState},
-    ses::{budget::CallBudget, reader::SesReader},
+    ses::{budget::CallBudget, reader::SesConnection},
     sim::{self, RunningSimulator, SimConfig},
 };
 use http_body_util::BodyExt;
@@ -55,7 +55,7 @@ pub async fn read_inventory(
         .iter()
         .map(|region| {
             let budget = CallBudget::new(NonZeroU32::new(1000).unwrap());
-            SesReader::for_endpoint("demo", region, &simulator.endpoint_url(), budget)
+            SesConnection::for_endpoint("demo", region, &simulator.endpoint_url(), budget)
         })
         .collect();
     let inventory = Inventory::new(
