@@ -336,6 +336,18 @@ pub struct DnsRecord {
     pub value: Option<String>,
 }
 
+/// A BYODKIM private key as pasted into a form, on its way to the server. Its `Debug`
+/// never shows the key; the server turns it into a `secrecy` type at once.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PastedKey(pub String);
+
+impl std::fmt::Debug for PastedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PastedKey([redacted])")
+    }
+}
+
 /// Which SES the dashboard reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SesBackend {

@@ -132,7 +132,13 @@ pub async fn get_identity(
         .map(link)
         .collect();
     let now = inventory::now();
-    let dns = records::dkim_records(&identity, None);
+    // SES never returns a BYODKIM public key; the dashboard knows it if it set the key.
+    let public_key = identity
+        .dkim
+        .tokens
+        .first()
+        .and_then(|selector| inventory.public_key(&identity.key(), selector));
+    let dns = records::dkim_records(&identity, public_key.as_deref());
     Ok(IdentityLookup::Found(Box::new(IdentityDetail {
         zone_lines: records::to_bind(&dns),
         records: dns,

@@ -55,6 +55,9 @@ struct Inner {
     /// Counts finished sweeps, so a trigger that found one running can wait for it.
     completed: watch::Sender<u64>,
     sweeping: AtomicBool,
+    /// BYODKIM public keys the dashboard set (SES never returns them), with their selector;
+    /// in memory only, so the records page can show the TXT value to publish.
+    public_keys: std::sync::Mutex<std::collections::HashMap<IdentityKey, (String, String)>>,
 }
 
 impl std::fmt::Debug for Inventory {
@@ -86,6 +89,7 @@ impl Inventory {
                 sweep_lock: Mutex::new(()),
                 completed: watch::Sender::new(0),
                 sweeping: AtomicBool::new(false),
+                public_keys: std::sync::Mutex::default(),
             }),
         }
     }
@@ -136,17 +140,12 @@ impl Inventory {
     /// Re-reads one identity's full details now (an operator opened or changed it) and
     /// swaps it into the snapshot; an identity SES no longer has is dropped.
     pub async fn refresh_identity(&self, key: &IdentityKey) -> Result<Identity, Error> {
-        let reader = self
-            .inner
-            .readers
-            .iter()
-            .find(|r| r.target.account == key.account && r.target.region == key.region)
-            .ok_or_else(|| {
-                Error::NotFound(format!(
-                    "no configured target {}/{}",
-                    key.account, key.region
-                ))
-            })?;
+        let reader = self.connection(&key.account, &key.region).ok_or_else(|| {
+            Error::NotFound(format!(
+                "no configured target {}/{}",
+                key.account, key.region
+            ))
+        })?;
         match reader.details(&key.name, now()).await {
             Ok(identity) => {
                 self.publish(|s| s.with_identity(identity.clone()));
@@ -158,6 +157,36 @@ impl Inventory {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// The SES connection of `account` in `region`, if the dashboard reads that target.
+    pub fn connection(&self, account: &str, region: &str) -> Option<&SesConnection> {
+        self.inner
+            .readers
+            .iter()
+            .find(|r| r.target.account == account && r.target.region == region)
+    }
+
+    /// Remembers the public key of a BYODKIM key the dashboard gave SES under `selector`.
+    pub fn remember_public_key(&self, key: IdentityKey, selector: &str, public_key: String) {
+        let mut keys = self
+            .inner
+            .public_keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        keys.insert(key, (selector.to_owned(), public_key));
+    }
+
+    /// The remembered public key for `key`, if it was set under `selector`.
+    pub fn public_key(&self, key: &IdentityKey, selector: &str) -> Option<String> {
+        let keys = self
+            .inner
+            .public_keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        keys.get(key)
+            .filter(|(known, _)| known == selector)
+            .map(|(_, public_key)| public_key.clone())
     }
 
     /// Sweeps forever: every `interval`, or sooner while a target has never been read.

@@ -104,11 +104,13 @@ impl Snapshot {
         let mut next = self.clone();
         next.identities
             .retain(|i| !(i.account == target.account && i.region == target.region));
-        next.identities.extend(
-            identities
-                .into_iter()
-                .map(|read| carry_status_since(prior.get(&read.name), read)),
-        );
+        next.identities.extend(identities.into_iter().map(|read| {
+            match prior.get(&read.name) {
+                // Re-read after the sweep began (an operator's change): that is newer.
+                Some(newer) if newer.read_at > read.read_at => newer.clone(),
+                prior => carry_status_since(prior, read),
+            }
+        }));
         next.sort();
         next.recount();
         if let Some(status) = next.status_mut(target) {
@@ -299,6 +301,23 @@ mod tests {
         assert_eq!(changed.identities[0].status_seen_since, 30);
         let swept = changed.with_read(&t, vec![at(40, DkimStatus::Success)], 40);
         assert_eq!(swept.identities[0].status_seen_since, 30);
+    }
+
+    #[test]
+    fn a_sweep_never_overwrites_a_newer_read_of_one_identity() {
+        let t = target();
+        let at = |read_at, status| Identity {
+            read_at,
+            ..identity("a.example", status)
+        };
+        let first =
+            Snapshot::for_targets([&t]).with_read(&t, vec![at(10, DkimStatus::Success)], 10);
+        // An operator's change is re-read at 25, while a sweep that started at 20 runs.
+        let changed = first.with_identity(at(25, DkimStatus::Pending));
+        let swept = changed.with_read(&t, vec![at(20, DkimStatus::Success)], 20);
+        assert_eq!(swept.identities[0].dkim.status, DkimStatus::Pending);
+        let next = swept.with_read(&t, vec![at(30, DkimStatus::Pending)], 30);
+        assert_eq!(next.identities[0].read_at, 30);
     }
 
     #[test]

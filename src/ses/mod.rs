@@ -7,3 +7,4 @@ pub mod client;
 pub mod error;
 pub mod reader;
 pub mod target;
+pub mod writer;

@@ -37,8 +37,8 @@ pub struct BatchDkim {
 pub struct SesConnection {
     /// Which account and region.
     pub target: Target,
-    clients: SesClients,
-    budget: CallBudget,
+    pub(super) clients: SesClients,
+    pub(super) budget: CallBudget,
 }
 
 impl SesConnection {

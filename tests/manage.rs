@@ -1,0 +1,397 @@
+//! DKIM changes through the `#[server]` functions over HTTP (the whole router), against the
+//! simulator through the real SDK, checking the simulator's resulting state, the messages,
+//! and that key material appears in no answer and no log line.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use dkimdash::{
+    model::{DkimState, DkimStatus, KeyLength, SesBackend, SigningOrigin},
+    sim::{RunningSimulator, identity::SimIdentity, store::IdentityView},
+};
+use support::{app_with, fetch, get, read_inventory, simulator};
+
+const EAST: &str = "us-east-1";
+const WEST: &str = "eu-west-1";
+const KEY_PEM: &str = include_str!("fixtures/keys/rsa-2048-pkcs1.pem");
+
+/// Identities to change: Easy DKIM, BYODKIM, no DKIM, an address; read into an app.
+async fn setup() -> (RunningSimulator, Router) {
+    let sim = simulator(false).await;
+    sim.simulator.with_regions(|regions, now| {
+        let mut add = |region: &str, mut identity: SimIdentity, status: DkimStatus| {
+            identity.set_status(status, now);
+            identity.auto_verify = false;
+            regions.insert(region, identity);
+        };
+        add(
+            EAST,
+            SimIdentity::easy_dkim_domain("easy.example", KeyLength::Rsa2048, now),
+            DkimStatus::Success,
+        );
+        add(
+            EAST,
+            SimIdentity::byodkim_domain("own.example", "s1", now),
+            DkimStatus::Success,
+        );
+        add(
+            EAST,
+            SimIdentity::unverified_domain("bare.example", now),
+            DkimStatus::NotStarted,
+        );
+        add(
+            EAST,
+            SimIdentity::email_address("ops@easy.example", now),
+            DkimStatus::Success,
+        );
+    });
+    let inventory = read_inventory(&sim, &[EAST, WEST], 100).await;
+    (sim, app_with(inventory, SesBackend::Simulator))
+}
+
+/// POSTs a form to a server function as the hydrated page does; returns status and body.
+async fn post(app: &Router, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let body = serde_urlencoded::to_string(form).unwrap();
+    let request = Request::post(format!("/api/{endpoint}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, _, body) = fetch(app, request).await;
+    (status, body)
+}
+
+fn sim_dkim(sim: &RunningSimulator, region: &str, name: &str) -> Option<DkimState> {
+    sim.simulator
+        .with_regions(|regions, now| regions.get(region, name, now))
+        .ok()
+        .map(|view: IdentityView| view.dkim)
+}
+
+#[tokio::test]
+async fn easy_to_byodkim_and_back_with_confirmation() {
+    let (sim, app) = setup().await;
+    let switch = [
+        ("region", EAST),
+        ("name", "easy.example"),
+        ("mode", "byodkim"),
+        ("selector", "sel2026"),
+        ("private_key", KEY_PEM),
+    ];
+
+    let (status, body) = post(&app, "dkim/signing", &switch).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.contains("Confirm the change first"), "{body}");
+    assert_eq!(
+        sim_dkim(&sim, EAST, "easy.example").unwrap().origin,
+        Some(SigningOrigin::EasyDkim)
+    );
+
+    let confirmed: Vec<(&str, &str)> = switch.iter().copied().chain([("confirm", "on")]).collect();
+    let (status, body) = post(&app, "dkim/signing", &confirmed).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("selector sel2026 (BYODKIM)"), "{body}");
+    assert!(
+        !body.contains("PRIVATE KEY") && !body.contains(&KEY_PEM[40..80]),
+        "{body}"
+    );
+    let dkim = sim_dkim(&sim, EAST, "easy.example").unwrap();
+    assert_eq!(dkim.origin, Some(SigningOrigin::Byodkim));
+    assert_eq!(dkim.tokens, ["sel2026"]);
+    assert_eq!(dkim.status, DkimStatus::Pending);
+
+    // The page shows the new state at once, with the TXT value the dashboard derived.
+    let (_, html) = get(&app, "/identity/us-east-1/easy.example").await;
+    assert!(html.contains(">sel2026._domainkey.easy.example<"), "{html}");
+    assert!(
+        html.contains("v=DKIM1; k=rsa; p=MII"),
+        "public key shown: {html}"
+    );
+    assert!(html.contains("data-status=\"PENDING\""), "{html}");
+
+    let back = [
+        ("region", EAST),
+        ("name", "easy.example"),
+        ("mode", "easy"),
+        ("confirm", "on"),
+    ];
+    let (status, body) = post(&app, "dkim/signing", &back).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let dkim = sim_dkim(&sim, EAST, "easy.example").unwrap();
+    assert_eq!(dkim.origin, Some(SigningOrigin::EasyDkim));
+    assert_eq!(dkim.tokens.len(), 3);
+    let (_, html) = get(&app, "/identity/us-east-1/easy.example").await;
+    assert_eq!(html.matches("<td>CNAME</td>").count(), 3);
+}
+
+#[tokio::test]
+async fn none_to_either_mode_byodkim_key_update_and_key_length_rule() {
+    let (sim, app) = setup().await;
+    let (status, body) = post(
+        &app,
+        "dkim/signing",
+        &[
+            ("region", EAST),
+            ("name", "bare.example"),
+            ("mode", "easy"),
+            ("key_length", "1024"),
+            ("confirm", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let dkim = sim_dkim(&sim, EAST, "bare.example").unwrap();
+    assert_eq!(
+        (dkim.origin, dkim.tokens.len()),
+        (Some(SigningOrigin::EasyDkim), 3)
+    );
+
+    // BYODKIM selector and key update, with a key generated on the server.
+    let (status, body) = post(
+        &app,
+        "dkim/signing",
+        &[
+            ("region", EAST),
+            ("name", "own.example"),
+            ("mode", "byodkim"),
+            ("selector", "s2"),
+            ("generate", "on"),
+            ("confirm", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(sim_dkim(&sim, EAST, "own.example").unwrap().tokens, ["s2"]);
+
+    // Easy DKIM key length: once per day, SES's refusal passed on.
+    let length = |bits| {
+        [
+            ("region", EAST),
+            ("name", "easy.example"),
+            ("mode", "easy"),
+            ("key_length", bits),
+        ]
+    };
+    let (status, body) = post(&app, "dkim/signing", &length("1024")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("will be 1024-bit"), "{body}");
+    assert_eq!(
+        sim_dkim(&sim, EAST, "easy.example")
+            .unwrap()
+            .next_key_length,
+        Some(KeyLength::Rsa1024)
+    );
+    let (status, body) = post(&app, "dkim/signing", &length("2048")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.contains("SES refused the change"), "{body}");
+}
+
+#[tokio::test]
+async fn signing_off_needs_confirmation_and_on_again() {
+    let (sim, app) = setup().await;
+    let off = [
+        ("region", EAST),
+        ("name", "easy.example"),
+        ("enabled", "off"),
+    ];
+    let (status, body) = post(&app, "dkim/enabled", &off).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.contains("Confirm first"), "{body}");
+    assert!(
+        sim_dkim(&sim, EAST, "easy.example")
+            .unwrap()
+            .signing_enabled
+    );
+
+    let (status, _) = post(
+        &app,
+        "dkim/enabled",
+        &[off[0], off[1], off[2], ("confirm", "on")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !sim_dkim(&sim, EAST, "easy.example")
+            .unwrap()
+            .signing_enabled
+    );
+    let (status, _) = post(&app, "dkim/enabled", &[off[0], off[1], ("enabled", "on")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        sim_dkim(&sim, EAST, "easy.example")
+            .unwrap()
+            .signing_enabled
+    );
+}
+
+#[tokio::test]
+async fn a_new_domain_appears_at_once_with_its_tokens() {
+    let (sim, app) = setup().await;
+    let add = [
+        ("account", "demo"),
+        ("region", EAST),
+        ("domain", " Bücher.Example. "),
+        ("mode", "easy"),
+        ("key_length", "2048"),
+        ("tags", "team=mail"),
+    ];
+    let (status, body) = post(&app, "dkim/add", &add).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("/identity/us-east-1/xn--bcher-kva.example"),
+        "{body}"
+    );
+    let dkim = sim_dkim(&sim, EAST, "xn--bcher-kva.example").expect("created in SES");
+    assert_eq!((dkim.status, dkim.tokens.len()), (DkimStatus::Pending, 3));
+    let (status, html) = get(&app, "/identity/us-east-1/xn--bcher-kva.example").await;
+    assert_eq!(status, StatusCode::OK);
+    for token in &dkim.tokens {
+        assert!(html.contains(&format!(">{token}._domainkey.xn--bcher-kva.example<")));
+    }
+    let (status, body) = post(&app, "dkim/add", &add).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.contains("already exists in us-east-1"), "{body}");
+}
+
+#[tokio::test]
+async fn deed_replicas_only_of_easy_dkim_parents_elsewhere() {
+    let (sim, app) = setup().await;
+    let replica = |domain, region, parent| {
+        [
+            ("account", "demo"),
+            ("region", region),
+            ("domain", domain),
+            ("mode", "replica"),
+            ("parent_region", parent),
+        ]
+    };
+    for (form, why) in [
+        (replica("easy.example", EAST, EAST), "another region"),
+        (
+            replica("missing.example", WEST, EAST),
+            "create it there first",
+        ),
+        (replica("own.example", WEST, EAST), "uses BYODKIM"),
+    ] {
+        let (status, body) = post(&app, "dkim/add", &form).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{why}");
+        assert!(body.contains(why), "{why}: {body}");
+    }
+    let (status, body) = post(&app, "dkim/add", &replica("easy.example", WEST, EAST)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let dkim = sim_dkim(&sim, WEST, "easy.example").unwrap();
+    assert_eq!(
+        dkim.origin,
+        Some(SigningOrigin::Replica {
+            parent_region: EAST.into()
+        })
+    );
+    let (_, html) = get(&app, "/identity/eu-west-1/easy.example").await;
+    assert!(html.contains("data-testid=\"parent-link\""), "{html}");
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_ses_is_called() {
+    let (sim, app) = setup().await;
+    sim.simulator.reset_stats();
+    let byodkim = |selector, key| {
+        vec![
+            ("region", EAST),
+            ("name", "easy.example"),
+            ("mode", "byodkim"),
+            ("selector", selector),
+            ("private_key", key),
+            ("confirm", "on"),
+        ]
+    };
+    let ec = include_str!("fixtures/keys/ec-p256.pem");
+    let encrypted = include_str!("fixtures/keys/rsa-2048-encrypted.pem");
+    let small = include_str!("fixtures/keys/rsa-512.pem");
+    let big = include_str!("fixtures/keys/rsa-4096.pem");
+    let long_selector = "x".repeat(64);
+    let long_label = format!("{}.example", "a".repeat(64));
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            byodkim("bad_selector", KEY_PEM),
+            "Selector: 'bad_selector' is not valid",
+        ),
+        (byodkim("-s", KEY_PEM), "cannot start or end with a hyphen"),
+        (byodkim(&long_selector, KEY_PEM), "longer than 63"),
+        (byodkim("s1", ""), "Paste a private key"),
+        (byodkim("s1", "garbage!"), "neither PEM nor base64"),
+        (byodkim("s1", ec), "an EC key"),
+        (byodkim("s1", encrypted), "encrypted with a passphrase"),
+        (byodkim("s1", small), "512 bits"),
+        (byodkim("s1", big), "4096 bits"),
+        (
+            vec![
+                ("account", "demo"),
+                ("region", EAST),
+                ("domain", "no_underscores.example"),
+                ("mode", "easy"),
+            ],
+            "Domain: 'no_underscores.example' is not valid",
+        ),
+        (
+            vec![
+                ("account", "demo"),
+                ("region", EAST),
+                ("domain", &long_label),
+                ("mode", "easy"),
+            ],
+            "1 to 63 characters",
+        ),
+        (
+            vec![
+                ("account", "demo"),
+                ("region", "ap-south-1"),
+                ("domain", "new.example"),
+                ("mode", "easy"),
+            ],
+            "does not manage demo/ap-south-1",
+        ),
+    ];
+    for (form, expected) in cases {
+        let endpoint = if form[0].0 == "account" {
+            "dkim/add"
+        } else {
+            "dkim/signing"
+        };
+        let (status, body) = post(&app, endpoint, &form).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{expected}");
+        assert!(body.contains(expected), "expected {expected:?} in {body}");
+    }
+    assert_eq!(
+        sim.simulator.stats().total_calls(),
+        0,
+        "no SES call for bad input"
+    );
+}
+
+#[tokio::test]
+async fn an_identity_deleted_meanwhile_is_reported_plainly() {
+    let (sim, app) = setup().await;
+    sim.simulator
+        .with_regions(|regions, _| regions.delete(EAST, "easy.example"))
+        .unwrap();
+    let (status, body) = post(
+        &app,
+        "dkim/enabled",
+        &[
+            ("region", EAST),
+            ("name", "easy.example"),
+            ("enabled", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        body.contains("SES no longer has easy.example in us-east-1"),
+        "{body}"
+    );
+}
