@@ -395,3 +395,67 @@ async fn an_identity_deleted_meanwhile_is_reported_plainly() {
         "{body}"
     );
 }
+
+/// Everything logged, at every level, from every crate (the SDK included).
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_private_key_appears_in_no_log_line_and_no_answer() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // A current-thread runtime: the app, the SDK and the simulator all log on this thread.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (sim, app) = setup().await;
+    let form = [
+        ("region", EAST),
+        ("name", "easy.example"),
+        ("mode", "byodkim"),
+        ("selector", "secret1"),
+        ("private_key", KEY_PEM),
+        ("confirm", "on"),
+    ];
+    let (status, answer) = post(&app, "dkim/signing", &form).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        sim_dkim(&sim, EAST, "easy.example").unwrap().tokens,
+        ["secret1"]
+    );
+    let (_, page) = get(&app, "/identity/us-east-1/easy.example").await;
+
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("signing changed"),
+        "the change itself is logged"
+    );
+    // Each base64 line of the PEM is a piece of what went to SES as well. Lines holding only
+    // the modulus can also be part of the public key (the TXT value, public by design).
+    let public_at = page.find("p=MII").expect("public key shown") + 2;
+    let public_key = &page[public_at..public_at + page[public_at..].find('<').unwrap()];
+    let key_lines: Vec<&str> = KEY_PEM
+        .lines()
+        .filter(|l| !l.starts_with("-----") && !public_key.contains(*l))
+        .collect();
+    assert!(key_lines.len() > 20, "the private part is checked");
+    for line in key_lines {
+        assert!(!logs.contains(line), "key material in the logs");
+        assert!(!answer.contains(line), "key material in the answer");
+        assert!(!page.contains(line), "key material on the page");
+    }
+}
