@@ -8,13 +8,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::PastedKey;
 
-/// What a change did, in words.
+/// What a change did, in words. A refusal (bad input, SES said no) is a normal answer,
+/// not an HTTP error: `ServerFnError` is left for requests that never got an answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WriteOutcome {
-    /// What happened and what to do next.
-    pub message: String,
-    /// The identity's page (where its new records are).
-    pub identity_href: String,
+pub enum WriteOutcome {
+    /// Made; what to do next, and the identity's page (where its new records are).
+    Done {
+        /// What happened and what to do next.
+        message: String,
+        /// The identity's page.
+        identity_href: String,
+    },
+    /// Not made (or maybe not): why, in words an operator can act on.
+    Refused(String),
 }
 
 /// Switch Easy DKIM ⇄ BYODKIM, update a BYODKIM key/selector, or change the Easy DKIM key
@@ -36,18 +42,21 @@ pub async fn change_signing(
     use secrecy::SecretString;
 
     let state = expect_context::<crate::server::state::AppState>();
+    let mode = match Mode::parse(&mode) {
+        Ok(mode) => mode,
+        Err(error) => return Ok(WriteOutcome::Refused(error.0)),
+    };
     let change = SigningChange {
-        mode: Mode::parse(&mode).map_err(to_server_error)?,
+        mode,
         key_length,
         selector,
         private_key: private_key.map(|PastedKey(text)| SecretString::from(text)),
         generate: generate.is_some(),
         confirmed: confirm.is_some(),
     };
-    let done = manage::change_signing(&state.inventory, &region, &name, account.as_deref(), change)
-        .await
-        .map_err(to_server_error)?;
-    Ok(outcome(done))
+    let result =
+        manage::change_signing(&state.inventory, &region, &name, account.as_deref(), change).await;
+    Ok(outcome(result))
 }
 
 /// Turn DKIM signing on (`enabled=on`) or off (`enabled=off`, with `confirm`).
@@ -64,12 +73,12 @@ pub async fn set_signing_enabled(
         "on" => true,
         "off" => false,
         other => {
-            return Err(ServerFnError::new(format!(
+            return Ok(WriteOutcome::Refused(format!(
                 "Signing: '{other}' is not on or off"
             )));
         }
     };
-    let done = crate::manage::set_signing_enabled(
+    let result = crate::manage::set_signing_enabled(
         &state.inventory,
         &region,
         &name,
@@ -77,9 +86,8 @@ pub async fn set_signing_enabled(
         enabled,
         confirm.is_some(),
     )
-    .await
-    .map_err(to_server_error)?;
-    Ok(outcome(done))
+    .await;
+    Ok(outcome(result))
 }
 
 /// Add a domain identity: `mode` `easy` (with `key_length`), `byodkim` (with `selector` and
@@ -106,8 +114,12 @@ pub async fn add_domain(
             parent_region: parent_region.unwrap_or_default(),
         }
     } else {
+        let mode = match Mode::parse(&mode) {
+            Ok(mode) => mode,
+            Err(error) => return Ok(WriteOutcome::Refused(error.0)),
+        };
         NewDomainSigning::Own(SigningChange {
-            mode: Mode::parse(&mode).map_err(to_server_error)?,
+            mode,
             key_length,
             selector,
             private_key: private_key.map(|PastedKey(text)| SecretString::from(text)),
@@ -115,7 +127,7 @@ pub async fn add_domain(
             confirmed: true,
         })
     };
-    let done = manage::add_domain(
+    let result = manage::add_domain(
         &state.inventory,
         &account,
         &region,
@@ -123,24 +135,21 @@ pub async fn add_domain(
         signing,
         tags.as_deref(),
     )
-    .await
-    .map_err(to_server_error)?;
-    Ok(outcome(done))
+    .await;
+    Ok(outcome(result))
 }
 
 #[cfg(feature = "ssr")]
-fn to_server_error(error: crate::manage::WriteError) -> ServerFnError {
-    ServerFnError::new(error.0)
-}
-
-#[cfg(feature = "ssr")]
-fn outcome(done: crate::manage::Done) -> WriteOutcome {
-    WriteOutcome {
-        message: done.message,
-        identity_href: crate::ui::links::identity_page(
-            &done.identity.region,
-            &done.identity.name,
-            None,
-        ),
+fn outcome(result: Result<crate::manage::Done, crate::manage::WriteError>) -> WriteOutcome {
+    match result {
+        Ok(done) => WriteOutcome::Done {
+            identity_href: crate::ui::links::identity_page(
+                &done.identity.region,
+                &done.identity.name,
+                None,
+            ),
+            message: done.message,
+        },
+        Err(refusal) => WriteOutcome::Refused(refusal.0),
     }
 }

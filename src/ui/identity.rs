@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::api::dkim::{ChangeSigning, SetSigningEnabled, WriteOutcome};
 use crate::api::identities::{IdentityDetail, IdentityLink, IdentityLookup, get_identity};
 use crate::model::SigningOrigin;
 use crate::ui::{
@@ -12,6 +13,7 @@ use crate::ui::{
     format::{ago, utc_minute},
     identities::type_label,
     links,
+    manage_dkim::ManageDkim,
 };
 
 /// `/identity/:region/:name`, optionally `?account=` when a name exists in several accounts.
@@ -27,16 +29,34 @@ pub fn IdentityPage() -> impl IntoView {
             query.read().get("account"),
         )
     };
-    let lookup = Resource::new(key, |(region, name, account)| {
-        get_identity(region, name, account)
+    let change = ServerAction::<ChangeSigning>::new();
+    let enable = ServerAction::<SetSigningEnabled>::new();
+    // Re-read after every successful change (the server re-read SES, so this shows its new
+    // state). Not after a refusal: the form must keep what was typed.
+    let changes = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        let done = |value: Option<Result<WriteOutcome, ServerFnError>>| {
+            matches!(value, Some(Ok(WriteOutcome::Done { .. })))
+        };
+        let succeeded = done(change.value().get()) || done(enable.value().get());
+        if succeeded {
+            changes.update(|n| *n += 1);
+        }
     });
+    let lookup = Resource::new(
+        move || (key(), changes.get()),
+        |((region, name, account), _)| get_identity(region, name, account),
+    );
     view! {
         <p class="breadcrumb"><a href="/">"← All identities"</a></p>
         <Transition fallback=|| view! { <p aria-busy="true">"Loading the identity…"</p> }>
             {move || Suspend::new(async move {
                 let (region, name, account) = key();
                 match lookup.await {
-                    Ok(IdentityLookup::Found(detail)) => view! { <Detail detail=*detail account_in_links=account.is_some() /> }.into_any(),
+                    Ok(IdentityLookup::Found(detail)) => view! {
+                        <Detail detail=*detail.clone() account_in_links=account.is_some() />
+                        <ManageDkim identity=detail.identity account change enable />
+                    }.into_any(),
                     Ok(IdentityLookup::Ambiguous(accounts)) => view! { <Ambiguous region name accounts /> }.into_any(),
                     Ok(IdentityLookup::NotFound) => view! { <Missing region name /> }.into_any(),
                     Err(error) => view! {

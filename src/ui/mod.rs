@@ -10,6 +10,7 @@ pub mod identities;
 pub mod identity;
 pub mod layout;
 pub mod links;
+pub mod manage_dkim;
 pub mod not_found;
 pub mod overview;
 pub mod strip;
