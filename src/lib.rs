@@ -4,6 +4,10 @@
 //! functions; the browser build (`hydrate`) takes the server-rendered page over.
 //! Server-only modules are gated here, once, so the browser build never sees them.
 
+// Leptos views are deeply nested types; the identity page's exceeds the default limit in
+// the release WebAssembly build.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod model;

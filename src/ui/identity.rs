@@ -150,6 +150,7 @@ fn Detail(detail: IdentityDetail, account_in_links: bool) -> impl IntoView {
         <DnsRecords detail account_in_links />
         {(!replicas.is_empty()).then(|| view! { <Replicas replicas /> })}
     }
+    .into_any()
 }
 
 #[component]
