@@ -2,26 +2,20 @@
 //! single-flight refreshes, throttling and faults that never reach the page.
 #![cfg(feature = "ssr")]
 
+mod support;
+
 use std::{num::NonZeroU32, time::Duration};
+
+use support::simulator;
 
 use dkimdash::{
     inventory::{Inventory, RefreshSettings},
     model::{DkimStatus, SigningOrigin},
     ses::{budget::CallBudget, reader::SesConnection},
-    sim::{self, Faults, RunningSimulator, SimConfig, identity::SimIdentity},
+    sim::{self, Faults, RunningSimulator, identity::SimIdentity},
 };
 
 const REGION: &str = "us-east-1";
-
-async fn simulator(seed_demo: bool) -> RunningSimulator {
-    sim::spawn(SimConfig {
-        calls_per_second: None,
-        seed_demo,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator starts")
-}
 
 fn reader(sim: &RunningSimulator, region: &str, calls_per_second: u32) -> SesConnection {
     let budget = CallBudget::new(NonZeroU32::new(calls_per_second).unwrap())

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::PastedKey;
 
+/// What a mode switch means for mail: shown where the operator confirms it, and in the
+/// refusal when the confirmation is missing.
+pub const UNSIGNED_WHILE_PENDING: &str = "while the new setup is PENDING, SES signs with neither the old nor the new key, so mail may go out unsigned until the new records are published and SES has found them.";
+
 /// What a change did, in words. A refusal (bad input, SES said no) is a normal answer,
 /// not an HTTP error: `ServerFnError` is left for requests that never got an answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

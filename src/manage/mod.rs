@@ -7,6 +7,7 @@ pub mod input;
 
 use secrecy::SecretString;
 
+use crate::api::dkim::UNSIGNED_WHILE_PENDING;
 use crate::inventory::{Inventory, snapshot::Found};
 use crate::model::{Identity, IdentityKey, IdentityType, SigningOrigin};
 use crate::ses::{error::Error, reader::SesConnection, writer::SigningSetup};
@@ -71,9 +72,6 @@ pub struct SigningChange {
     pub confirmed: bool,
 }
 
-/// What the confirmation box has to say before a mode switch.
-pub const UNSIGNED_WARNING: &str = "While the new setup is PENDING, SES signs with neither the old nor the new key, so mail may go out unsigned until the new records are published and SES has found them.";
-
 /// Switches signing mode, updates a BYODKIM key/selector, or changes the Easy DKIM key
 /// length of the identity `name` in `region` (and `account`, when several have it).
 pub async fn change_signing(
@@ -95,7 +93,7 @@ pub async fn change_signing(
         change.mode == Mode::EasyDkim && current == Some(SigningOrigin::EasyDkim);
     if !length_change_only && !change.confirmed {
         return Err(WriteError(format!(
-            "Confirm the change first. {UNSIGNED_WARNING}"
+            "Confirm the change first: {UNSIGNED_WHILE_PENDING}"
         )));
     }
     let setup = match &byodkim {

@@ -49,9 +49,13 @@ impl SigningSetup<'_> {
         }
     }
 
-    fn attributes(&self) -> DkimSigningAttributes {
+    /// The attributes to send; none when switching to Easy DKIM at SES's default length.
+    fn attributes(&self) -> Option<DkimSigningAttributes> {
         let builder = DkimSigningAttributes::builder();
-        match self {
+        Some(match self {
+            Self::EasyDkim {
+                next_key_length: None,
+            } => return None,
             Self::EasyDkim { next_key_length } => builder
                 .set_next_signing_key_length(
                     next_key_length
@@ -66,7 +70,7 @@ impl SigningSetup<'_> {
             Self::Replica { .. } => builder
                 .domain_signing_attributes_origin(self.origin())
                 .build(),
-        }
+        })
     }
 }
 
@@ -75,13 +79,7 @@ impl SesConnection {
     /// length; SES allows that once a day). SES answers with the new status (PENDING).
     pub async fn put_signing(&self, name: &str, setup: &SigningSetup<'_>) -> Result<(), Error> {
         let origin = setup.origin();
-        let attributes = match setup {
-            // Switching to Easy DKIM without a length sends no attributes, as SES expects.
-            SigningSetup::EasyDkim {
-                next_key_length: None,
-            } => None,
-            _ => Some(setup.attributes()),
-        };
+        let attributes = setup.attributes();
         self.budget
             .run("PutEmailIdentityDkimSigningAttributes", || {
                 self.clients
@@ -122,12 +120,7 @@ impl SesConnection {
             .iter()
             .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
             .collect();
-        let attributes = match setup {
-            SigningSetup::EasyDkim {
-                next_key_length: None,
-            } => None,
-            _ => Some(setup.attributes()),
-        };
+        let attributes = setup.attributes();
         self.budget
             .run("CreateEmailIdentity", || {
                 self.clients

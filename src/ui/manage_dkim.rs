@@ -5,7 +5,7 @@
 
 use leptos::{html, prelude::*};
 
-use crate::api::dkim::{ChangeSigning, SetSigningEnabled, WriteOutcome};
+use crate::api::dkim::{ChangeSigning, SetSigningEnabled, UNSIGNED_WHILE_PENDING, WriteOutcome};
 use crate::model::{Identity, IdentityType, SigningOrigin};
 
 /// The "Manage DKIM" card for `identity`; `account` is sent when the page names one.
@@ -39,6 +39,16 @@ pub fn ManageDkim(
                 .into_any(),
             }}
         </section>
+    }
+}
+
+/// Which identity a form is about: region, name, and the account when the page names one.
+#[component]
+fn IdentityFields(region: String, name: String, account: Option<String>) -> impl IntoView {
+    view! {
+        <input type="hidden" name="region" value=region />
+        <input type="hidden" name="name" value=name />
+        {account.map(|account| view! { <input type="hidden" name="account" value=account /> })}
     }
 }
 
@@ -81,9 +91,7 @@ fn SigningForm(
     let pending = change.pending();
     view! {
         <ActionForm action=change attr:class="manage-form" attr:data-testid="signing-form">
-            <input type="hidden" name="region" value=identity.region.clone() />
-            <input type="hidden" name="name" value=identity.name.clone() />
-            {account.map(|account| view! { <input type="hidden" name="account" value=account /> })}
+            <IdentityFields region=identity.region.clone() name=identity.name.clone() account />
             <fieldset>
                 <legend>"Signing mode"</legend>
                 <label class="check">
@@ -117,7 +125,7 @@ fn SigningForm(
             </label>
             <label class="check confirm">
                 <input type="checkbox" name="confirm" />
-                {format!("I understand: {UNSIGNED_WARNING_TEXT}")}
+                {format!("I understand: {UNSIGNED_WHILE_PENDING}")}
             </label>
             <p class="muted">
                 {if is_easy {
@@ -133,9 +141,6 @@ fn SigningForm(
     }
 }
 
-/// What switching modes means for mail, shown where the operator confirms it.
-pub const UNSIGNED_WARNING_TEXT: &str = "while the new setup is PENDING, SES signs with neither the old nor the new key, so mail may go out unsigned until the new records are published and found.";
-
 #[component]
 fn EnabledForm(
     identity: Identity,
@@ -146,9 +151,7 @@ fn EnabledForm(
     let pending = enable.pending();
     view! {
         <ActionForm action=enable attr:class="manage-form" attr:data-testid="enabled-form">
-            <input type="hidden" name="region" value=identity.region.clone() />
-            <input type="hidden" name="name" value=identity.name.clone() />
-            {account.map(|account| view! { <input type="hidden" name="account" value=account /> })}
+            <IdentityFields region=identity.region.clone() name=identity.name.clone() account />
             <input type="hidden" name="enabled" value=if enabled { "off" } else { "on" } />
             {enabled.then(|| view! {
                 <label class="check confirm">
