@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use crate::model::{DkimState, Identity, IdentityType, UnixSeconds};
 use crate::ses::{
+    budget::Turn,
     error::Error,
     reader::{BatchDkim, SesConnection},
 };
@@ -66,7 +67,11 @@ pub async fn backfill(
         .filter(|i| i.details_read_at.is_none())
         .take(limit)
     {
-        match reader.details(&identity.name, now).await {
+        // In the background: an operator's read or change goes first.
+        match reader
+            .details_as(Turn::Background, &identity.name, now)
+            .await
+        {
             Ok(full) => read.push(full),
             Err(error) => {
                 tracing::warn!(target = %reader.target.label(), identity = %identity.name, %error, "details backfill stopped");

@@ -1,11 +1,13 @@
 //! SES's management quota (about one call per second per region), kept on our side:
 //! every call waits its turn at a per-target rate limiter, and throttling or transient
 //! failures are retried with exponential backoff and jitter, counted, never shown as-is.
+//! Background work (the details backfill) gives way to calls someone is waiting for: an
+//! operator opening or changing an identity never queues behind a long backfill.
 
 use std::{
     future::Future,
     num::NonZeroU32,
-    sync::atomic::{AtomicU64, Ordering},
+    sync::atomic::{AtomicU64, AtomicUsize, Ordering},
     time::Duration,
 };
 
@@ -21,6 +23,17 @@ const MAX_ATTEMPTS: u32 = 8;
 const BASE_BACKOFF: Duration = Duration::from_millis(250);
 /// Longest single backoff.
 const MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// How often a background call looks for its turn.
+const BACKGROUND_POLL: Duration = Duration::from_millis(20);
+
+/// Whose call it is: someone waits for a foreground call; background calls give way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// Sweeps, operator reads and writes: take the next free slot.
+    Foreground,
+    /// Backfill: take a slot only when no foreground call is waiting for one.
+    Background,
+}
 
 /// Counters of what one target's calls did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +54,24 @@ pub struct CallBudget {
     calls: AtomicU64,
     throttled: AtomicU64,
     retries: AtomicU64,
+    /// Foreground calls waiting for a slot now.
+    foreground_waiting: AtomicUsize,
+}
+
+/// Counts one foreground call as waiting for as long as it lives (also if cancelled).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(counter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl CallBudget {
@@ -54,6 +85,7 @@ impl CallBudget {
             calls: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            foreground_waiting: AtomicUsize::new(0),
         }
     }
 
@@ -72,8 +104,23 @@ impl CallBudget {
         }
     }
 
-    /// Runs `call` within the budget, retrying what is worth retrying.
-    pub async fn run<T, E, F, Fut>(&self, operation: &'static str, mut call: F) -> Result<T, Error>
+    /// Runs `call` within the budget as a foreground call, retrying what is worth retrying.
+    pub async fn run<T, E, F, Fut>(&self, operation: &'static str, call: F) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: Into<Error>,
+    {
+        self.run_as(Turn::Foreground, operation, call).await
+    }
+
+    /// Runs `call` within the budget on `turn`, retrying what is worth retrying.
+    pub async fn run_as<T, E, F, Fut>(
+        &self,
+        turn: Turn,
+        operation: &'static str,
+        mut call: F,
+    ) -> Result<T, Error>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -81,7 +128,7 @@ impl CallBudget {
     {
         let mut attempt = 1;
         loop {
-            self.limiter.until_ready().await;
+            self.wait_for(turn).await;
             self.calls.fetch_add(1, Ordering::Relaxed);
             let error = match call().await {
                 Ok(value) => return Ok(value),
@@ -99,6 +146,27 @@ impl CallBudget {
             tracing::debug!(operation, attempt, ?pause, %error, "retrying SES call");
             tokio::time::sleep(pause).await;
             attempt += 1;
+        }
+    }
+}
+
+impl CallBudget {
+    /// Waits for a slot: at once in line for a foreground call; for a background call, only
+    /// a slot no foreground call is waiting for.
+    async fn wait_for(&self, turn: Turn) {
+        match turn {
+            Turn::Foreground => {
+                let _waiting = Waiting::new(&self.foreground_waiting);
+                self.limiter.until_ready().await;
+            }
+            Turn::Background => loop {
+                if self.foreground_waiting.load(Ordering::SeqCst) == 0
+                    && self.limiter.check().is_ok()
+                {
+                    return;
+                }
+                tokio::time::sleep(BACKGROUND_POLL).await;
+            },
         }
     }
 }
@@ -150,6 +218,36 @@ mod tests {
                 retries: 2
             }
         );
+    }
+
+    #[tokio::test]
+    async fn background_calls_give_way_to_a_foreground_call() {
+        use std::sync::Mutex;
+
+        let budget = CallBudget::new(NonZeroU32::new(20).unwrap());
+        let order = Mutex::new(Vec::new());
+        let record = |who: char| {
+            order.lock().unwrap().push(who);
+            async { Ok::<_, Error>(()) }
+        };
+        // Three backfill workers, each with calls queued.
+        let worker = || async {
+            for _ in 0..2 {
+                budget
+                    .run_as(Turn::Background, "Backfill", || record('b'))
+                    .await
+                    .unwrap();
+            }
+        };
+        let foreground = async {
+            // Arrives while the backfill is under way, with more background calls queued.
+            while order.lock().unwrap().is_empty() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            budget.run("Open", || record('f')).await.unwrap();
+        };
+        tokio::join!(worker(), worker(), worker(), foreground);
+        assert_eq!(*order.lock().unwrap(), ['b', 'f', 'b', 'b', 'b', 'b', 'b']);
     }
 
     #[tokio::test]
