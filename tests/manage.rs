@@ -413,18 +413,28 @@ impl std::io::Write for LogBuffer {
     }
 }
 
+/// Every log line of this test binary, from the first call on. A process-wide subscriber:
+/// a thread-local one misses events when another test thread caches a callsite's interest
+/// first. The other tests here send the same key, so their lines are checked too.
+fn captured_logs() -> LogBuffer {
+    static LOGS: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        logs
+    })
+    .clone()
+}
+
 #[tokio::test]
 async fn the_private_key_appears_in_no_log_line_and_no_answer() {
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // A current-thread runtime: the app, the SDK and the simulator all log on this thread.
-    let _guard = tracing::subscriber::set_default(subscriber);
-
+    let logs = captured_logs();
     let (sim, app) = setup().await;
     let form = [
         ("region", EAST),
