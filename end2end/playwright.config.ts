@@ -3,6 +3,11 @@ import { defineConfig } from "@playwright/test";
 // Drives the system's Chromium (Debian's `chromium` package): this machine has no network
 // for Playwright's own browser download. The flags keep Chromium off the network entirely.
 const baseURL = process.env.DKIMDASH_URL ?? "http://127.0.0.1:3000";
+// The write tests change identities, so they get a dashboard (and simulator) of their
+// own: the read-only tests keep comparing with the untouched seed.
+const writesListen = "127.0.0.1:3002";
+const writesURL = process.env.DKIMDASH_WRITES_URL ?? `http://${writesListen}`;
+const serverBinary = process.env.DKIMDASH_BIN ?? "../target/release/dkimdash";
 
 export default defineConfig({
   testDir: "./tests",
@@ -31,10 +36,22 @@ export default defineConfig({
       ],
     },
   },
+  webServer: {
+    // Demo changes stay PENDING for the whole run, so what the tests see is deterministic.
+    command: `${serverBinary} --listen ${writesListen} --demo-verify-after-secs 3600`,
+    url: `${writesURL}/readyz`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 60_000,
+    env: {
+      LEPTOS_SITE_ROOT: "../target/site",
+      LEPTOS_SITE_PKG_DIR: "pkg",
+      LEPTOS_OUTPUT_NAME: "dkimdash",
+    },
+  },
   projects: [
     {
       name: "chromium",
-      testIgnore: /\.nojs\.spec\.ts$/,
+      testIgnore: [/\.nojs\.spec\.ts$/, /\.write(-nojs)?\.spec\.ts$/],
       // The copy buttons are tested by reading the clipboard back.
       use: { permissions: ["clipboard-read", "clipboard-write"] },
     },
@@ -44,6 +61,17 @@ export default defineConfig({
       name: "chromium-no-js",
       testMatch: /\.nojs\.spec\.ts$/,
       use: { javaScriptEnabled: false },
+    },
+    {
+      // DKIM changes, on the second dashboard.
+      name: "writes",
+      testMatch: /\.write\.spec\.ts$/,
+      use: { baseURL: writesURL },
+    },
+    {
+      name: "writes-no-js",
+      testMatch: /\.write-nojs\.spec\.ts$/,
+      use: { baseURL: writesURL, javaScriptEnabled: false },
     },
   ],
 });

@@ -8,7 +8,10 @@ use leptos_router::{
     path,
 };
 
-use crate::ui::{home::HomePage, identity::IdentityPage, layout::Header, not_found::NotFound};
+use crate::ui::{
+    add_domain::AddDomainPage, home::HomePage, identity::IdentityPage, layout::Header,
+    not_found::NotFound,
+};
 
 /// The whole HTML document the server sends; the browser build hydrates its `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -47,6 +50,7 @@ pub fn App() -> impl IntoView {
                     // it reads the same with JavaScript off and can answer 404 for a
                     // missing identity.
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/add") view=AddDomainPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/identity/:region/:name")
                         view=IdentityPage

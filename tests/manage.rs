@@ -397,6 +397,100 @@ async fn an_identity_deleted_meanwhile_is_reported_plainly() {
         body.contains("SES no longer has easy.example in us-east-1"),
         "{body}"
     );
+    // Gone from the inventory at once, not at the next sweep.
+    let (status, _) = get(&app, "/identity/us-east-1/easy.example").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// POSTs a form as a browser with JavaScript off does; returns status, Location and body.
+async fn post_plain(
+    app: &Router,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let body = serde_urlencoded::to_string(form).unwrap();
+    let request = Request::post(format!("/api/{endpoint}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, headers, body) = fetch(app, request).await;
+    let location = headers
+        .get(header::LOCATION)
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, location, body)
+}
+
+#[tokio::test]
+async fn without_javascript_a_post_leads_to_a_page_with_the_answer() {
+    let (sim, app) = setup().await;
+    let switch = [
+        ("region", EAST),
+        ("name", "easy.example"),
+        ("mode", "byodkim"),
+        ("selector", "typed-sel"),
+        ("private_key", KEY_PEM),
+    ];
+    // Refused (no confirmation): back to the identity, the answer shown, the typed selector
+    // and mode kept, the key not.
+    let (status, location, _) = post_plain(&app, "dkim/signing", &switch).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(
+        location.starts_with("/identity/us-east-1/easy.example?notice="),
+        "{location}"
+    );
+    let (status, page) = get(&app, &location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Confirm the change first"), "{page}");
+    assert!(page.contains(r#"value="typed-sel""#), "selector refilled");
+    assert!(!page.contains("MII"), "no key material refilled");
+    assert_eq!(
+        sim_dkim(&sim, EAST, "easy.example").unwrap().origin,
+        Some(SigningOrigin::EasyDkim)
+    );
+
+    // Confirmed: done, the page shows SES's new state and what to publish.
+    let confirmed = [&switch[..], &[("confirm", "on")]].concat();
+    let (status, location, _) = post_plain(&app, "dkim/signing", &confirmed).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let (_, page) = get(&app, &location).await;
+    assert!(
+        page.contains("now signs with your key under selector typed-sel"),
+        "{page}"
+    );
+    assert!(page.contains("typed-sel._domainkey.easy.example"), "{page}");
+
+    // A domain added without JavaScript lands on its own page; a refusal goes back to the
+    // add page with what was typed.
+    let add = [
+        ("account", "demo"),
+        ("region", WEST),
+        ("domain", "Plain.Example."),
+        ("mode", "easy"),
+        ("key_length", "1024"),
+    ];
+    let (_, location, _) = post_plain(&app, "dkim/add", &add).await;
+    assert!(
+        location.starts_with("/identity/eu-west-1/plain.example?notice="),
+        "{location}"
+    );
+    let (_, page) = get(&app, &location).await;
+    assert!(page.contains("Added plain.example in eu-west-1"), "{page}");
+    let (_, location, _) = post_plain(&app, "dkim/add", &add).await;
+    assert!(location.starts_with("/add?notice="), "{location}");
+    let (status, page) = get(&app, &location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("already exists"), "{page}");
+    assert!(
+        page.contains(r#"value="Plain.Example.""#),
+        "domain refilled"
+    );
+
+    // An unknown or expired notice shows nothing and breaks nothing.
+    let (status, page) = get(&app, "/add?notice=00000000000000000000000000000000").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("already exists"));
 }
 
 /// Everything logged, at every level, from every crate (the SDK included).

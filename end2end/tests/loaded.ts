@@ -13,3 +13,11 @@ export async function gotoLoaded(page: Page, path: string): Promise<void> {
 export async function hydrated(page: Page): Promise<void> {
   await expect(page.locator("button.copy").first()).toBeVisible({ timeout: 20_000 });
 }
+
+/** Opens an identity's page once the server's first sweep has read it. */
+export async function gotoIdentity(page: Page, region: string, name: string): Promise<void> {
+  await expect(async () => {
+    await page.goto(`/identity/${region}/${name}`);
+    await expect(page.getByTestId("identity-name")).toHaveText(name, { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+}

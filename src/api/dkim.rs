@@ -3,6 +3,8 @@
 // One argument per form field, so the forms work as plain HTML posts too.
 #![allow(clippy::too_many_arguments)]
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +29,61 @@ pub enum WriteOutcome {
     Refused(String),
 }
 
+/// The form a kept answer belongs to, so the page shows it (and refills) the right one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoticeForm {
+    /// Signing mode, key or key length.
+    Signing,
+    /// Signing on/off.
+    Enabled,
+    /// Add a domain (or a DEED replica).
+    AddDomain,
+}
+
+/// The answer to a plain-HTML form post (JavaScript off), kept for the page the browser
+/// is sent to next: what happened, and what was typed so the form can be filled again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// Which form was sent.
+    pub form: NoticeForm,
+    /// SES's answer or the refusal.
+    pub outcome: WriteOutcome,
+    /// The fields as typed; never the private key.
+    pub typed: Typed,
+}
+
+/// Form fields as typed, by name (empty ones left out).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Typed(pub BTreeMap<String, String>);
+
+impl Typed {
+    /// The non-empty fields among `fields`.
+    pub fn from_fields<'a>(fields: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Self {
+        Self(
+            fields
+                .into_iter()
+                .filter_map(|(name, value)| {
+                    value
+                        .filter(|v| !v.trim().is_empty())
+                        .map(|v| (name.to_owned(), v.to_owned()))
+                })
+                .collect(),
+        )
+    }
+
+    /// What was typed into `field`, if anything.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+}
+
+/// The answer kept under `id` for a plain-HTML form post, if it is still kept.
+#[server(endpoint = "dkim/notice")]
+pub async fn get_notice(id: String) -> Result<Option<Notice>, ServerFnError> {
+    let state = expect_context::<crate::server::state::AppState>();
+    Ok(state.notices.get(&id))
+}
+
 /// Switch Easy DKIM ⇄ BYODKIM, update a BYODKIM key/selector, or change the Easy DKIM key
 /// length. Form fields: `mode` (`easy`/`byodkim`), `key_length`, `selector`, `private_key`,
 /// `generate`, `confirm` (checkboxes: present when ticked).
@@ -46,9 +103,19 @@ pub async fn change_signing(
     use secrecy::SecretString;
 
     let state = expect_context::<crate::server::state::AppState>();
+    let typed = Typed::from_fields([
+        ("mode", Some(mode.as_str())),
+        ("key_length", key_length.as_deref()),
+        ("selector", selector.as_deref()),
+        ("generate", generate.as_deref()),
+    ]);
+    let back_to = crate::ui::links::identity_page(&region, &name, account.as_deref());
     let mode = match Mode::parse(&mode) {
         Ok(mode) => mode,
-        Err(error) => return Ok(WriteOutcome::Refused(error.0)),
+        Err(error) => {
+            let refused = WriteOutcome::Refused(error.0);
+            return Ok(answer(NoticeForm::Signing, refused, back_to, typed));
+        }
     };
     let change = SigningChange {
         mode,
@@ -60,7 +127,7 @@ pub async fn change_signing(
     };
     let result =
         manage::change_signing(&state.inventory, &region, &name, account.as_deref(), change).await;
-    Ok(outcome(result))
+    Ok(answer(NoticeForm::Signing, outcome(result), back_to, typed))
 }
 
 /// Turn DKIM signing on (`enabled=on`) or off (`enabled=off`, with `confirm`).
@@ -73,13 +140,18 @@ pub async fn set_signing_enabled(
     confirm: Option<String>,
 ) -> Result<WriteOutcome, ServerFnError> {
     let state = expect_context::<crate::server::state::AppState>();
+    let back_to = crate::ui::links::identity_page(&region, &name, account.as_deref());
     let enabled = match enabled.as_str() {
         "on" => true,
         "off" => false,
         other => {
-            return Ok(WriteOutcome::Refused(format!(
-                "Signing: '{other}' is not on or off"
-            )));
+            let refused = WriteOutcome::Refused(format!("Signing: '{other}' is not on or off"));
+            return Ok(answer(
+                NoticeForm::Enabled,
+                refused,
+                back_to,
+                Typed::default(),
+            ));
         }
     };
     let result = crate::manage::set_signing_enabled(
@@ -91,7 +163,12 @@ pub async fn set_signing_enabled(
         confirm.is_some(),
     )
     .await;
-    Ok(outcome(result))
+    Ok(answer(
+        NoticeForm::Enabled,
+        outcome(result),
+        back_to,
+        Typed::default(),
+    ))
 }
 
 /// Add a domain identity: `mode` `easy` (with `key_length`), `byodkim` (with `selector` and
@@ -113,6 +190,18 @@ pub async fn add_domain(
     use secrecy::SecretString;
 
     let state = expect_context::<crate::server::state::AppState>();
+    let typed = Typed::from_fields([
+        ("account", Some(account.as_str())),
+        ("region", Some(region.as_str())),
+        ("domain", Some(domain.as_str())),
+        ("mode", Some(mode.as_str())),
+        ("key_length", key_length.as_deref()),
+        ("selector", selector.as_deref()),
+        ("generate", generate.as_deref()),
+        ("parent_region", parent_region.as_deref()),
+        ("tags", tags.as_deref()),
+    ]);
+    let back_to = ADD_DOMAIN_PAGE.to_owned();
     let signing = if mode == "replica" {
         NewDomainSigning::Replica {
             parent_region: parent_region.unwrap_or_default(),
@@ -120,7 +209,10 @@ pub async fn add_domain(
     } else {
         let mode = match Mode::parse(&mode) {
             Ok(mode) => mode,
-            Err(error) => return Ok(WriteOutcome::Refused(error.0)),
+            Err(error) => {
+                let refused = WriteOutcome::Refused(error.0);
+                return Ok(answer(NoticeForm::AddDomain, refused, back_to, typed));
+            }
         };
         NewDomainSigning::Own(SigningChange {
             mode,
@@ -140,20 +232,96 @@ pub async fn add_domain(
         tags.as_deref(),
     )
     .await;
-    Ok(outcome(result))
+    Ok(answer(
+        NoticeForm::AddDomain,
+        outcome(result),
+        back_to,
+        typed,
+    ))
 }
+
+/// The page that adds a domain.
+pub const ADD_DOMAIN_PAGE: &str = "/add";
 
 #[cfg(feature = "ssr")]
 fn outcome(result: Result<crate::manage::Done, crate::manage::WriteError>) -> WriteOutcome {
+    use crate::inventory::snapshot::Found;
+
     match result {
-        Ok(done) => WriteOutcome::Done {
-            identity_href: crate::ui::links::identity_page(
-                &done.identity.region,
-                &done.identity.name,
-                None,
-            ),
-            message: done.message,
-        },
+        Ok(done) => {
+            let identity = &done.identity;
+            let state = expect_context::<crate::server::state::AppState>();
+            // Name the account only when the name alone would be ambiguous.
+            let account =
+                match state
+                    .inventory
+                    .snapshot()
+                    .find(&identity.region, &identity.name, None)
+                {
+                    Found::Several(_) => Some(identity.account.as_str()),
+                    _ => None,
+                };
+            WriteOutcome::Done {
+                identity_href: crate::ui::links::identity_page(
+                    &identity.region,
+                    &identity.name,
+                    account,
+                ),
+                message: done.message,
+            }
+        }
         Err(refusal) => WriteOutcome::Refused(refusal.0),
     }
+}
+
+/// A script-driven post gets `outcome` as its answer. A plain form post (JavaScript off)
+/// is sent on to the identity's page (done) or `back_to` (refused), which shows the
+/// outcome kept for it and refills the form with what was typed. A new domain's page
+/// shows how it was added whichever way the form was sent, so that answer is always kept.
+#[cfg(feature = "ssr")]
+fn answer(form: NoticeForm, outcome: WriteOutcome, back_to: String, typed: Typed) -> WriteOutcome {
+    let plain = plain_form_post();
+    let added = form == NoticeForm::AddDomain && matches!(outcome, WriteOutcome::Done { .. });
+    if !plain && !added {
+        return outcome;
+    }
+    let state = expect_context::<crate::server::state::AppState>();
+    let id = state.notices.put(Notice {
+        form,
+        outcome: outcome.clone(),
+        typed,
+    });
+    let (outcome, next) = match outcome {
+        WriteOutcome::Done {
+            message,
+            identity_href,
+        } => {
+            let identity_href = crate::ui::links::with_notice(&identity_href, &id);
+            let next = identity_href.clone();
+            let done = WriteOutcome::Done {
+                message,
+                identity_href,
+            };
+            (done, next)
+        }
+        refused @ WriteOutcome::Refused(_) => {
+            (refused, crate::ui::links::with_notice(&back_to, &id))
+        }
+    };
+    if plain {
+        leptos_axum::redirect(&next);
+    }
+    outcome
+}
+
+/// A browser's own form submission asks for HTML; the server function client does not.
+#[cfg(feature = "ssr")]
+fn plain_form_post() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.contains("text/html"))
+    })
 }

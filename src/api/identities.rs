@@ -63,6 +63,9 @@ pub struct IdentityDetail {
     pub parent: Option<IdentityLink>,
     /// Replicas of this identity in other regions.
     pub replicas: Vec<IdentityLink>,
+    /// Regions of the same account the dashboard reads where a DEED replica of this
+    /// identity could be created (none unless it is an Easy DKIM domain).
+    pub replica_regions: Vec<String>,
     /// The server's clock.
     pub now: UnixSeconds,
 }
@@ -131,6 +134,19 @@ pub async fn get_identity(
         })
         .map(link)
         .collect();
+    let replica_regions = if identity.identity_type == crate::model::IdentityType::Domain
+        && identity.dkim.origin == Some(crate::model::SigningOrigin::EasyDkim)
+    {
+        snapshot
+            .targets
+            .iter()
+            .filter(|t| t.account == identity.account && t.region != identity.region)
+            .filter(|t| !same_name().any(|i| i.region == t.region))
+            .map(|t| t.region.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let now = inventory::now();
     // SES never returns a BYODKIM public key; the dashboard knows it if it set the key.
     let public_key = identity
@@ -145,6 +161,7 @@ pub async fn get_identity(
         attention: attention(&identity, now),
         parent,
         replicas,
+        replica_regions,
         now,
         identity,
     })))

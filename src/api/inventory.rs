@@ -44,6 +44,31 @@ pub async fn get_inventory_summary() -> Result<InventorySummary, ServerFnError> 
     })
 }
 
+/// One account and region the dashboard reads (and can add identities to).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetChoice {
+    /// The operator's account label.
+    pub account: String,
+    /// The AWS region.
+    pub region: String,
+}
+
+/// The configured accounts and regions, in configuration order.
+#[server(endpoint = "targets")]
+pub async fn list_targets() -> Result<Vec<TargetChoice>, ServerFnError> {
+    use crate::server::state::AppState;
+
+    let snapshot = expect_context::<AppState>().inventory.snapshot();
+    Ok(snapshot
+        .targets
+        .iter()
+        .map(|t| TargetChoice {
+            account: t.account.clone(),
+            region: t.region.clone(),
+        })
+        .collect())
+}
+
 /// Which SES the server reads, for the page header.
 #[server(endpoint = "ses_backend")]
 pub async fn get_ses_backend() -> Result<SesBackend, ServerFnError> {

@@ -152,11 +152,16 @@ impl Inventory {
                 Ok(identity)
             }
             Err(error @ Error::NotFound(_)) => {
-                self.publish(|s| s.without_identity(key));
+                self.forget(key);
                 Err(error)
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// Drops one identity from the snapshot at once (SES said it no longer exists).
+    pub fn forget(&self, key: &IdentityKey) {
+        self.publish(|s| s.without_identity(key));
     }
 
     /// The SES connection of `account` in `region`, if the dashboard reads that target.

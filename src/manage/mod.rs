@@ -106,7 +106,14 @@ pub async fn change_signing(
     connection
         .put_signing(&identity.name, &setup)
         .await
-        .map_err(|e| explain(e, "PutEmailIdentityDkimSigningAttributes", &identity))?;
+        .map_err(|e| {
+            refused(
+                inventory,
+                e,
+                "PutEmailIdentityDkimSigningAttributes",
+                &identity,
+            )
+        })?;
     let key = identity.key();
     if let Some((selector, signing_key)) = &byodkim {
         inventory.remember_public_key(key.clone(), selector, signing_key.public_key.clone());
@@ -152,7 +159,7 @@ pub async fn set_signing_enabled(
     connection(inventory, &identity)?
         .put_signing_enabled(&identity.name, enabled)
         .await
-        .map_err(|e| explain(e, "PutEmailIdentityDkimAttributes", &identity))?;
+        .map_err(|e| refused(inventory, e, "PutEmailIdentityDkimAttributes", &identity))?;
     let message = if enabled {
         format!("DKIM signing is on for {}.", identity.name)
     } else {
@@ -343,6 +350,15 @@ fn refuse_unless_own_domain(identity: &Identity) -> Result<(), WriteError> {
         )));
     }
     Ok(())
+}
+
+/// SES's refusal in words; an identity SES no longer has leaves the inventory at once,
+/// so no page keeps offering changes to it.
+fn refused(inventory: &Inventory, error: Error, action: &str, identity: &Identity) -> WriteError {
+    if matches!(error, Error::NotFound(_)) {
+        inventory.forget(&identity.key());
+    }
+    explain(error, action, identity)
 }
 
 /// SES's refusal in words an operator can act on.

@@ -6,6 +6,7 @@ pub mod config;
 pub mod downloads;
 pub mod health;
 pub mod middleware;
+pub mod notices;
 pub mod router;
 pub mod shutdown;
 pub mod state;

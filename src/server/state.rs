@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::config::HttpLimits;
+use super::notices::Notices;
 use crate::inventory::Inventory;
 use crate::model::SesBackend;
 
@@ -24,6 +25,8 @@ pub struct AppState {
     pub inventory: Inventory,
     /// Real SES or the embedded simulator, so the page can say which.
     pub backend: SesBackend,
+    /// Answers to plain-HTML form posts, shown by the page the post is redirected to.
+    pub notices: Notices,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             started_at: Instant::now(),
             inventory,
             backend,
+            notices: Notices::default(),
         }
     }
 }

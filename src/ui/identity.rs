@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::dkim::{ChangeSigning, SetSigningEnabled, WriteOutcome};
+use crate::api::dkim::{
+    AddDomain, ChangeSigning, Notice, NoticeForm, SetSigningEnabled, Typed, WriteOutcome,
+    get_notice,
+};
 use crate::api::identities::{IdentityDetail, IdentityLink, IdentityLookup, get_identity};
 use crate::model::SigningOrigin;
 use crate::ui::{
@@ -13,7 +16,7 @@ use crate::ui::{
     format::{ago, utc_minute},
     identities::type_label,
     links,
-    manage_dkim::ManageDkim,
+    manage_dkim::{ManageDkim, OutcomeLine, Writes},
 };
 
 /// `/identity/:region/:name`, optionally `?account=` when a name exists in several accounts.
@@ -31,6 +34,12 @@ pub fn IdentityPage() -> impl IntoView {
     };
     let change = ServerAction::<ChangeSigning>::new();
     let enable = ServerAction::<SetSigningEnabled>::new();
+    let add = ServerAction::<AddDomain>::new();
+    let writes = Writes {
+        change,
+        enable,
+        add,
+    };
     // Re-read after every successful change (the server re-read SES, so this shows its new
     // state). Not after a refusal: the form must keep what was typed.
     let changes = RwSignal::new(0_u32);
@@ -47,16 +56,38 @@ pub fn IdentityPage() -> impl IntoView {
         move || (key(), changes.get()),
         |((region, name, account), _)| get_identity(region, name, account),
     );
+    // The answer to a plain form post (JavaScript off), or how this identity was added.
+    let notice = Resource::new(
+        move || query.read().get("notice"),
+        |id| async move {
+            match id {
+                Some(id) => get_notice(id).await.ok().flatten(),
+                None => None,
+            }
+        },
+    );
+    // Once something is done on this page, its own answers replace the kept one.
+    let acted = move || change.value().get().is_some() || enable.value().get().is_some();
     view! {
         <p class="breadcrumb"><a href="/">"← All identities"</a></p>
         <Transition fallback=|| view! { <p aria-busy="true">"Loading the identity…"</p> }>
             {move || Suspend::new(async move {
                 let (region, name, account) = key();
+                let notice = notice.await;
                 match lookup.await {
-                    Ok(IdentityLookup::Found(detail)) => view! {
-                        <Detail detail=*detail.clone() account_in_links=account.is_some() />
-                        <ManageDkim identity=detail.identity account change enable />
-                    }.into_any(),
+                    Ok(IdentityLookup::Found(detail)) => {
+                        let typed = refill(notice.as_ref());
+                        let replica_regions = detail.replica_regions.clone();
+                        view! {
+                            {notice.map(|notice| view! {
+                                <Show when=move || !acted()>
+                                    <section class="card"><OutcomeLine outcome=notice.outcome.clone() /></section>
+                                </Show>
+                            })}
+                            <Detail detail=*detail.clone() account_in_links=account.is_some() />
+                            <ManageDkim identity=detail.identity account writes typed replica_regions />
+                        }.into_any()
+                    }
                     Ok(IdentityLookup::Ambiguous(accounts)) => view! { <Ambiguous region name accounts /> }.into_any(),
                     Ok(IdentityLookup::NotFound) => view! { <Missing region name /> }.into_any(),
                     Err(error) => view! {
@@ -68,6 +99,18 @@ pub fn IdentityPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// What the signing form gets back after a refused plain post.
+fn refill(notice: Option<&Notice>) -> Typed {
+    match notice {
+        Some(Notice {
+            form: NoticeForm::Signing,
+            outcome: WriteOutcome::Refused(_),
+            typed,
+        }) => typed.clone(),
+        _ => Typed::default(),
     }
 }
 

@@ -13,6 +13,9 @@ pub fn Header() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
             <a class="brand" href="/">"dkimdash"</a>
+            <nav class="site-nav" aria-label="Pages">
+                <a href="/add">"Add a domain"</a>
+            </nav>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     backend

@@ -41,6 +41,12 @@ pub fn table_download(query_string: &str, ext: &str) -> String {
     }
 }
 
+/// `href` with the id of a kept form answer (see `server::notices`) added to its query.
+pub fn with_notice(href: &str, id: &str) -> String {
+    let separator = if href.contains('?') { '&' } else { '?' };
+    format!("{href}{separator}notice={}", segment(id))
+}
+
 fn with_account(path: String, account: Option<&str>) -> String {
     match account {
         Some(account) => {
@@ -72,6 +78,11 @@ mod tests {
             "/download/identity/us-east-1/example.com/records.csv"
         );
         assert_eq!(table_download("", "json"), "/download/identities.json");
+        assert_eq!(with_notice("/add", "ab12"), "/add?notice=ab12");
+        assert_eq!(
+            with_notice("/identity/r/n?account=1", "ab12"),
+            "/identity/r/n?account=1&notice=ab12"
+        );
         assert_eq!(
             table_download("status=FAILED", "zone"),
             "/download/identities.zone?status=FAILED"

@@ -1,0 +1,116 @@
+//! Answers to plain-HTML form posts (JavaScript off). The server function keeps its answer
+//! here under an unguessable id and redirects to the page that shows it, so the operator
+//! sees SES's answer and the form gets back what was typed (never a key). Memory only,
+//! bounded, and short-lived: a notice is for the page load right after the post.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::api::dkim::Notice;
+
+/// How long a notice can be shown (a reload right after the post still shows it).
+const KEEP_FOR: Duration = Duration::from_secs(15 * 60);
+/// The most notices kept; the oldest goes first.
+const CAPACITY: usize = 512;
+
+/// The notices not yet expired, oldest first.
+#[derive(Clone, Debug, Default)]
+pub struct Notices {
+    kept: Arc<Mutex<VecDeque<Kept>>>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    id: String,
+    at: Instant,
+    notice: Notice,
+}
+
+impl Notices {
+    /// Keeps `notice` and returns its id (128 random bits, hex).
+    pub fn put(&self, notice: Notice) -> String {
+        let id = format!("{:032x}", rand::random::<u128>());
+        let mut kept = self.kept.lock().expect("notices lock");
+        expire(&mut kept, Instant::now());
+        if kept.len() == CAPACITY {
+            kept.pop_front();
+        }
+        kept.push_back(Kept {
+            id: id.clone(),
+            at: Instant::now(),
+            notice,
+        });
+        id
+    }
+
+    /// The notice kept under `id`, unless it expired or was pushed out.
+    pub fn get(&self, id: &str) -> Option<Notice> {
+        let mut kept = self.kept.lock().expect("notices lock");
+        expire(&mut kept, Instant::now());
+        kept.iter().find(|k| k.id == id).map(|k| k.notice.clone())
+    }
+}
+
+fn expire(kept: &mut VecDeque<Kept>, now: Instant) {
+    while kept
+        .front()
+        .is_some_and(|k| now.duration_since(k.at) > KEEP_FOR)
+    {
+        kept.pop_front();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::dkim::{NoticeForm, Typed, WriteOutcome};
+
+    fn notice(text: &str) -> Notice {
+        Notice {
+            form: NoticeForm::Signing,
+            outcome: WriteOutcome::Refused(text.to_owned()),
+            typed: Typed::default(),
+        }
+    }
+
+    #[test]
+    fn a_notice_is_found_by_its_id_only() {
+        let notices = Notices::default();
+        let first = notices.put(notice("one"));
+        let second = notices.put(notice("two"));
+        assert_ne!(first, second);
+        assert_eq!(first.len(), 32);
+        assert_eq!(notices.get(&first), Some(notice("one")));
+        assert_eq!(notices.get(&second), Some(notice("two")));
+        assert_eq!(notices.get("0123"), None);
+    }
+
+    #[test]
+    fn the_oldest_notice_goes_when_full() {
+        let notices = Notices::default();
+        let oldest = notices.put(notice("oldest"));
+        let second = notices.put(notice("second"));
+        for n in 0..CAPACITY - 1 {
+            notices.put(notice(&n.to_string()));
+        }
+        assert_eq!(notices.get(&oldest), None);
+        assert_eq!(notices.get(&second), Some(notice("second")));
+    }
+
+    #[test]
+    fn expired_notices_are_dropped() {
+        let mut kept = VecDeque::from([Kept {
+            id: "a".into(),
+            at: Instant::now(),
+            notice: notice("a"),
+        }]);
+        expire(&mut kept, Instant::now() + KEEP_FOR / 2);
+        assert_eq!(kept.len(), 1);
+        expire(
+            &mut kept,
+            Instant::now() + KEEP_FOR + Duration::from_secs(1),
+        );
+        assert!(kept.is_empty());
+    }
+}
