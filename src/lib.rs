@@ -15,7 +15,10 @@ pub mod names;
 pub mod records;
 pub mod table;
 pub mod ui;
+pub mod user;
 
+#[cfg(feature = "ssr")]
+pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod inventory;
 #[cfg(feature = "ssr")]

@@ -37,6 +37,7 @@ async fn serve(
         .leptos_options;
     let addr = config.listen_addr(leptos_options.site_addr);
     leptos_options.site_addr = addr;
+    let auth = config.auth.auth(addr).map_err(StartError::Config)?;
 
     // Kept alive until the server stops: it owns the embedded simulator in demo mode.
     let backend = backend::start(&config.ses).await?;
@@ -46,17 +47,21 @@ async fn serve(
         config.http_limits(),
         backend.inventory.clone(),
         backend.kind,
-    );
+    )
+    .with_auth(auth);
+    let auth_mode = state.auth.mode_name();
     let app = router(state);
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
     tracing::info!(
-        "dkimdash {} listening on http://{addr} ({})",
+        "dkimdash {} listening on http://{addr} ({}; --auth {auth_mode})",
         env!("CARGO_PKG_VERSION"),
         backend.kind.label()
     );
+    // The peer address is what trusted-header authentication believes, never a header.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown::signal())
         .await

@@ -102,6 +102,8 @@ pub async fn change_signing(
     use crate::manage::{self, Mode, SigningChange};
     use secrecy::SecretString;
 
+    // Before anything else: a viewer's request never reaches SES.
+    let _operator = crate::auth::guard::require_operator()?;
     let state = expect_context::<crate::server::state::AppState>();
     let typed = Typed::from_fields([
         ("mode", Some(mode.as_str())),
@@ -139,6 +141,8 @@ pub async fn set_signing_enabled(
     enabled: String,
     confirm: Option<String>,
 ) -> Result<WriteOutcome, ServerFnError> {
+    // Before anything else: a viewer's request never reaches SES.
+    let _operator = crate::auth::guard::require_operator()?;
     let state = expect_context::<crate::server::state::AppState>();
     let back_to = crate::ui::links::identity_page(&region, &name, account.as_deref());
     let enabled = match enabled.as_str() {
@@ -189,6 +193,8 @@ pub async fn add_domain(
     use crate::manage::{self, Mode, NewDomainSigning, SigningChange};
     use secrecy::SecretString;
 
+    // Before anything else: a viewer's request never reaches SES.
+    let _operator = crate::auth::guard::require_operator()?;
     let state = expect_context::<crate::server::state::AppState>();
     let typed = Typed::from_fields([
         ("account", Some(account.as_str())),

@@ -66,6 +66,8 @@ pub struct IdentityDetail {
     /// Regions of the same account the dashboard reads where a DEED replica of this
     /// identity could be created (none unless it is an Easy DKIM domain).
     pub replica_regions: Vec<String>,
+    /// Whether the signed-in user may change it (the write functions check again).
+    pub can_change: bool,
     /// The server's clock.
     pub now: UnixSeconds,
 }
@@ -162,6 +164,7 @@ pub async fn get_identity(
         parent,
         replicas,
         replica_regions,
+        can_change: crate::auth::guard::current_user().is_some_and(|u| u.can_change()),
         now,
         identity,
     })))

@@ -4,4 +4,5 @@
 pub mod dkim;
 pub mod identities;
 pub mod inventory;
+pub mod session;
 pub mod status;

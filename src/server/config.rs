@@ -30,6 +30,10 @@ pub struct Config {
     #[command(flatten)]
     pub ses: SesOptions,
 
+    /// Who is asking and what they may do.
+    #[command(flatten)]
+    pub auth: crate::auth::options::AuthOptions,
+
     /// Run something other than the dashboard.
     #[command(subcommand)]
     pub command: Option<Command>,

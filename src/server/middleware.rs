@@ -26,27 +26,30 @@ use tracing::Level;
 
 use super::config::HttpLimits;
 
-/// Headers whose values must never reach a log line.
-fn sensitive_headers() -> Arc<[HeaderName]> {
-    Arc::new([AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE, SET_COOKIE])
+/// Headers whose values must never reach a log line: credentials, cookies, and the SSO
+/// proxy's identity headers (`identity`).
+fn sensitive_headers(identity: &[HeaderName]) -> Arc<[HeaderName]> {
+    [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE, SET_COOKIE]
+        .into_iter()
+        .chain(identity.iter().cloned())
+        .collect()
 }
 
 /// Wraps `router` in the stack, outermost first: secrets marked → traced → headers set →
 /// compressed → panics become 500 → body limited → timed out.
-pub fn apply(router: Router, limits: &HttpLimits) -> Router {
+pub fn apply(router: Router, limits: &HttpLimits, identity_headers: &[HeaderName]) -> Router {
+    let sensitive = sensitive_headers(identity_headers);
     let stack = ServiceBuilder::new()
         // Marked before tracing so no later layer can log them.
         .layer(SetSensitiveRequestHeadersLayer::from_shared(
-            sensitive_headers(),
+            sensitive.clone(),
         ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(SetSensitiveResponseHeadersLayer::from_shared(
-            sensitive_headers(),
-        ))
+        .layer(SetSensitiveResponseHeadersLayer::from_shared(sensitive))
         .layer(SetResponseHeaderLayer::if_not_present(
             X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -10,6 +10,7 @@ use crate::app::{App, shell};
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let limits = state.limits;
+    let auth = state.auth.clone();
     let shell_options = state.leptos_options.clone();
 
     let app = Router::new()
@@ -22,7 +23,11 @@ pub fn router(state: AppState) -> Router {
         )
         .leptos_routes(&state, routes, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state);
+        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            auth.clone(),
+            crate::auth::middleware::authenticate,
+        ));
 
-    middleware::apply(app, &limits)
+    middleware::apply(app, &limits, &auth.identity_headers())
 }

@@ -1,12 +1,13 @@
 //! The one state struct every handler and `#[server]` function shares.
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::config::HttpLimits;
 use super::notices::Notices;
+use crate::auth::Auth;
 use crate::inventory::Inventory;
 use crate::model::SesBackend;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub backend: SesBackend,
     /// Answers to plain-HTML form posts, shown by the page the post is redirected to.
     pub notices: Notices,
+    /// How requests are authenticated and roles given.
+    pub auth: Arc<Auth>,
 }
 
 impl AppState {
@@ -44,6 +47,15 @@ impl AppState {
             inventory,
             backend,
             notices: Notices::default(),
+            auth: Arc::new(Auth::none()),
+        }
+    }
+
+    /// The same state with `auth` instead of no authentication.
+    pub fn with_auth(self, auth: Auth) -> Self {
+        Self {
+            auth: Arc::new(auth),
+            ..self
         }
     }
 }

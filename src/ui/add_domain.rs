@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::dkim::{AddDomain, Notice, NoticeForm, Typed, get_notice};
 use crate::api::inventory::{TargetChoice, list_targets};
+use crate::api::session::get_current_user;
 use crate::ui::manage_dkim::{KeyFields, Outcome, OutcomeLine, forget_key_after, open_when_added};
 
 /// The add-domain page.
@@ -19,12 +20,13 @@ pub fn AddDomainPage() -> impl IntoView {
     let page = Resource::new(
         move || query.read().get("notice"),
         |id| async move {
+            let can_change = get_current_user().await?.is_some_and(|u| u.can_change());
             let targets = list_targets().await?;
             let notice = match id {
                 Some(id) => get_notice(id).await?,
                 None => None,
             };
-            Ok::<_, ServerFnError>((targets, notice))
+            Ok::<_, ServerFnError>((can_change, targets, notice))
         },
     );
     view! {
@@ -34,7 +36,11 @@ pub fn AddDomainPage() -> impl IntoView {
             <Transition fallback=|| view! { <p aria-busy="true">"Loading the accounts and regions…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok((targets, notice)) => view! { <AddDomainForm targets notice add /> }.into_any(),
+                        Ok((false, _, _)) => view! {
+                            <p role="alert">"Only operators can add domains; you are signed in as a viewer."</p>
+                        }
+                        .into_any(),
+                        Ok((true, targets, notice)) => view! { <AddDomainForm targets notice add /> }.into_any(),
                         Err(error) => view! {
                             <p class="error" role="alert">"Could not load the accounts and regions: " {error.to_string()}</p>
                         }

@@ -78,6 +78,7 @@ pub fn IdentityPage() -> impl IntoView {
                     Ok(IdentityLookup::Found(detail)) => {
                         let typed = refill(notice.as_ref());
                         let replica_regions = detail.replica_regions.clone();
+                        let can_change = detail.can_change;
                         view! {
                             {notice.map(|notice| view! {
                                 <Show when=move || !acted()>
@@ -85,7 +86,9 @@ pub fn IdentityPage() -> impl IntoView {
                                 </Show>
                             })}
                             <Detail detail=*detail.clone() account_in_links=account.is_some() />
-                            <ManageDkim identity=detail.identity account writes typed replica_regions />
+                            {can_change.then(|| view! {
+                                <ManageDkim identity=detail.identity account writes typed replica_regions />
+                            })}
                         }.into_any()
                     }
                     Ok(IdentityLookup::Ambiguous(accounts)) => view! { <Ambiguous region name accounts /> }.into_any(),

@@ -2,36 +2,49 @@
 
 use leptos::prelude::*;
 
-use crate::api::inventory::get_ses_backend;
+use crate::api::{inventory::get_ses_backend, session::get_current_user};
 use crate::model::SesBackend;
 
-/// The site header: the product name, linking home, and which SES is being read.
+/// The site header: the product name linking home, "Add a domain" for operators, which
+/// SES is being read, and who is signed in.
 #[component]
 pub fn Header() -> impl IntoView {
-    let backend = Resource::new(|| (), |_| get_ses_backend());
+    let frame = Resource::new(
+        || (),
+        |_| async {
+            (
+                get_ses_backend().await.ok(),
+                get_current_user().await.ok().flatten(),
+            )
+        },
+    );
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
             <a class="brand" href="/">"dkimdash"</a>
-            <nav class="site-nav" aria-label="Pages">
-                <a href="/add">"Add a domain"</a>
-            </nav>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    backend
-                        .await
-                        .ok()
-                        .map(|backend| {
-                            view! {
-                                <span
-                                    class="backend"
-                                    class:demo=backend == SesBackend::Simulator
-                                    data-testid="ses-backend"
-                                >
-                                    {backend.label()}
-                                </span>
-                            }
-                        })
+                    let (backend, user) = frame.await;
+                    let operator = user.as_ref().is_some_and(|u| u.can_change());
+                    view! {
+                        <nav class="site-nav" aria-label="Pages">
+                            {operator.then(|| view! { <a href="/add">"Add a domain"</a> })}
+                        </nav>
+                        {backend.map(|backend| view! {
+                            <span
+                                class="backend"
+                                class:demo=backend == SesBackend::Simulator
+                                data-testid="ses-backend"
+                            >
+                                {backend.label()}
+                            </span>
+                        })}
+                        {user.map(|u| view! {
+                            <span class="signed-in" data-testid="signed-in" title=u.email.clone().unwrap_or_default()>
+                                {format!("{} ({})", u.name, u.role.label())}
+                            </span>
+                        })}
+                    }
                 })}
             </Suspense>
         </header>

@@ -20,18 +20,18 @@ use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use tower::ServiceExt;
 
-/// The complete application over `inventory`.
+/// The complete application over `inventory` (no authentication, as on loopback).
 pub fn app_with(inventory: Inventory, backend: SesBackend) -> Router {
+    router(state_with(inventory, backend))
+}
+
+/// The state `app_with` serves, to change before building the router.
+pub fn state_with(inventory: Inventory, backend: SesBackend) -> AppState {
     let options = LeptosOptions::builder()
         .output_name("dkimdash")
         .site_root("target/site")
         .build();
-    router(AppState::new(
-        options,
-        HttpLimits::default(),
-        inventory,
-        backend,
-    ))
+    AppState::new(options, HttpLimits::default(), inventory, backend)
 }
 
 /// A simulator on a loopback port, without a quota.

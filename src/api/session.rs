@@ -1,0 +1,11 @@
+//! Who the page is for, so it can say so and leave out what they cannot use.
+
+use leptos::prelude::*;
+
+use crate::user::User;
+
+/// The signed-in user (the server decides every write on its own; this only shapes the page).
+#[server(endpoint = "me")]
+pub async fn get_current_user() -> Result<Option<User>, ServerFnError> {
+    Ok(crate::auth::guard::current_user())
+}

@@ -1,0 +1,121 @@
+//! Who is asking, trusted only from the SSO proxy. Each request is authenticated once, in
+//! `middleware`, and the `User` is put in the request's extensions; server functions read
+//! it back through `guard`.
+//!
+//! Modes: `none` (loopback only: everyone is the local operator) and `trusted-header`
+//! (the proxy's user/email/groups headers, believed only from `--trusted-proxy` peers).
+
+pub mod guard;
+pub mod headers;
+pub mod middleware;
+pub mod options;
+pub mod proxy;
+pub mod roles;
+
+use std::net::SocketAddr;
+
+use axum::http::{HeaderMap, HeaderName};
+
+use crate::user::{Role, User};
+use proxy::TrustedHeader;
+use roles::RolePolicy;
+
+/// How requests are authenticated, and how roles are given.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    mode: AuthMode,
+    roles: RolePolicy,
+}
+
+#[derive(Clone, Debug)]
+enum AuthMode {
+    /// No proxy: only for a server on loopback, where whoever connects is the operator.
+    None,
+    /// An SSO proxy's identity headers.
+    TrustedHeader(TrustedHeader),
+}
+
+/// Who a request is from, as the proxy said, before roles are given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claims {
+    /// User name or subject.
+    pub name: String,
+    /// Email address, when sent.
+    pub email: Option<String>,
+    /// Group names, when sent.
+    pub groups: Vec<String>,
+}
+
+/// Why a request is not authenticated (answered 401). The words never quote the request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// Identity headers from a peer that is not a trusted proxy (or no peer address).
+    #[error("this request did not come through the SSO proxy")]
+    UntrustedPeer,
+    /// The proxy sent no usable user.
+    #[error("the SSO proxy sent no usable {0} header")]
+    MissingUser(HeaderName),
+}
+
+/// The user of `--auth none`.
+pub const LOCAL_USER: &str = "local";
+
+impl Auth {
+    /// No authentication: for a dashboard listening on loopback only.
+    pub fn none() -> Self {
+        Self {
+            mode: AuthMode::None,
+            roles: RolePolicy {
+                operator_groups: Vec::new(),
+                default_role: Role::Operator,
+            },
+        }
+    }
+
+    /// Identity headers from a trusted proxy; roles by `roles`.
+    pub fn trusted_header(proxy: TrustedHeader, roles: RolePolicy) -> Self {
+        Self {
+            mode: AuthMode::TrustedHeader(proxy),
+            roles,
+        }
+    }
+
+    /// The user behind a request from `peer` with `headers`.
+    pub fn authenticate(
+        &self,
+        peer: Option<SocketAddr>,
+        headers: &HeaderMap,
+    ) -> Result<User, Denied> {
+        let claims = match &self.mode {
+            AuthMode::None => Claims {
+                name: LOCAL_USER.to_owned(),
+                email: None,
+                groups: Vec::new(),
+            },
+            AuthMode::TrustedHeader(proxy) => proxy.identify(peer, headers)?,
+        };
+        let role = self.roles.role_for(&claims.groups);
+        Ok(User {
+            name: claims.name,
+            email: claims.email,
+            groups: claims.groups,
+            role,
+        })
+    }
+
+    /// The request headers that carry identity: kept out of every log line.
+    pub fn identity_headers(&self) -> Vec<HeaderName> {
+        match &self.mode {
+            AuthMode::None => Vec::new(),
+            AuthMode::TrustedHeader(proxy) => proxy.header_names(),
+        }
+    }
+
+    /// The mode's name as `--auth` spells it, for the startup log line.
+    pub fn mode_name(&self) -> &'static str {
+        match self.mode {
+            AuthMode::None => "none",
+            AuthMode::TrustedHeader(_) => "trusted-header",
+        }
+    }
+}

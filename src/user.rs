@@ -1,0 +1,43 @@
+//! Who is asking and what they may do. The server decides (`crate::auth`); the pages only
+//! show it and hide what a viewer cannot use.
+
+use serde::{Deserialize, Serialize};
+
+/// What a signed-in person may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// Sees everything, changes nothing.
+    Viewer,
+    /// May change DKIM and add identities.
+    Operator,
+}
+
+impl Role {
+    /// As shown next to the user's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Operator => "operator",
+        }
+    }
+}
+
+/// The person behind a request, as the SSO proxy vouched for them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The user name (or subject) the proxy sent.
+    pub name: String,
+    /// Their email address, when the proxy sent one.
+    pub email: Option<String>,
+    /// Their groups, as the proxy sent them.
+    pub groups: Vec<String>,
+    /// What they may do.
+    pub role: Role,
+}
+
+impl User {
+    /// Whether this user may change DKIM settings.
+    pub fn can_change(&self) -> bool {
+        self.role == Role::Operator
+    }
+}

@@ -1,0 +1,202 @@
+//! Behind the SSO proxy: trusted-header authentication by TCP peer, roles from groups,
+//! viewers refused on every write before SES is called. Through the whole router, with
+//! the peer address set as the server sets it (`ConnectInfo`).
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use std::net::SocketAddr;
+
+use axum::{
+    Router,
+    body::Body,
+    extract::ConnectInfo,
+    http::{Request, StatusCode, header},
+};
+use clap::Parser;
+use dkimdash::{
+    model::SesBackend, server::config::Config, server::router::router, sim::RunningSimulator,
+};
+use support::{fetch, read_inventory, simulator, state_with};
+
+const PROXY: &str = "10.0.0.7:41000";
+const OUTSIDER: &str = "192.0.2.10:41000";
+
+/// The demo seed behind `--auth trusted-header --trusted-proxy 10.0.0.0/8
+/// --operator-group dkim-operators`.
+async fn behind_proxy() -> (RunningSimulator, Router) {
+    let sim = simulator(true).await;
+    let inventory = read_inventory(&sim, &["us-east-1", "eu-west-1"], 100).await;
+    let config = Config::try_parse_from([
+        "dkimdash",
+        "--auth",
+        "trusted-header",
+        "--trusted-proxy",
+        "10.0.0.0/8",
+        "--operator-group",
+        "dkim-operators",
+    ])
+    .unwrap();
+    let auth = config.auth.auth("0.0.0.0:3000".parse().unwrap()).unwrap();
+    let app = router(state_with(inventory, SesBackend::Simulator).with_auth(auth));
+    (sim, app)
+}
+
+/// A request from `peer` as `user` (in `groups`), when given.
+fn request(
+    method: &str,
+    path: &str,
+    peer: &str,
+    user: Option<(&str, &str)>,
+    form: Option<&[(&str, &str)]>,
+) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::ACCEPT, "application/json");
+    if let Some((name, groups)) = user {
+        builder = builder
+            .header("x-forwarded-user", name)
+            .header("x-forwarded-email", format!("{name}@example.com"))
+            .header("x-forwarded-groups", groups);
+    }
+    let body = match form {
+        Some(form) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            Body::from(serde_urlencoded::to_string(form).unwrap())
+        }
+        None => Body::empty(),
+    };
+    let mut request = builder.body(body).unwrap();
+    let peer: SocketAddr = peer.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    request
+}
+
+#[tokio::test]
+async fn identity_headers_count_only_from_the_proxy() {
+    let (_sim, app) = behind_proxy().await;
+    let alice = Some(("alice", "staff, dkim-operators"));
+
+    let (status, _, body) = fetch(&app, request("GET", "/", OUTSIDER, alice, None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body.contains("did not come through the SSO proxy"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("alice"),
+        "the refusal does not echo the headers"
+    );
+
+    let (status, _, body) = fetch(&app, request("GET", "/", PROXY, None, None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("x-forwarded-user"), "{body}");
+
+    // X-Forwarded-For naming the proxy changes nothing.
+    let mut spoofed = request("GET", "/", OUTSIDER, alice, None);
+    spoofed
+        .headers_mut()
+        .insert("x-forwarded-for", "10.0.0.7".parse().unwrap());
+    let (status, _, _) = fetch(&app, spoofed).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let (status, _, page) = fetch(&app, request("GET", "/", PROXY, alice, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("alice"), "the signed-in user is shown");
+    assert!(page.contains("(operator)"), "{page}");
+    assert!(
+        page.contains(r#"href="/add""#),
+        "operators get the add link"
+    );
+
+    // Probes need no credentials, from anywhere.
+    for probe in ["/livez", "/readyz"] {
+        let (status, _, _) = fetch(&app, request("GET", probe, OUTSIDER, None, None)).await;
+        assert_eq!(status, StatusCode::OK, "{probe}");
+    }
+}
+
+#[tokio::test]
+async fn viewers_see_no_write_controls_and_every_write_is_refused_before_ses() {
+    let (sim, app) = behind_proxy().await;
+    let bob = Some(("bob", "staff"));
+
+    let (status, _, page) = fetch(&app, request("GET", "/", PROXY, bob, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("(viewer)"), "{page}");
+    assert!(!page.contains(r#"href="/add""#), "no add link for viewers");
+    let (_, _, page) = fetch(
+        &app,
+        request("GET", "/identity/us-east-1/acme.example", PROXY, bob, None),
+    )
+    .await;
+    assert!(page.contains("acme.example"));
+    assert!(
+        !page.contains("Manage DKIM"),
+        "no write controls for viewers"
+    );
+
+    sim.simulator.reset_stats();
+    let writes: [(&str, &[(&str, &str)]); 3] = [
+        (
+            "dkim/signing",
+            &[
+                ("region", "us-east-1"),
+                ("name", "acme.example"),
+                ("mode", "byodkim"),
+                ("selector", "s1"),
+                ("generate", "on"),
+                ("confirm", "on"),
+            ],
+        ),
+        (
+            "dkim/enabled",
+            &[
+                ("region", "us-east-1"),
+                ("name", "acme.example"),
+                ("enabled", "off"),
+                ("confirm", "on"),
+            ],
+        ),
+        (
+            "dkim/add",
+            &[
+                ("account", "demo"),
+                ("region", "us-east-1"),
+                ("domain", "viewer-made.example"),
+                ("mode", "easy"),
+            ],
+        ),
+    ];
+    for (endpoint, form) in writes {
+        let path = format!("/api/{endpoint}");
+        let (status, _, body) = fetch(&app, request("POST", &path, PROXY, bob, Some(form))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{endpoint}: {body}");
+        assert!(body.contains("Only operators"), "{endpoint}: {body}");
+        // Unauthenticated: refused by the middleware before the function.
+        let (status, _, _) = fetch(&app, request("POST", &path, OUTSIDER, bob, Some(form))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{endpoint}");
+    }
+    assert_eq!(
+        sim.simulator.stats().total_calls(),
+        0,
+        "SES was never called"
+    );
+
+    // The same write from an operator reaches SES.
+    let carol = Some(("carol", "dkim-operators"));
+    let (status, _, body) = fetch(
+        &app,
+        request("POST", "/api/dkim/enabled", PROXY, carol, Some(writes[1].1)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("DKIM signing is off"), "{body}");
+    assert_eq!(
+        sim.simulator
+            .stats()
+            .calls_of("PutEmailIdentityDkimAttributes"),
+        1
+    );
+}
