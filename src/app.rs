@@ -15,6 +15,8 @@ use crate::ui::{
 
 /// The whole HTML document the server sends; the browser build hydrates its `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::security::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -48,7 +48,8 @@ async fn serve(
         backend.inventory.clone(),
         backend.kind,
     )
-    .with_auth(auth);
+    .with_auth(auth)
+    .with_security(config.security.security());
     let auth_mode = state.auth.mode_name();
     let app = router(state);
 

@@ -25,9 +25,14 @@ const OUTSIDER: &str = "192.0.2.10:41000";
 /// The demo seed behind `--auth trusted-header --trusted-proxy 10.0.0.0/8
 /// --operator-group dkim-operators`.
 async fn behind_proxy() -> (RunningSimulator, Router) {
+    behind_proxy_with(&[]).await
+}
+
+/// As `behind_proxy`, with more flags.
+async fn behind_proxy_with(flags: &[&str]) -> (RunningSimulator, Router) {
     let sim = simulator(true).await;
     let inventory = read_inventory(&sim, &["us-east-1", "eu-west-1"], 100).await;
-    let config = Config::try_parse_from([
+    let args = [
         "dkimdash",
         "--auth",
         "trusted-header",
@@ -35,12 +40,22 @@ async fn behind_proxy() -> (RunningSimulator, Router) {
         "10.0.0.0/8",
         "--operator-group",
         "dkim-operators",
-    ])
-    .unwrap();
+    ];
+    let config = Config::try_parse_from(args.iter().chain(flags)).unwrap();
     let auth = config.auth.auth("0.0.0.0:3000".parse().unwrap()).unwrap();
-    let app = router(state_with(inventory, SesBackend::Simulator).with_auth(auth));
-    (sim, app)
+    let state = state_with(inventory, SesBackend::Simulator)
+        .with_auth(auth)
+        .with_security(config.security.security());
+    (sim, router(state))
 }
+
+const CAROL: Option<(&str, &str)> = Some(("carol", "dkim-operators"));
+const SIGNING_OFF: &[(&str, &str)] = &[
+    ("region", "us-east-1"),
+    ("name", "acme.example"),
+    ("enabled", "off"),
+    ("confirm", "on"),
+];
 
 /// A request from `peer` as `user` (in `groups`), when given.
 fn request(
@@ -150,15 +165,7 @@ async fn viewers_see_no_write_controls_and_every_write_is_refused_before_ses() {
                 ("confirm", "on"),
             ],
         ),
-        (
-            "dkim/enabled",
-            &[
-                ("region", "us-east-1"),
-                ("name", "acme.example"),
-                ("enabled", "off"),
-                ("confirm", "on"),
-            ],
-        ),
+        ("dkim/enabled", SIGNING_OFF),
         (
             "dkim/add",
             &[
@@ -185,10 +192,9 @@ async fn viewers_see_no_write_controls_and_every_write_is_refused_before_ses() {
     );
 
     // The same write from an operator reaches SES.
-    let carol = Some(("carol", "dkim-operators"));
     let (status, _, body) = fetch(
         &app,
-        request("POST", "/api/dkim/enabled", PROXY, carol, Some(writes[1].1)),
+        request("POST", "/api/dkim/enabled", PROXY, CAROL, Some(SIGNING_OFF)),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -199,4 +205,139 @@ async fn viewers_see_no_write_controls_and_every_write_is_refused_before_ses() {
             .calls_of("PutEmailIdentityDkimAttributes"),
         1
     );
+}
+
+#[tokio::test]
+async fn a_cross_site_post_is_refused_whoever_it_claims_to_be() {
+    let (sim, app) = behind_proxy_with(&["--allowed-origin", "https://dkim.example.com"]).await;
+    sim.simulator.reset_stats();
+    let forged = [
+        [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ],
+        [
+            ("sec-fetch-site", "same-site"),
+            ("origin", "https://other.example.com"),
+        ],
+        [
+            ("origin", "https://evil.example"),
+            ("host", "dkim.internal:3000"),
+        ],
+    ];
+    for headers in forged {
+        let mut post = request("POST", "/api/dkim/enabled", PROXY, CAROL, Some(SIGNING_OFF));
+        for (name, value) in headers {
+            post.headers_mut().insert(name, value.parse().unwrap());
+        }
+        let (status, _, body) = fetch(&app, post).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{headers:?}: {body}");
+        assert!(body.contains("cross-origin"), "{body}");
+    }
+    assert_eq!(
+        sim.simulator.stats().total_calls(),
+        0,
+        "SES was never called"
+    );
+
+    // From the dashboard's own pages (or the public origin) it goes through.
+    let mut post = request("POST", "/api/dkim/enabled", PROXY, CAROL, Some(SIGNING_OFF));
+    post.headers_mut()
+        .insert("sec-fetch-site", "same-origin".parse().unwrap());
+    post.headers_mut()
+        .insert("origin", "https://dkim.example.com".parse().unwrap());
+    let (status, _, body) = fetch(&app, post).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        sim.simulator
+            .stats()
+            .calls_of("PutEmailIdentityDkimAttributes"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_policy_and_hsts_only_when_asked() {
+    let (_sim, app) = behind_proxy().await;
+    let (status, headers, page) = fetch(&app, request("GET", "/", PROXY, CAROL, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let policy = headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a script nonce");
+    assert!(nonce.len() >= 16, "{policy}");
+    assert!(
+        policy.contains("'strict-dynamic' 'wasm-unsafe-eval'"),
+        "{policy}"
+    );
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let scripts = page.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(
+        page.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "every script has the nonce"
+    );
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+
+    // Another response, another nonce.
+    let (_, again, _) = fetch(&app, request("GET", "/", PROXY, CAROL, None)).await;
+    assert_ne!(
+        again[header::CONTENT_SECURITY_POLICY],
+        headers[header::CONTENT_SECURITY_POLICY]
+    );
+    // Answers that are not pages get the strictest policy.
+    let (_, api, _) = fetch(&app, request("POST", "/api/me", PROXY, CAROL, Some(&[]))).await;
+    assert_eq!(
+        api[header::CONTENT_SECURITY_POLICY],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+
+    let (_sim, app) = behind_proxy_with(&["--hsts-max-age-secs", "31536000"]).await;
+    let (_, headers, _) = fetch(&app, request("GET", "/", PROXY, CAROL, None)).await;
+    assert_eq!(
+        headers[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000; includeSubDomains"
+    );
+}
+
+#[tokio::test]
+async fn an_operator_over_the_change_limit_waits_and_nothing_reaches_ses() {
+    let (sim, app) = behind_proxy_with(&["--writes-per-minute", "1", "--write-burst", "1"]).await;
+    let (status, _, _) = fetch(
+        &app,
+        request("POST", "/api/dkim/enabled", PROXY, CAROL, Some(SIGNING_OFF)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    sim.simulator.reset_stats();
+    let (status, headers, body) = fetch(
+        &app,
+        request("POST", "/api/dkim/enabled", PROXY, CAROL, Some(SIGNING_OFF)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.contains("Too many changes"), "{body}");
+    let retry: u64 = headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(sim.simulator.stats().total_calls(), 0);
+    // Another operator is not slowed down.
+    let dave = Some(("dave", "dkim-operators"));
+    let (status, _, _) = fetch(
+        &app,
+        request("POST", "/api/dkim/enabled", PROXY, dave, Some(SIGNING_OFF)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -103,7 +103,7 @@ pub async fn change_signing(
     use secrecy::SecretString;
 
     // Before anything else: a viewer's request never reaches SES.
-    let _operator = crate::auth::guard::require_operator()?;
+    let _operator = crate::auth::guard::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
     let typed = Typed::from_fields([
         ("mode", Some(mode.as_str())),
@@ -142,7 +142,7 @@ pub async fn set_signing_enabled(
     confirm: Option<String>,
 ) -> Result<WriteOutcome, ServerFnError> {
     // Before anything else: a viewer's request never reaches SES.
-    let _operator = crate::auth::guard::require_operator()?;
+    let _operator = crate::auth::guard::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
     let back_to = crate::ui::links::identity_page(&region, &name, account.as_deref());
     let enabled = match enabled.as_str() {
@@ -194,7 +194,7 @@ pub async fn add_domain(
     use secrecy::SecretString;
 
     // Before anything else: a viewer's request never reaches SES.
-    let _operator = crate::auth::guard::require_operator()?;
+    let _operator = crate::auth::guard::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
     let typed = Typed::from_fields([
         ("account", Some(account.as_str())),

@@ -5,12 +5,14 @@
 //! Modes: `none` (loopback only: everyone is the local operator) and `trusted-header`
 //! (the proxy's user/email/groups headers, believed only from `--trusted-proxy` peers).
 
+pub mod csrf;
 pub mod guard;
 pub mod headers;
 pub mod middleware;
 pub mod options;
 pub mod proxy;
 pub mod roles;
+pub mod write_limit;
 
 use std::net::SocketAddr;
 

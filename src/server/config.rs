@@ -34,6 +34,10 @@ pub struct Config {
     #[command(flatten)]
     pub auth: crate::auth::options::AuthOptions,
 
+    /// What browsers may do with the dashboard.
+    #[command(flatten)]
+    pub security: super::security::SecurityOptions,
+
     /// Run something other than the dashboard.
     #[command(subcommand)]
     pub command: Option<Command>,

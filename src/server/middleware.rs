@@ -7,8 +7,8 @@ use axum::{
     http::{
         HeaderName, HeaderValue, StatusCode,
         header::{
-            AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION, REFERRER_POLICY, SET_COOKIE,
-            X_CONTENT_TYPE_OPTIONS,
+            AUTHORIZATION, CONTENT_SECURITY_POLICY, COOKIE, PROXY_AUTHORIZATION, REFERRER_POLICY,
+            SET_COOKIE, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
         },
     },
 };
@@ -24,7 +24,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use super::config::HttpLimits;
+use super::{config::HttpLimits, security::OTHER_POLICY};
 
 /// Headers whose values must never reach a log line: credentials, cookies, and the SSO
 /// proxy's identity headers (`identity`).
@@ -37,8 +37,18 @@ fn sensitive_headers(identity: &[HeaderName]) -> Arc<[HeaderName]> {
 
 /// Wraps `router` in the stack, outermost first: secrets marked → traced → headers set →
 /// compressed → panics become 500 → body limited → timed out.
-pub fn apply(router: Router, limits: &HttpLimits, identity_headers: &[HeaderName]) -> Router {
+pub fn apply(
+    router: Router,
+    limits: &HttpLimits,
+    identity_headers: &[HeaderName],
+    hsts_max_age_secs: Option<u64>,
+) -> Router {
     let sensitive = sensitive_headers(identity_headers);
+    // Only when configured: HSTS on a plain-HTTP deployment would lock users out.
+    let hsts = hsts_max_age_secs.map(|secs| {
+        HeaderValue::from_str(&format!("max-age={secs}; includeSubDomains"))
+            .expect("digits are a valid header value")
+    });
     let stack = ServiceBuilder::new()
         // Marked before tracing so no later layer can log them.
         .layer(SetSensitiveRequestHeadersLayer::from_shared(
@@ -57,6 +67,15 @@ pub fn apply(router: Router, limits: &HttpLimits, identity_headers: &[HeaderName
         .layer(SetResponseHeaderLayer::if_not_present(
             REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
+        ))
+        // Pages set their own policy (with the response's script nonce) while rendering.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(OTHER_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            STRICT_TRANSPORT_SECURITY,
+            hsts,
         ))
         .layer(CompressionLayer::new())
         // Inside tracing, so a panic is logged as the 500 it turns into.

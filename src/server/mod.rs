@@ -8,6 +8,7 @@ pub mod health;
 pub mod middleware;
 pub mod notices;
 pub mod router;
+pub mod security;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;

@@ -11,6 +11,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let limits = state.limits;
     let auth = state.auth.clone();
+    let security = state.security.clone();
     let shell_options = state.leptos_options.clone();
 
     let app = Router::new()
@@ -27,7 +28,17 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             auth.clone(),
             crate::auth::middleware::authenticate,
+        ))
+        // Outside authentication: a forged cross-site post is refused whoever it claims to be.
+        .layer(axum::middleware::from_fn_with_state(
+            security.allowed_origins.clone(),
+            crate::auth::csrf::protect,
         ));
 
-    middleware::apply(app, &limits, &auth.identity_headers())
+    middleware::apply(
+        app,
+        &limits,
+        &auth.identity_headers(),
+        security.hsts_max_age_secs,
+    )
 }

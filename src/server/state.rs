@@ -7,6 +7,7 @@ use leptos::config::LeptosOptions;
 
 use super::config::HttpLimits;
 use super::notices::Notices;
+use super::security::Security;
 use crate::auth::Auth;
 use crate::inventory::Inventory;
 use crate::model::SesBackend;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub notices: Notices,
     /// How requests are authenticated and roles given.
     pub auth: Arc<Auth>,
+    /// Allowed origins, HSTS and the per-user change limit.
+    pub security: Arc<Security>,
 }
 
 impl AppState {
@@ -48,6 +51,15 @@ impl AppState {
             backend,
             notices: Notices::default(),
             auth: Arc::new(Auth::none()),
+            security: Arc::new(Security::default()),
+        }
+    }
+
+    /// The same state with `security` instead of the defaults.
+    pub fn with_security(self, security: Security) -> Self {
+        Self {
+            security: Arc::new(security),
+            ..self
         }
     }
 
