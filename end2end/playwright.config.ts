@@ -38,7 +38,7 @@ export default defineConfig({
   },
   webServer: {
     // Demo changes stay PENDING for the whole run, so what the tests see is deterministic.
-    command: `${serverBinary} --listen ${writesListen} --demo-verify-after-secs 3600`,
+    command: `${serverBinary} --listen ${writesListen} --demo-verify-after-secs 3600 --audit-db ../target/e2e-writes/audit.sqlite3`,
     url: `${writesURL}/readyz`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,

@@ -9,8 +9,8 @@ use leptos_router::{
 };
 
 use crate::ui::{
-    add_domain::AddDomainPage, home::HomePage, identity::IdentityPage, layout::Header,
-    not_found::NotFound,
+    activity::ActivityPage, add_domain::AddDomainPage, home::HomePage, identity::IdentityPage,
+    layout::Header, not_found::NotFound,
 };
 
 /// The whole HTML document the server sends; the browser build hydrates its `<body>`.
@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     // missing identity.
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/add") view=AddDomainPage ssr=SsrMode::Async />
+                    <Route path=path!("/activity") view=ActivityPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/identity/:region/:name")
                         view=IdentityPage

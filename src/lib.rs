@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod model;
 pub mod names;
 pub mod records;

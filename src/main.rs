@@ -38,6 +38,9 @@ async fn serve(
     let addr = config.listen_addr(leptos_options.site_addr);
     leptos_options.site_addr = addr;
     let auth = config.auth.auth(addr).map_err(StartError::Config)?;
+    let audit = dkimdash::audit::log::AuditLog::open(&config.audit_db)
+        .await
+        .map_err(StartError::Audit)?;
 
     // Kept alive until the server stops: it owns the embedded simulator in demo mode.
     let backend = backend::start(&config.ses).await?;
@@ -49,7 +52,8 @@ async fn serve(
         backend.kind,
     )
     .with_auth(auth)
-    .with_security(config.security.security());
+    .with_security(config.security.security())
+    .with_audit(audit);
     let auth_mode = state.auth.mode_name();
     let app = router(state);
 
@@ -57,9 +61,10 @@ async fn serve(
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
     tracing::info!(
-        "dkimdash {} listening on http://{addr} ({}; --auth {auth_mode})",
+        "dkimdash {} listening on http://{addr} ({}; --auth {auth_mode}; audit log {})",
         env!("CARGO_PKG_VERSION"),
-        backend.kind.label()
+        backend.kind.label(),
+        config.audit_db.display()
     );
     // The peer address is what trusted-header authentication believes, never a header.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -49,6 +49,17 @@ test("switch Easy DKIM → BYODKIM with a generated key → Easy DKIM", async ({
   await expect(statusBadge(page)).toHaveAttribute("data-status", "PENDING");
   const after = await expectThreeCnames(page, domain);
   expect(after, "new tokens").not.toEqual(before);
+
+  // Both changes are in the audit log, newest first, on the page and on Activity.
+  const changes = page.getByTestId("change-row");
+  await expect(changes.nth(0)).toContainText("switch to Easy DKIM");
+  await expect(changes.nth(1)).toContainText("switch to BYODKIM (selector pw2026)");
+  await expect(changes.nth(1)).toHaveAttribute("data-outcome", "done");
+  await page.getByRole("link", { name: "Activity", exact: true }).click();
+  await page.getByLabel("Identity").fill(domain);
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByTestId("change-row")).toHaveCount(2);
+  await expect(page.getByTestId("change-row").first()).toContainText("local");
   expect(errors, "console errors").toEqual([]);
 });
 

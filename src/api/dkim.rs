@@ -103,7 +103,7 @@ pub async fn change_signing(
     use secrecy::SecretString;
 
     // Before anything else: a viewer's request never reaches SES.
-    let _operator = crate::auth::guard::authorize_write()?;
+    let user = crate::auth::guard::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
     let typed = Typed::from_fields([
         ("mode", Some(mode.as_str())),
@@ -127,8 +127,12 @@ pub async fn change_signing(
         generate: generate.is_some(),
         confirmed: confirm.is_some(),
     };
-    let result =
-        manage::change_signing(&state.inventory, &region, &name, account.as_deref(), change).await;
+    let actor = manage::Actor {
+        inventory: &state.inventory,
+        audit: &state.audit,
+        user: &user,
+    };
+    let result = manage::change_signing(&actor, &region, &name, account.as_deref(), change).await;
     Ok(answer(NoticeForm::Signing, outcome(result), back_to, typed))
 }
 
@@ -142,7 +146,7 @@ pub async fn set_signing_enabled(
     confirm: Option<String>,
 ) -> Result<WriteOutcome, ServerFnError> {
     // Before anything else: a viewer's request never reaches SES.
-    let _operator = crate::auth::guard::authorize_write()?;
+    let user = crate::auth::guard::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
     let back_to = crate::ui::links::identity_page(&region, &name, account.as_deref());
     let enabled = match enabled.as_str() {
@@ -158,8 +162,13 @@ pub async fn set_signing_enabled(
             ));
         }
     };
+    let actor = crate::manage::Actor {
+        inventory: &state.inventory,
+        audit: &state.audit,
+        user: &user,
+    };
     let result = crate::manage::set_signing_enabled(
-        &state.inventory,
+        &actor,
         &region,
         &name,
         account.as_deref(),
@@ -194,7 +203,7 @@ pub async fn add_domain(
     use secrecy::SecretString;
 
     // Before anything else: a viewer's request never reaches SES.
-    let _operator = crate::auth::guard::authorize_write()?;
+    let user = crate::auth::guard::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
     let typed = Typed::from_fields([
         ("account", Some(account.as_str())),
@@ -229,15 +238,13 @@ pub async fn add_domain(
             confirmed: true,
         })
     };
-    let result = manage::add_domain(
-        &state.inventory,
-        &account,
-        &region,
-        &domain,
-        signing,
-        tags.as_deref(),
-    )
-    .await;
+    let actor = manage::Actor {
+        inventory: &state.inventory,
+        audit: &state.audit,
+        user: &user,
+    };
+    let result =
+        manage::add_domain(&actor, &account, &region, &domain, signing, tags.as_deref()).await;
     Ok(answer(
         NoticeForm::AddDomain,
         outcome(result),

@@ -4,14 +4,17 @@
 //! a message, a log line or an answer.
 
 pub mod input;
+pub mod record;
 
 use secrecy::SecretString;
 
 use crate::api::dkim::UNSIGNED_WHILE_PENDING;
+use crate::audit::entry::Outcome;
 use crate::inventory::{Inventory, snapshot::Found};
 use crate::model::{Identity, IdentityKey, IdentityType, SigningOrigin};
 use crate::ses::{error::Error, reader::SesConnection, writer::SigningSetup};
 use crate::signing_key::{self, SigningKey};
+pub use record::Actor;
 
 /// Why a change was not made (or may not have been), in the operator's words.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -75,12 +78,13 @@ pub struct SigningChange {
 /// Switches signing mode, updates a BYODKIM key/selector, or changes the Easy DKIM key
 /// length of the identity `name` in `region` (and `account`, when several have it).
 pub async fn change_signing(
-    inventory: &Inventory,
+    actor: &Actor<'_>,
     region: &str,
     name: &str,
     account: Option<&str>,
     change: SigningChange,
 ) -> Result<Done, WriteError> {
+    let inventory = actor.inventory;
     let identity = locate(inventory, region, name, account)?;
     refuse_unless_own_domain(&identity)?;
     let current = identity.dkim.origin.clone();
@@ -102,18 +106,26 @@ pub async fn change_signing(
             next_key_length: key_length.clone(),
         },
     };
+    let action = match (&byodkim, &current, &key_length) {
+        (Some((selector, _)), Some(SigningOrigin::Byodkim), _) => {
+            format!("new BYODKIM key (selector {selector})")
+        }
+        (Some((selector, _)), _, _) => format!("switch to BYODKIM (selector {selector})"),
+        (None, Some(SigningOrigin::EasyDkim), Some(length)) => {
+            format!("next Easy DKIM key: {} bits", length.bits())
+        }
+        (None, _, Some(length)) => format!("switch to Easy DKIM ({} bits)", length.bits()),
+        (None, _, None) => "switch to Easy DKIM".to_owned(),
+    };
     let connection = connection(inventory, &identity)?;
-    connection
-        .put_signing(&identity.name, &setup)
-        .await
-        .map_err(|e| {
-            refused(
-                inventory,
-                e,
-                "PutEmailIdentityDkimSigningAttributes",
-                &identity,
-            )
-        })?;
+    let entry = send(
+        actor,
+        &identity,
+        action,
+        "PutEmailIdentityDkimSigningAttributes",
+        connection.put_signing(&identity.name, &setup),
+    )
+    .await?;
     let key = identity.key();
     if let Some((selector, signing_key)) = &byodkim {
         inventory.remember_public_key(key.clone(), selector, signing_key.public_key.clone());
@@ -137,29 +149,38 @@ pub async fn change_signing(
             identity.name
         ),
     };
-    finish(inventory, key, message, "signing changed").await
+    finish(actor, entry, key, message, "signing changed").await
 }
 
 /// Turns DKIM signing on or off (turning it off needs the operator's confirmation).
 pub async fn set_signing_enabled(
-    inventory: &Inventory,
+    actor: &Actor<'_>,
     region: &str,
     name: &str,
     account: Option<&str>,
     enabled: bool,
     confirmed: bool,
 ) -> Result<Done, WriteError> {
-    let identity = locate(inventory, region, name, account)?;
+    let identity = locate(actor.inventory, region, name, account)?;
     if !enabled && !confirmed {
         return Err(WriteError(format!(
             "Confirm first: with signing off, mail from {} goes out without a DKIM signature.",
             identity.name
         )));
     }
-    connection(inventory, &identity)?
-        .put_signing_enabled(&identity.name, enabled)
-        .await
-        .map_err(|e| refused(inventory, e, "PutEmailIdentityDkimAttributes", &identity))?;
+    let action = if enabled {
+        "turn signing on"
+    } else {
+        "turn signing off"
+    };
+    let entry = send(
+        actor,
+        &identity,
+        action.to_owned(),
+        "PutEmailIdentityDkimAttributes",
+        connection(actor.inventory, &identity)?.put_signing_enabled(&identity.name, enabled),
+    )
+    .await?;
     let message = if enabled {
         format!("DKIM signing is on for {}.", identity.name)
     } else {
@@ -168,7 +189,7 @@ pub async fn set_signing_enabled(
             identity.name
         )
     };
-    finish(inventory, identity.key(), message, "signing switched").await
+    finish(actor, entry, identity.key(), message, "signing switched").await
 }
 
 /// How a new domain should sign.
@@ -185,13 +206,14 @@ pub enum NewDomainSigning {
 
 /// Creates a domain identity in `account`/`region` and reads it back with its tokens.
 pub async fn add_domain(
-    inventory: &Inventory,
+    actor: &Actor<'_>,
     account: &str,
     region: &str,
     domain: &str,
     signing: NewDomainSigning,
     tags: Option<&str>,
 ) -> Result<Done, WriteError> {
+    let inventory = actor.inventory;
     let domain = input::domain(domain)?;
     let tags = input::tags(tags)?;
     let connection = inventory.connection(account, region).ok_or_else(|| {
@@ -228,10 +250,26 @@ pub async fn add_domain(
             next_key_length: key_length,
         },
     };
-    connection
-        .create_domain(&domain, &setup, &tags)
-        .await
-        .map_err(|e| explain(e, "CreateEmailIdentity", &placeholder))?;
+    let action = match (&byodkim, parent_region, &setup) {
+        (Some((selector, _)), _, _) => format!("add domain with BYODKIM (selector {selector})"),
+        (None, Some(parent), _) => format!("add DEED replica of {parent}"),
+        (
+            None,
+            None,
+            SigningSetup::EasyDkim {
+                next_key_length: Some(length),
+            },
+        ) => format!("add domain with Easy DKIM ({} bits)", length.bits()),
+        (None, None, _) => "add domain with Easy DKIM".to_owned(),
+    };
+    let entry = send(
+        actor,
+        &placeholder,
+        action,
+        "CreateEmailIdentity",
+        connection.create_domain(&domain, &setup, &tags),
+    )
+    .await?;
     if let Some((selector, signing_key)) = &byodkim {
         inventory.remember_public_key(key.clone(), selector, signing_key.public_key.clone());
     }
@@ -246,7 +284,7 @@ pub async fn add_domain(
             "Added {domain} in {region} with Easy DKIM. Publish the three CNAME records below; SES shows PENDING until it finds them."
         ),
     };
-    finish(inventory, key, message, "domain added").await
+    finish(actor, entry, key, message, "domain added").await
 }
 
 /// A DEED replica needs an Easy DKIM parent of the same name in another region the
@@ -383,18 +421,50 @@ fn explain(error: Error, action: &str, identity: &Identity) -> WriteError {
     })
 }
 
-/// Re-reads the identity so the page shows SES's answer at once.
+/// Records the change, asks SES (`call`, not started until awaited), and records a
+/// refusal as such. Returns the audit entry to complete.
+async fn send<T>(
+    actor: &Actor<'_>,
+    identity: &Identity,
+    action: String,
+    ses_action: &str,
+    call: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<i64, WriteError> {
+    let entry = record::begin(actor, identity, action).await?;
+    match call.await {
+        Ok(_) => Ok(entry),
+        Err(error) => {
+            let refusal = refused(actor.inventory, error, ses_action, identity);
+            record::close(actor, entry, Outcome::Refused, None, &refusal.0).await?;
+            Err(refusal)
+        }
+    }
+}
+
+/// Re-reads the identity so the page shows SES's answer at once, and completes the audit
+/// entry with the new state.
 async fn finish(
-    inventory: &Inventory,
+    actor: &Actor<'_>,
+    entry: i64,
     key: IdentityKey,
     message: String,
     what: &'static str,
 ) -> Result<Done, WriteError> {
-    tracing::info!(identity = %key.name, region = %key.region, account = %key.account, "{what}");
-    match inventory.refresh_identity(&key).await {
-        Ok(identity) => Ok(Done { message, identity }),
-        Err(error) => Err(WriteError(format!(
-            "{message} (Re-reading it from SES failed: {error}; the next sweep will show it.)"
-        ))),
+    tracing::info!(
+        identity = %key.name, region = %key.region, account = %key.account,
+        user = %actor.user.name, entry, "{what}"
+    );
+    match actor.inventory.refresh_identity(&key).await {
+        Ok(identity) => {
+            record::close(actor, entry, Outcome::Done, Some(&identity), &message).await?;
+            Ok(Done { message, identity })
+        }
+        Err(error) => {
+            let message = format!(
+                "{message} (Re-reading it from SES failed: {error}; the next sweep will show it.)"
+            );
+            record::close(actor, entry, Outcome::Done, None, &message).await?;
+            Err(WriteError(message))
+        }
     }
 }

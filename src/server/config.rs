@@ -26,6 +26,11 @@ pub struct Config {
     #[arg(long, env = "DKIMDASH_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
+    /// The audit log (SQLite; created with its directory if missing). Every change is
+    /// recorded there before SES is asked.
+    #[arg(long, env = "DKIMDASH_AUDIT_DB", default_value = "data/audit.sqlite3")]
+    pub audit_db: PathBuf,
+
     /// Where identities come from and how often they are read.
     #[command(flatten)]
     pub ses: SesOptions,

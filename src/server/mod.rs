@@ -34,6 +34,9 @@ pub enum StartError {
     /// The SES configuration is unusable; the message names the flag.
     #[error("{0}")]
     Config(String),
+    /// The audit log could not be opened.
+    #[error("{0}; choose another place with --audit-db or DKIMDASH_AUDIT_DB")]
+    Audit(crate::audit::log::AuditError),
     /// The embedded SES simulator could not start.
     #[error("cannot start the embedded SES simulator: {0}")]
     Simulator(std::io::Error),

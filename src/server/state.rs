@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use super::config::HttpLimits;
 use super::notices::Notices;
 use super::security::Security;
+use crate::audit::log::AuditLog;
 use crate::auth::Auth;
 use crate::inventory::Inventory;
 use crate::model::SesBackend;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Allowed origins, HSTS and the per-user change limit.
     pub security: Arc<Security>,
+    /// Where every change is recorded.
+    pub audit: AuditLog,
 }
 
 impl AppState {
@@ -52,7 +55,14 @@ impl AppState {
             notices: Notices::default(),
             auth: Arc::new(Auth::none()),
             security: Arc::new(Security::default()),
+            // Replaced by the configured file (`with_audit`) when the server starts.
+            audit: AuditLog::in_memory(),
         }
+    }
+
+    /// The same state recording changes in `audit`.
+    pub fn with_audit(self, audit: AuditLog) -> Self {
+        Self { audit, ..self }
     }
 
     /// The same state with `security` instead of the defaults.

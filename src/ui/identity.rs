@@ -4,13 +4,16 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::api::activity::list_activity;
 use crate::api::dkim::{
     AddDomain, ChangeSigning, Notice, NoticeForm, SetSigningEnabled, Typed, WriteOutcome,
     get_notice,
 };
 use crate::api::identities::{IdentityDetail, IdentityLink, IdentityLookup, get_identity};
+use crate::audit::entry::AuditEntry;
 use crate::model::SigningOrigin;
 use crate::ui::{
+    activity::ChangesTable,
     badge::StatusBadge,
     dns_records::DnsRecords,
     format::{ago, utc_minute},
@@ -56,6 +59,11 @@ pub fn IdentityPage() -> impl IntoView {
         move || (key(), changes.get()),
         |((region, name, account), _)| get_identity(region, name, account),
     );
+    // The last recorded changes of this identity, re-read after each change made here.
+    let history = Resource::new(
+        move || (key(), changes.get()),
+        |((region, name, account), _)| list_activity(Some(name), None, Some(region), account),
+    );
     // The answer to a plain form post (JavaScript off), or how this identity was added.
     let notice = Resource::new(
         move || query.read().get("notice"),
@@ -74,6 +82,7 @@ pub fn IdentityPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let (region, name, account) = key();
                 let notice = notice.await;
+                let history = history.await.unwrap_or_default();
                 match lookup.await {
                     Ok(IdentityLookup::Found(detail)) => {
                         let typed = refill(notice.as_ref());
@@ -87,8 +96,9 @@ pub fn IdentityPage() -> impl IntoView {
                             })}
                             <Detail detail=*detail.clone() account_in_links=account.is_some() />
                             {can_change.then(|| view! {
-                                <ManageDkim identity=detail.identity account writes typed replica_regions />
+                                <ManageDkim identity=detail.identity.clone() account writes typed replica_regions />
                             })}
+                            <RecentChanges name=detail.identity.name.clone() entries=history />
                         }.into_any()
                     }
                     Ok(IdentityLookup::Ambiguous(accounts)) => view! { <Ambiguous region name accounts /> }.into_any(),
@@ -102,6 +112,23 @@ pub fn IdentityPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// How many of an identity's changes its page lists.
+const RECENT: usize = 5;
+
+#[component]
+fn RecentChanges(name: String, entries: Vec<AuditEntry>) -> impl IntoView {
+    let more = entries.len() > RECENT;
+    let entries: Vec<AuditEntry> = entries.into_iter().take(RECENT).collect();
+    let all = format!("/activity?identity={}", links::segment(&name));
+    view! {
+        <section class="card" aria-labelledby="recent-heading">
+            <h2 id="recent-heading">"Recent changes"</h2>
+            <ChangesTable entries link_identity=false />
+            <p><a href=all>{if more { "All changes of this identity →" } else { "In the activity log →" }}</a></p>
+        </section>
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pages and components. Nothing here imports server-only code: data arrives
 //! through the `#[server]` functions in `crate::api`.
 
+pub mod activity;
 pub mod add_domain;
 pub mod badge;
 pub mod copy;

@@ -1,0 +1,198 @@
+//! The audit log: every change sent to SES recorded (who, where, what, before → after,
+//! SES's answer), readable after a restart, never holding key material; and no change sent
+//! when the log cannot record it.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use std::path::PathBuf;
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use dkimdash::{
+    audit::{
+        entry::Outcome,
+        log::{AuditLog, Filter},
+    },
+    model::SesBackend,
+    server::router::router,
+    sim::RunningSimulator,
+};
+use support::{fetch, get, read_inventory, simulator, state_with};
+
+const KEY_PEM: &str = include_str!("fixtures/keys/rsa-2048-pkcs1.pem");
+
+/// A fresh file path for one test's log.
+fn log_path(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dkimdash-audit-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir.join("nested").join("audit.sqlite3")
+}
+
+async fn app(log: AuditLog) -> (RunningSimulator, Router) {
+    let sim = simulator(true).await;
+    let inventory = read_inventory(&sim, &["us-east-1", "eu-west-1"], 100).await;
+    let state = state_with(inventory, SesBackend::Simulator).with_audit(log);
+    (sim, router(state))
+}
+
+async fn post(app: &Router, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let request = Request::post(format!("/api/{endpoint}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+        .unwrap();
+    let (status, _, body) = fetch(app, request).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn every_change_is_recorded_survives_a_restart_and_holds_no_key() {
+    let path = log_path("restart");
+    let (_sim, app) = app(AuditLog::open(&path).await.unwrap()).await;
+    let byodkim = [
+        ("region", "us-east-1"),
+        ("name", "acme.example"),
+        ("mode", "byodkim"),
+        ("selector", "audit1"),
+        ("private_key", KEY_PEM),
+        ("confirm", "on"),
+    ];
+    assert_eq!(post(&app, "dkim/signing", &byodkim).await.0, StatusCode::OK);
+    let off = [
+        ("region", "us-east-1"),
+        ("name", "acme.example"),
+        ("enabled", "off"),
+        ("confirm", "on"),
+    ];
+    assert_eq!(post(&app, "dkim/enabled", &off).await.0, StatusCode::OK);
+    let add = [
+        ("account", "demo"),
+        ("region", "eu-west-1"),
+        ("domain", "audited.example"),
+        ("mode", "easy"),
+        ("key_length", "1024"),
+    ];
+    assert_eq!(post(&app, "dkim/add", &add).await.0, StatusCode::OK);
+    // SES refuses this one (it exists now): recorded as refused, with SES's answer.
+    assert_eq!(post(&app, "dkim/add", &add).await.0, StatusCode::OK);
+    // Refused before SES (no confirmation): not a change, not recorded.
+    let unconfirmed = &byodkim[..5];
+    assert_eq!(
+        post(&app, "dkim/signing", unconfirmed).await.0,
+        StatusCode::OK
+    );
+
+    // The identity page and the activity page show them.
+    let (_, page) = get(&app, "/identity/us-east-1/acme.example").await;
+    assert!(page.contains("Recent changes"));
+    assert!(
+        page.contains("switch to BYODKIM (selector audit1)"),
+        "{page}"
+    );
+    let (status, activity) = get(&app, "/activity?user=local").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(activity.matches(r#"data-testid="change-row""#).count(), 4);
+    let (_, none) = get(&app, "/activity?user=somebody-else").await;
+    assert!(none.contains("No changes recorded"));
+    drop(app);
+
+    // A restart: the same file opened afresh.
+    let log = AuditLog::open(&path).await.unwrap();
+    let entries = log.recent(&Filter::default(), 10).await.unwrap();
+    let summary: Vec<(&str, &str, Outcome)> = entries
+        .iter()
+        .rev()
+        .map(|e| (e.identity.as_str(), e.action.as_str(), e.outcome))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "acme.example",
+                "switch to BYODKIM (selector audit1)",
+                Outcome::Done
+            ),
+            ("acme.example", "turn signing off", Outcome::Done),
+            (
+                "audited.example",
+                "add domain with Easy DKIM (1024 bits)",
+                Outcome::Done
+            ),
+            (
+                "audited.example",
+                "add domain with Easy DKIM (1024 bits)",
+                Outcome::Refused
+            ),
+        ]
+    );
+    let first = entries.last().unwrap();
+    assert_eq!(first.user_name, "local");
+    assert_eq!(
+        (first.account.as_str(), first.region.as_str()),
+        ("demo", "us-east-1")
+    );
+    assert!(
+        first
+            .before_signing
+            .starts_with("Easy DKIM, 2048 bits, signing on"),
+        "{first:?}"
+    );
+    assert!(
+        first
+            .after_signing
+            .as_deref()
+            .unwrap()
+            .starts_with("BYODKIM (selector audit1)"),
+        "{first:?}"
+    );
+    assert!(
+        entries[0]
+            .answer
+            .as_deref()
+            .unwrap()
+            .contains("already exists"),
+        "{:?}",
+        entries[0]
+    );
+
+    // No key material anywhere in the database file (WAL included).
+    let mut stored = Vec::new();
+    for file in std::fs::read_dir(path.parent().unwrap()).unwrap() {
+        stored.extend(std::fs::read(file.unwrap().path()).unwrap());
+    }
+    let stored = String::from_utf8_lossy(&stored);
+    assert!(stored.contains("audit1"), "the log was read");
+    for line in KEY_PEM.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!stored.contains(line), "key material in the audit log");
+    }
+}
+
+#[tokio::test]
+async fn a_change_the_log_cannot_record_is_not_sent() {
+    let path = log_path("broken");
+    let log = AuditLog::open(&path).await.unwrap();
+    let (sim, app) = app(log).await;
+    // Break the log behind the dashboard's back.
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("DROP TABLE changes")
+        .execute(&raw)
+        .await
+        .unwrap();
+    sim.simulator.reset_stats();
+    let off = [
+        ("region", "us-east-1"),
+        ("name", "acme.example"),
+        ("enabled", "off"),
+        ("confirm", "on"),
+    ];
+    let (status, body) = post(&app, "dkim/enabled", &off).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("audit log could not record it"), "{body}");
+    assert_eq!(sim.simulator.stats().total_calls(), 0, "SES was not asked");
+}
