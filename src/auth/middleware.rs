@@ -28,7 +28,7 @@ pub async fn authenticate(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| *peer);
-    match auth.authenticate(peer, request.headers()) {
+    match auth.authenticate(peer, request.headers()).await {
         Ok(user) => {
             request.extensions_mut().insert(user);
             next.run(request).await

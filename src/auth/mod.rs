@@ -2,12 +2,14 @@
 //! `middleware`, and the `User` is put in the request's extensions; server functions read
 //! it back through `guard`.
 //!
-//! Modes: `none` (loopback only: everyone is the local operator) and `trusted-header`
-//! (the proxy's user/email/groups headers, believed only from `--trusted-proxy` peers).
+//! Modes: `none` (loopback only: everyone is the local operator), `trusted-header` (the
+//! proxy's user/email/groups headers, believed only from `--trusted-proxy` peers) and
+//! `jwt` (the proxy's signed assertion, checked against its public keys).
 
 pub mod csrf;
 pub mod guard;
 pub mod headers;
+pub mod jwt;
 pub mod middleware;
 pub mod options;
 pub mod proxy;
@@ -35,6 +37,8 @@ enum AuthMode {
     None,
     /// An SSO proxy's identity headers.
     TrustedHeader(TrustedHeader),
+    /// An SSO proxy's signed assertion.
+    Jwt(jwt::JwtVerifier),
 }
 
 /// Who a request is from, as the proxy said, before roles are given.
@@ -57,6 +61,9 @@ pub enum Denied {
     /// The proxy sent no usable user.
     #[error("the SSO proxy sent no usable {0} header")]
     MissingUser(HeaderName),
+    /// The signed assertion was missing or did not verify.
+    #[error("{0}")]
+    Assertion(#[from] jwt::JwtError),
 }
 
 /// The user of `--auth none`.
@@ -82,8 +89,16 @@ impl Auth {
         }
     }
 
+    /// A signed assertion verified by `verifier`; roles by `roles`.
+    pub fn jwt(verifier: jwt::JwtVerifier, roles: RolePolicy) -> Self {
+        Self {
+            mode: AuthMode::Jwt(verifier),
+            roles,
+        }
+    }
+
     /// The user behind a request from `peer` with `headers`.
-    pub fn authenticate(
+    pub async fn authenticate(
         &self,
         peer: Option<SocketAddr>,
         headers: &HeaderMap,
@@ -95,6 +110,7 @@ impl Auth {
                 groups: Vec::new(),
             },
             AuthMode::TrustedHeader(proxy) => proxy.identify(peer, headers)?,
+            AuthMode::Jwt(verifier) => verifier.identify(headers, crate::inventory::now()).await?,
         };
         let role = self.roles.role_for(&claims.groups);
         Ok(User {
@@ -110,6 +126,7 @@ impl Auth {
         match &self.mode {
             AuthMode::None => Vec::new(),
             AuthMode::TrustedHeader(proxy) => proxy.header_names(),
+            AuthMode::Jwt(verifier) => vec![verifier.header().clone()],
         }
     }
 
@@ -118,6 +135,7 @@ impl Auth {
         match self.mode {
             AuthMode::None => "none",
             AuthMode::TrustedHeader(_) => "trusted-header",
+            AuthMode::Jwt(_) => "jwt",
         }
     }
 }

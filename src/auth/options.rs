@@ -7,14 +7,24 @@ use axum::http::HeaderName;
 use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 
-use super::{Auth, proxy::TrustedHeader, roles::RolePolicy};
+use std::{sync::Arc, time::Duration};
+
+use jsonwebtoken::DecodingKey;
+
+use super::{
+    Auth,
+    jwt::{JwtSettings, JwtVerifier, KeySource},
+    proxy::TrustedHeader,
+    roles::RolePolicy,
+};
 use crate::user::Role;
 
 /// Who is asking, and what they may do.
 #[derive(Debug, Clone, Args)]
 pub struct AuthOptions {
     /// How users are identified: `none` (only on a loopback address; everyone is the local
-    /// operator) or `trusted-header` (the SSO proxy's user/email/groups headers).
+    /// operator), `trusted-header` (the SSO proxy's user/email/groups headers) or `jwt` (the
+    /// proxy's signed assertion).
     #[arg(long = "auth", env = "DKIMDASH_AUTH", value_enum, default_value_t = AuthChoice::None)]
     pub auth_mode: AuthChoice,
 
@@ -51,6 +61,64 @@ pub struct AuthOptions {
     /// The role of users in no operator group.
     #[arg(long, env = "DKIMDASH_DEFAULT_ROLE", value_enum, default_value_t = RoleChoice::Viewer)]
     pub default_role: RoleChoice,
+
+    /// jwt: which proxy sends the assertion (sets its header name).
+    #[arg(long, env = "DKIMDASH_JWT_PRESET", value_enum)]
+    pub jwt_preset: Option<JwtPreset>,
+
+    /// jwt: the header carrying the assertion (overrides the preset).
+    #[arg(long, env = "DKIMDASH_JWT_HEADER", value_parser = parse_header_name)]
+    pub jwt_header: Option<HeaderName>,
+
+    /// jwt: URL of the proxy's JWKS (public keys; fetched again on an unknown key id).
+    #[arg(long, env = "DKIMDASH_JWKS_URL")]
+    pub jwks_url: Option<String>,
+
+    /// jwt: a PEM file with the proxy's public key, instead of a JWKS URL.
+    #[arg(long, env = "DKIMDASH_JWT_KEY_FILE")]
+    pub jwt_key_file: Option<std::path::PathBuf>,
+
+    /// jwt: the required `iss` claim.
+    #[arg(long, env = "DKIMDASH_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// jwt: the required `aud` claim (needed except with the ALB preset, whose tokens
+    /// carry none).
+    #[arg(long, env = "DKIMDASH_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// jwt: the claim naming the user (falls back to `sub`).
+    #[arg(long, env = "DKIMDASH_JWT_USER_CLAIM", default_value = "email")]
+    pub jwt_user_claim: String,
+
+    /// jwt: the claim listing the user's groups.
+    #[arg(long, env = "DKIMDASH_JWT_GROUPS_CLAIM", default_value = "groups")]
+    pub jwt_groups_claim: String,
+}
+
+/// Proxies whose assertion header dkimdash knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwtPreset {
+    /// `X-Pomerium-Jwt-Assertion`.
+    Pomerium,
+    /// Cloudflare Access: `Cf-Access-Jwt-Assertion`.
+    Cloudflare,
+    /// AWS ALB OIDC: `x-amzn-oidc-data` (ES256, padded base64).
+    Alb,
+    /// Google IAP: `x-goog-iap-jwt-assertion`.
+    Iap,
+}
+
+impl JwtPreset {
+    /// The header the proxy puts its assertion in.
+    pub fn header(self) -> HeaderName {
+        HeaderName::from_static(match self {
+            Self::Pomerium => "x-pomerium-jwt-assertion",
+            Self::Cloudflare => "cf-access-jwt-assertion",
+            Self::Alb => "x-amzn-oidc-data",
+            Self::Iap => "x-goog-iap-jwt-assertion",
+        })
+    }
 }
 
 /// `--auth` values.
@@ -60,6 +128,8 @@ pub enum AuthChoice {
     None,
     /// An SSO proxy's identity headers.
     TrustedHeader,
+    /// An SSO proxy's signed assertion (JWT).
+    Jwt,
 }
 
 /// `--default-role` values.
@@ -84,11 +154,12 @@ impl AuthOptions {
         match self.auth_mode {
             AuthChoice::None if listen.ip().is_loopback() => Ok(Auth::none()),
             AuthChoice::None => Err(format!(
-                "--auth none is only allowed when listening on a loopback address, and {listen} is not one: anyone who can reach it could change DKIM. Put dkimdash behind your SSO proxy and choose --auth trusted-header (with --trusted-proxy), or listen on 127.0.0.1."
+                "--auth none is only allowed when listening on a loopback address, and {listen} is not one: anyone who can reach it could change DKIM. Put dkimdash behind your SSO proxy and choose --auth trusted-header (with --trusted-proxy) or --auth jwt (with --jwt-preset and --jwks-url), or listen on 127.0.0.1."
             )),
             AuthChoice::TrustedHeader if self.trusted_proxies.is_empty() => Err(
                 "--auth trusted-header needs --trusted-proxy ADDRESS_OR_CIDR (where the SSO proxy connects from): identity headers from anywhere else are refused.".to_owned(),
             ),
+            AuthChoice::Jwt => Ok(Auth::jwt(JwtVerifier::new(self.jwt_settings()?), roles)),
             AuthChoice::TrustedHeader => Ok(Auth::trusted_header(
                 TrustedHeader {
                     proxies: self.trusted_proxies.clone(),
@@ -100,6 +171,55 @@ impl AuthOptions {
             )),
         }
     }
+}
+
+impl AuthOptions {
+    fn jwt_settings(&self) -> Result<JwtSettings, String> {
+        let header = self
+            .jwt_header
+            .clone()
+            .or_else(|| self.jwt_preset.map(JwtPreset::header))
+            .ok_or("--auth jwt needs --jwt-preset (pomerium, cloudflare, alb, iap) or --jwt-header NAME")?;
+        let keys = match (&self.jwks_url, &self.jwt_key_file) {
+            (Some(url), None) => KeySource::JwksUrl(url.clone()),
+            (None, Some(path)) => KeySource::Pem(Arc::new(read_public_key(path)?)),
+            _ => {
+                return Err(
+                    "--auth jwt needs exactly one of --jwks-url URL or --jwt-key-file PEM"
+                        .to_owned(),
+                );
+            }
+        };
+        let issuer = self
+            .jwt_issuer
+            .clone()
+            .ok_or("--auth jwt needs --jwt-issuer (the `iss` the proxy's assertions carry)")?;
+        if self.jwt_audience.is_none() && self.jwt_preset != Some(JwtPreset::Alb) {
+            return Err("--auth jwt needs --jwt-audience (the `aud` the proxy's assertions carry for dkimdash)".to_owned());
+        }
+        Ok(JwtSettings {
+            header,
+            keys,
+            issuer,
+            audience: self.jwt_audience.clone(),
+            user_claim: self.jwt_user_claim.clone(),
+            groups_claim: self.jwt_groups_claim.clone(),
+            refetch_after: Duration::from_secs(10),
+        })
+    }
+}
+
+/// An RSA or EC public key from a PEM file.
+fn read_public_key(path: &std::path::Path) -> Result<DecodingKey, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("--jwt-key-file {}: {e}", path.display()))?;
+    DecodingKey::from_rsa_pem(&pem)
+        .or_else(|_| DecodingKey::from_ec_pem(&pem))
+        .map_err(|_| {
+            format!(
+                "--jwt-key-file {}: not an RSA or EC public key in PEM",
+                path.display()
+            )
+        })
 }
 
 /// A CIDR (`10.0.0.0/8`) or a single address (`10.0.0.5`, taken as /32 or /128).
@@ -159,6 +279,54 @@ mod tests {
         .unwrap();
         assert_eq!(auth.mode_name(), "trusted-header");
         assert_eq!(auth.identity_headers().len(), 3);
+    }
+
+    #[test]
+    fn jwt_needs_a_header_keys_an_issuer_and_an_audience() {
+        let anywhere: SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        let refusal = |args: &[&str]| {
+            let mut all = vec!["--auth", "jwt"];
+            all.extend_from_slice(args);
+            options(&all).auth(anywhere).unwrap_err()
+        };
+        assert!(refusal(&[]).contains("--jwt-preset"));
+        assert!(refusal(&["--jwt-preset", "pomerium"]).contains("--jwks-url"));
+        let keys = [
+            "--jwt-preset",
+            "pomerium",
+            "--jwks-url",
+            "https://auth.example.com/jwks",
+        ];
+        assert!(refusal(&keys).contains("--jwt-issuer"));
+        let issuer = [&keys[..], &["--jwt-issuer", "https://auth.example.com"]].concat();
+        assert!(refusal(&issuer).contains("--jwt-audience"));
+        let full = [&issuer[..], &["--jwt-audience", "dkim"]].concat();
+        let mut args = vec!["--auth", "jwt"];
+        args.extend_from_slice(&full);
+        let auth = options(&args).auth(anywhere).unwrap();
+        assert_eq!(auth.mode_name(), "jwt");
+        assert_eq!(auth.identity_headers(), ["x-pomerium-jwt-assertion"]);
+        // ALB tokens carry no audience.
+        let alb = [
+            "--auth",
+            "jwt",
+            "--jwt-preset",
+            "alb",
+            "--jwks-url",
+            "https://x/jwks",
+            "--jwt-issuer",
+            "i",
+        ];
+        assert!(options(&alb).auth(anywhere).is_ok());
+        let missing_file = [
+            "--jwt-preset",
+            "alb",
+            "--jwt-key-file",
+            "/nonexistent.pem",
+            "--jwt-issuer",
+            "i",
+        ];
+        assert!(refusal(&missing_file).contains("/nonexistent.pem"));
     }
 
     #[test]

@@ -1,0 +1,250 @@
+//! `--auth jwt`: assertions signed like Pomerium's (RS256, keys from a JWKS served on
+//! loopback) and ALB's (ES256 with padded base64, key from a PEM file), through the whole
+//! router. Every bad token is answered 401.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use axum::{
+    Json, Router,
+    body::Body,
+    http::{Request, StatusCode},
+    routing::get,
+};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use clap::Parser;
+use dkimdash::{model::SesBackend, server::config::Config, server::router::router};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use rsa::{
+    RsaPrivateKey, pkcs1::DecodeRsaPrivateKey, pkcs8::DecodePrivateKey, traits::PublicKeyParts,
+};
+use serde_json::{Value, json};
+use support::{fetch, read_inventory, simulator, state_with};
+
+const RSA_OLD: &str = include_str!("fixtures/keys/rsa-2048-pkcs1.pem");
+const RSA_NEW: &str = include_str!("fixtures/keys/rsa-4096.pem");
+const EC_PRIVATE: &str = include_str!("fixtures/keys/ec-p256.pem");
+const ISSUER: &str = "https://auth.example.com";
+const AUDIENCE: &str = "dkim.example.com";
+const HEADER: &str = "x-pomerium-jwt-assertion";
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn rsa_key(pem: &str) -> RsaPrivateKey {
+    RsaPrivateKey::from_pkcs1_pem(pem)
+        .or_else(|_| RsaPrivateKey::from_pkcs8_pem(pem))
+        .unwrap()
+}
+
+/// The public half of `pem` as a JWK named `kid`.
+fn jwk(pem: &str, kid: &str) -> Value {
+    let key = rsa_key(pem);
+    json!({
+        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+        "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+        "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+    })
+}
+
+/// A JWKS server on loopback whose document the test can change (key rotation).
+async fn jwks_server(keys: Arc<Mutex<Vec<Value>>>) -> String {
+    let app = Router::new().route(
+        "/.well-known/pomerium/jwks.json",
+        get(move || {
+            let keys = keys.lock().unwrap().clone();
+            async move { Json(json!({ "keys": keys })) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/.well-known/pomerium/jwks.json")
+}
+
+fn claims(overrides: Value) -> Value {
+    let mut claims = json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": "u-1", "email": "erin@example.com",
+        "groups": ["staff", "dkim-operators"], "iat": now(), "exp": now() + 300,
+    });
+    for (key, value) in overrides.as_object().unwrap() {
+        claims[key] = value.clone();
+    }
+    claims
+}
+
+fn rs256(pem: &str, kid: &str, claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    let key = EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    encode(&header, claims, &key).unwrap()
+}
+
+async fn status_with(app: &Router, header: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::get("/").body(Body::empty()).unwrap();
+    if let Some(token) = token {
+        request.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(header.as_bytes()).unwrap(),
+            token.parse().unwrap(),
+        );
+    }
+    let (status, _, body) = fetch(app, request).await;
+    (status, body)
+}
+
+async fn app_with_flags(flags: &[&str]) -> Router {
+    let sim = simulator(true).await;
+    let inventory = read_inventory(&sim, &["us-east-1"], 0).await;
+    // The simulator must outlive the test's requests.
+    std::mem::forget(sim);
+    let config = Config::try_parse_from(
+        [
+            "dkimdash",
+            "--auth",
+            "jwt",
+            "--operator-group",
+            "dkim-operators",
+        ]
+        .iter()
+        .chain(flags),
+    )
+    .unwrap();
+    let auth = config.auth.auth("0.0.0.0:3000".parse().unwrap()).unwrap();
+    router(state_with(inventory, SesBackend::Simulator).with_auth(auth))
+}
+
+#[tokio::test]
+async fn pomerium_style_assertions_are_verified_against_the_jwks() {
+    let keys = Arc::new(Mutex::new(vec![jwk(RSA_OLD, "old")]));
+    let jwks = jwks_server(keys.clone()).await;
+    let app = app_with_flags(&[
+        "--jwt-preset",
+        "pomerium",
+        "--jwks-url",
+        &jwks,
+        "--jwt-issuer",
+        ISSUER,
+        "--jwt-audience",
+        AUDIENCE,
+    ])
+    .await;
+
+    let good = rs256(RSA_OLD, "old", &claims(json!({})));
+    let (status, page) = status_with(&app, HEADER, Some(&good)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("erin@example.com (operator)"), "{page}");
+
+    // The proxy rotates its key: a token with the new kid makes dkimdash fetch the JWKS
+    // again and accept it.
+    keys.lock().unwrap().push(jwk(RSA_NEW, "new"));
+    let rotated = rs256(RSA_NEW, "new", &claims(json!({"groups": ["staff"]})));
+    let (status, page) = status_with(&app, HEADER, Some(&rotated)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("erin@example.com (viewer)"), "{page}");
+
+    let refused = [
+        ("no token", None),
+        (
+            "wrong signature",
+            Some(rs256(RSA_NEW, "old", &claims(json!({})))),
+        ),
+        (
+            "expired",
+            Some(rs256(RSA_OLD, "old", &claims(json!({"exp": now() - 120})))),
+        ),
+        (
+            "not yet valid",
+            Some(rs256(RSA_OLD, "old", &claims(json!({"nbf": now() + 600})))),
+        ),
+        (
+            "wrong aud",
+            Some(rs256(RSA_OLD, "old", &claims(json!({"aud": "other-app"})))),
+        ),
+        (
+            "wrong iss",
+            Some(rs256(
+                RSA_OLD,
+                "old",
+                &claims(json!({"iss": "https://evil.example"})),
+            )),
+        ),
+        (
+            "unknown kid",
+            Some(rs256(RSA_OLD, "nobody", &claims(json!({})))),
+        ),
+        (
+            "alg none",
+            Some(format!(
+                "{}.{}.",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+                URL_SAFE_NO_PAD.encode(claims(json!({})).to_string())
+            )),
+        ),
+        ("garbage", Some("not.a.token".to_owned())),
+    ];
+    for (case, token) in refused {
+        let (status, body) = status_with(&app, HEADER, token.as_deref()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{case}: {body}");
+        assert!(
+            !body.contains("erin"),
+            "{case}: the refusal quotes no claim"
+        );
+    }
+}
+
+#[tokio::test]
+async fn alb_style_assertions_with_padded_base64_and_a_pem_key() {
+    let key_file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/keys/ec-p256-public.pem"
+    );
+    let app = app_with_flags(&[
+        "--jwt-preset",
+        "alb",
+        "--jwt-key-file",
+        key_file,
+        "--jwt-issuer",
+        ISSUER,
+    ])
+    .await;
+    // A payload whose base64 needs padding (ALB's do, often).
+    let mut filler = String::new();
+    let token = loop {
+        let token = encode(
+            &Header::new(Algorithm::ES256),
+            &claims(json!({ "filler": filler })),
+            &EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).unwrap(),
+        )
+        .unwrap();
+        if !token.split('.').nth(1).unwrap().len().is_multiple_of(4) {
+            break token;
+        }
+        filler.push('x');
+    };
+    // ALB pads each base64 part with '='; the signature covers the parts as sent.
+    let pad = |part: &str| format!("{part}{}", "=".repeat((4 - part.len() % 4) % 4));
+    let parts: Vec<&str> = token.split('.').collect();
+    let padded = format!("{}.{}.{}", pad(parts[0]), pad(parts[1]), parts[2]);
+    // Re-sign over the padded message, as ALB does.
+    let message = format!("{}.{}", pad(parts[0]), pad(parts[1]));
+    let signature = jsonwebtoken::crypto::sign(
+        message.as_bytes(),
+        &EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).unwrap(),
+        Algorithm::ES256,
+    )
+    .unwrap();
+    let padded_signed = format!("{message}.{}", pad(&signature));
+    assert!(message.ends_with('='), "the test token's payload is padded");
+    let (status, page) = status_with(&app, "x-amzn-oidc-data", Some(&padded_signed)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("erin@example.com"));
+    // The padded parts with the unpadded message's signature do not verify.
+    let (status, _) = status_with(&app, "x-amzn-oidc-data", Some(&padded)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
