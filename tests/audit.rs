@@ -7,11 +7,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode, header},
-};
+use axum::{Router, http::StatusCode};
 use dkimdash::{
     audit::{
         entry::Outcome,
@@ -21,7 +17,7 @@ use dkimdash::{
     server::router::router,
     sim::RunningSimulator,
 };
-use support::{fetch, get, read_inventory, simulator, state_with};
+use support::{get, post, read_inventory, simulator, state_with};
 
 const KEY_PEM: &str = include_str!("fixtures/keys/rsa-2048-pkcs1.pem");
 
@@ -37,16 +33,6 @@ async fn app(log: AuditLog) -> (RunningSimulator, Router) {
     let inventory = read_inventory(&sim, &["us-east-1", "eu-west-1"], 100).await;
     let state = state_with(inventory, SesBackend::Simulator).with_audit(log);
     (sim, router(state))
-}
-
-async fn post(app: &Router, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let request = Request::post(format!("/api/{endpoint}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
-        .unwrap();
-    let (status, _, body) = fetch(app, request).await;
-    (status, body)
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use dkimdash::{
     model::{DkimState, DkimStatus, KeyLength, SesBackend, SigningOrigin},
     sim::{RunningSimulator, identity::SimIdentity, store::IdentityView},
 };
-use support::{app_with, fetch, get, read_inventory, simulator};
+use support::{app_with, fetch, get, post, read_inventory, simulator};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
@@ -52,18 +52,6 @@ async fn setup() -> (RunningSimulator, Router) {
     });
     let inventory = read_inventory(&sim, &[EAST, WEST], 100).await;
     (sim, app_with(inventory, SesBackend::Simulator))
-}
-
-/// POSTs a form to a server function as the hydrated page does; returns status and body.
-async fn post(app: &Router, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let body = serde_urlencoded::to_string(form).unwrap();
-    let request = Request::post(format!("/api/{endpoint}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from(body))
-        .unwrap();
-    let (status, _, body) = fetch(app, request).await;
-    (status, body)
 }
 
 fn sim_dkim(sim: &RunningSimulator, region: &str, name: &str) -> Option<DkimState> {

@@ -87,6 +87,21 @@ pub async fn fetch(app: &Router, request: Request<Body>) -> (StatusCode, HeaderM
     )
 }
 
+/// POSTs a form to a server function as the hydrated page does (JSON answer): status
+/// and body.
+pub async fn post(app: &Router, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let request = Request::post(format!("/api/{endpoint}"))
+        .header(
+            axum::http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .header(axum::http::header::ACCEPT, "application/json")
+        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+        .unwrap();
+    let (status, _, body) = fetch(app, request).await;
+    (status, body)
+}
+
 /// `GET path`: status and body.
 pub async fn get(app: &Router, path: &str) -> (StatusCode, String) {
     let (status, _, body) = fetch(app, Request::get(path).body(Body::empty()).unwrap()).await;
