@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check dkimdash has: formatting, clippy for both builds, the Rust tests and
+# Runs every check dkimdash has: formatting, clippy for both builds, the bundle size budget,
+# the Rust tests, another SES client against the simulator, and
 # the Playwright tests in Chromium. Installs what is missing first; exits non-zero on any failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
