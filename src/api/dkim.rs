@@ -99,9 +99,6 @@ pub async fn change_signing(
     generate: Option<String>,
     confirm: Option<String>,
 ) -> Result<WriteOutcome, ServerFnError> {
-    use crate::manage::{self, Mode, SigningChange};
-    use secrecy::SecretString;
-
     // Before anything else: a viewer's request never reaches SES.
     let user = crate::auth::guard::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
@@ -112,27 +109,21 @@ pub async fn change_signing(
         ("generate", generate.as_deref()),
     ]);
     let back_to = crate::ui::links::identity_page(&region, &name, account.as_deref());
-    let mode = match Mode::parse(&mode) {
-        Ok(mode) => mode,
-        Err(error) => {
-            let refused = WriteOutcome::Refused(error.0);
-            return Ok(answer(NoticeForm::Signing, refused, back_to, typed));
-        }
-    };
-    let change = SigningChange {
-        mode,
+    let form = SigningForm {
+        mode: &mode,
         key_length,
         selector,
-        private_key: private_key.map(|PastedKey(text)| SecretString::from(text)),
-        generate: generate.is_some(),
+        private_key,
+        generate,
         confirmed: confirm.is_some(),
     };
-    let actor = manage::Actor {
-        inventory: &state.inventory,
-        audit: &state.audit,
-        user: &user,
+    let change = match form.change() {
+        Ok(change) => change,
+        Err(refused) => return Ok(answer(NoticeForm::Signing, refused, back_to, typed)),
     };
-    let result = manage::change_signing(&actor, &region, &name, account.as_deref(), change).await;
+    let actor = state.actor(&user);
+    let result =
+        crate::manage::change_signing(&actor, &region, &name, account.as_deref(), change).await;
     Ok(answer(NoticeForm::Signing, outcome(result), back_to, typed))
 }
 
@@ -162,11 +153,7 @@ pub async fn set_signing_enabled(
             ));
         }
     };
-    let actor = crate::manage::Actor {
-        inventory: &state.inventory,
-        audit: &state.audit,
-        user: &user,
-    };
+    let actor = state.actor(&user);
     let result = crate::manage::set_signing_enabled(
         &actor,
         &region,
@@ -199,8 +186,7 @@ pub async fn add_domain(
     parent_region: Option<String>,
     tags: Option<String>,
 ) -> Result<WriteOutcome, ServerFnError> {
-    use crate::manage::{self, Mode, NewDomainSigning, SigningChange};
-    use secrecy::SecretString;
+    use crate::manage::{self, NewDomainSigning};
 
     // Before anything else: a viewer's request never reaches SES.
     let user = crate::auth::guard::authorize_write()?;
@@ -222,27 +208,21 @@ pub async fn add_domain(
             parent_region: parent_region.unwrap_or_default(),
         }
     } else {
-        let mode = match Mode::parse(&mode) {
-            Ok(mode) => mode,
-            Err(error) => {
-                let refused = WriteOutcome::Refused(error.0);
-                return Ok(answer(NoticeForm::AddDomain, refused, back_to, typed));
-            }
-        };
-        NewDomainSigning::Own(SigningChange {
-            mode,
+        let form = SigningForm {
+            mode: &mode,
             key_length,
             selector,
-            private_key: private_key.map(|PastedKey(text)| SecretString::from(text)),
-            generate: generate.is_some(),
+            private_key,
+            generate,
+            // Nothing signs with a new identity yet: no mail can go out unsigned.
             confirmed: true,
-        })
+        };
+        match form.change() {
+            Ok(change) => NewDomainSigning::Own(change),
+            Err(refused) => return Ok(answer(NoticeForm::AddDomain, refused, back_to, typed)),
+        }
     };
-    let actor = manage::Actor {
-        inventory: &state.inventory,
-        audit: &state.audit,
-        user: &user,
-    };
+    let actor = state.actor(&user);
     let result =
         manage::add_domain(&actor, &account, &region, &domain, signing, tags.as_deref()).await;
     Ok(answer(
@@ -251,6 +231,35 @@ pub async fn add_domain(
         back_to,
         typed,
     ))
+}
+
+/// The signing fields both the signing form and the add-domain form send.
+#[cfg(feature = "ssr")]
+struct SigningForm<'a> {
+    mode: &'a str,
+    key_length: Option<String>,
+    selector: Option<String>,
+    private_key: Option<PastedKey>,
+    generate: Option<String>,
+    confirmed: bool,
+}
+
+#[cfg(feature = "ssr")]
+impl SigningForm<'_> {
+    /// The change they ask for, or the refusal of an unknown mode.
+    fn change(self) -> Result<crate::manage::SigningChange, WriteOutcome> {
+        let mode = crate::manage::Mode::parse(self.mode).map_err(|e| WriteOutcome::Refused(e.0))?;
+        Ok(crate::manage::SigningChange {
+            mode,
+            key_length: self.key_length,
+            selector: self.selector,
+            private_key: self
+                .private_key
+                .map(|PastedKey(text)| secrecy::SecretString::from(text)),
+            generate: self.generate.is_some(),
+            confirmed: self.confirmed,
+        })
+    }
 }
 
 /// The page that adds a domain.

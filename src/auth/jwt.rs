@@ -296,9 +296,11 @@ pub fn parse(token: &str) -> Result<Parsed<'_>, JwtError> {
     let decode = |part: &str| BASE64URL.decode(part).map_err(|_| JwtError::Malformed);
     let header: TokenHeader =
         serde_json::from_slice(&decode(header)?).map_err(|_| JwtError::Malformed)?;
-    let alg = ALLOWED
-        .into_iter()
-        .find(|a| format!("{a:?}") == header.alg)
+    let alg = header
+        .alg
+        .parse::<Algorithm>()
+        .ok()
+        .filter(|alg| ALLOWED.contains(alg))
         .ok_or(JwtError::Algorithm)?;
     let claims = match serde_json::from_slice(&decode(payload)?) {
         Ok(Value::Object(claims)) => claims,

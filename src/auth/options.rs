@@ -171,9 +171,7 @@ impl AuthOptions {
             )),
         }
     }
-}
 
-impl AuthOptions {
     fn jwt_settings(&self) -> Result<JwtSettings, String> {
         let header = self
             .jwt_header

@@ -16,6 +16,12 @@ pub struct WriteLimit {
 }
 
 impl WriteLimit {
+    /// Change requests a minute per user unless configured: far above what a person does
+    /// by hand (typos included).
+    pub const DEFAULT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(60).expect("60 > 0");
+    /// Change requests per user allowed in a quick burst unless configured.
+    pub const DEFAULT_BURST: NonZeroU32 = NonZeroU32::new(20).expect("20 > 0");
+
     /// `per_minute` changes a minute per user, up to `burst` at once.
     pub fn new(per_minute: NonZeroU32, burst: NonZeroU32) -> Self {
         Self {
@@ -33,12 +39,8 @@ impl WriteLimit {
 }
 
 impl Default for WriteLimit {
-    /// 60 a minute, 20 at once: far above what a person does by hand (typos included).
     fn default() -> Self {
-        Self::new(
-            NonZeroU32::new(60).expect("60"),
-            NonZeroU32::new(20).expect("20"),
-        )
+        Self::new(Self::DEFAULT_PER_MINUTE, Self::DEFAULT_BURST)
     }
 }
 

@@ -25,11 +25,11 @@ pub struct SecurityOptions {
     pub hsts_max_age_secs: Option<u64>,
 
     /// Change requests a minute per user, refused ones included (more get 429).
-    #[arg(long, env = "DKIMDASH_WRITES_PER_MINUTE", default_value = "60")]
+    #[arg(long, env = "DKIMDASH_WRITES_PER_MINUTE", default_value_t = WriteLimit::DEFAULT_PER_MINUTE)]
     pub writes_per_minute: NonZeroU32,
 
     /// Change requests per user allowed in a quick burst.
-    #[arg(long, env = "DKIMDASH_WRITE_BURST", default_value = "20")]
+    #[arg(long, env = "DKIMDASH_WRITE_BURST", default_value_t = WriteLimit::DEFAULT_BURST)]
     pub write_burst: NonZeroU32,
 }
 

@@ -60,6 +60,15 @@ impl AppState {
         }
     }
 
+    /// `user` making changes on this state's inventory, recorded in its audit log.
+    pub fn actor<'a>(&'a self, user: &'a crate::user::User) -> crate::manage::Actor<'a> {
+        crate::manage::Actor {
+            inventory: &self.inventory,
+            audit: &self.audit,
+            user,
+        }
+    }
+
     /// The same state recording changes in `audit`.
     pub fn with_audit(self, audit: AuditLog) -> Self {
         Self { audit, ..self }
