@@ -11,6 +11,8 @@
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod diagnosis;
+pub mod dns_check;
 pub mod model;
 pub mod names;
 pub mod records;
@@ -20,6 +22,8 @@ pub mod user;
 
 #[cfg(feature = "ssr")]
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod dns;
 #[cfg(feature = "ssr")]
 pub mod inventory;
 #[cfg(feature = "ssr")]

@@ -45,6 +45,8 @@ async fn serve(
     // Kept alive until the server stops: it owns the embedded simulator in demo mode.
     let backend = backend::start(&config.ses).await?;
     let refresher = backend.inventory.spawn_refresher();
+    let dns = dns_monitor(&config, &backend)?;
+    let dns_loop = dns.as_ref().map(|d| d.spawn(backend.inventory.clone()));
     let state = AppState::new(
         leptos_options,
         config.http_limits(),
@@ -54,6 +56,10 @@ async fn serve(
     .with_auth(auth)
     .with_security(config.security.security())
     .with_audit(audit);
+    let state = match dns {
+        Some(dns) => state.with_dns(dns),
+        None => state,
+    };
     let auth_mode = state.auth.mode_name();
     let app = router(state);
 
@@ -73,8 +79,44 @@ async fn serve(
         .await
         .map_err(StartError::Serve)?;
     refresher.abort();
+    if let Some(dns_loop) = dns_loop {
+        dns_loop.abort();
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Queries per second the demo's own DNS server takes.
+#[cfg(feature = "ssr")]
+const DEMO_QUERIES_PER_SECOND: std::num::NonZeroU32 = std::num::NonZeroU32::new(500).unwrap();
+
+/// The DNS checker, asking the demo's own DNS server in demo mode; `None` when turned off.
+#[cfg(feature = "ssr")]
+fn dns_monitor(
+    config: &dkimdash::server::config::Config,
+    backend: &dkimdash::server::backend::Backend,
+) -> Result<Option<dkimdash::dns::monitor::DnsMonitor>, dkimdash::server::StartError> {
+    use dkimdash::dns::{checker::Checker, monitor::DnsMonitor};
+    use dkimdash::server::StartError;
+
+    if config.dns.no_dns_checks {
+        tracing::info!("DNS checks are off (--no-dns-checks)");
+        return Ok(None);
+    }
+    let mut settings = config.dns.settings();
+    if let Some(demo) = &backend.demo_dns {
+        settings.resolver = settings.resolver.or(Some(demo.addr()));
+        settings.nameserver_port = demo.addr().port();
+        // The demo's one loopback server plays every nameserver: let the whole demo fleet
+        // be checked in a second or two rather than at one real nameserver's pace.
+        settings.per_server_rate = settings.per_server_rate.max(DEMO_QUERIES_PER_SECOND);
+    }
+    let checker = Checker::new(settings).map_err(|error| {
+        StartError::Config(format!(
+            "DNS checks: {error}; name a resolver with --dns-resolver, or turn the checks off with --no-dns-checks"
+        ))
+    })?;
+    Ok(Some(DnsMonitor::new(checker)))
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -1,7 +1,20 @@
 //! Pure: which DNS records an identity needs for DKIM, and the same records as CSV
 //! (RFC 4180, spreadsheet-safe) and as a BIND zone snippet.
 
+use crate::dns_check::Finding;
 use crate::model::{DnsRecord, Identity, RecordType, SigningOrigin};
+
+/// What dkimdash's DNS check found for a record, if it was checked: the exports write it
+/// beside the record.
+pub type FindingOf<'a> = &'a dyn Fn(&DnsRecord) -> Option<Finding>;
+
+/// For exports without DNS results (the zone lines the "copy all" button copies).
+pub fn unchecked(_: &DnsRecord) -> Option<Finding> {
+    None
+}
+
+/// The export's word for a record no check has reached yet.
+const NOT_CHECKED: &str = "not_checked";
 
 /// Where Easy DKIM CNAMEs point when SES does not name a `SigningHostedZone`.
 pub const DEFAULT_SIGNING_ZONE: &str = "dkim.amazonses.com";
@@ -50,14 +63,20 @@ pub fn dkim_records(identity: &Identity, public_key: Option<&str>) -> Vec<DnsRec
     }
 }
 
-/// `Type,Name,Value` with CRLF line ends; an unknown value is an empty cell.
-pub fn to_csv(records: &[DnsRecord]) -> String {
-    let mut out = String::from("Type,Name,Value\r\n");
+/// `Type,Name,Value,DNS check,DNS detail` with CRLF line ends; an unknown value is an
+/// empty cell. The DNS columns: the finding's code (`ok`, `missing`, …, `not_checked`)
+/// and what it means.
+pub fn to_csv(records: &[DnsRecord], finding_of: FindingOf) -> String {
+    let mut out = String::from("Type,Name,Value,DNS check,DNS detail\r\n");
     for record in records {
+        let finding = finding_of(record);
+        let detail = finding.as_ref().map(Finding::explain).unwrap_or_default();
         let cells = [
             record.record_type.as_str(),
             &record.name,
             record.value.as_deref().unwrap_or(""),
+            finding.as_ref().map_or(NOT_CHECKED, Finding::code),
+            &detail,
         ];
         let line: Vec<String> = cells.iter().map(|cell| csv_cell(cell)).collect();
         out.push_str(&line.join(","));
@@ -82,10 +101,18 @@ fn csv_cell(value: &str) -> String {
 }
 
 /// A BIND zone snippet: absolute names, TXT values split into quoted strings of at most
-/// 255 characters; a record whose value is unknown becomes a comment saying so.
-pub fn to_bind(records: &[DnsRecord]) -> String {
+/// 255 characters; a record whose value is unknown becomes a comment saying so. A checked
+/// record that is not published right gets a comment line above it saying what was found.
+pub fn to_bind(records: &[DnsRecord], finding_of: FindingOf) -> String {
     let mut out = String::new();
     for record in records {
+        if let Some(finding) = finding_of(record).filter(|f| *f != Finding::Ok) {
+            let explain = finding.explain().replace(['\r', '\n'], " ");
+            out.push_str(&format!(
+                "; dkimdash DNS check: {}: {explain}\n",
+                finding.label()
+            ));
+        }
         let name = format!("{}.", record.name);
         let line = match (&record.value, record.record_type) {
             (None, kind) => format!(
@@ -109,12 +136,18 @@ pub fn to_bind(records: &[DnsRecord]) -> String {
     out
 }
 
-/// One record as JSON: `{"type": "CNAME", "name": …, "value": … or null}`.
-pub fn json_record(record: &DnsRecord) -> serde_json::Value {
+/// One record as JSON: `{"type": "CNAME", "name": …, "value": … or null, "dns_check":
+/// {"result": "missing", "detail": …} or null}`.
+pub fn json_record(record: &DnsRecord, finding: Option<&Finding>) -> serde_json::Value {
     serde_json::json!({
         "type": record.record_type.as_str(),
         "name": record.name,
         "value": record.value,
+        "dns_check": finding.map(|f| serde_json::json!({
+            "result": f.code(),
+            "label": f.label(),
+            "detail": f.explain(),
+        })),
     })
 }
 
@@ -271,11 +304,11 @@ mod tests {
             },
         ];
         assert_eq!(
-            to_csv(&records),
-            "Type,Name,Value\r\n\
-             CNAME,a._domainkey.x.com,a.dkim.amazonses.com\r\n\
-             TXT,\"'=HYPERLINK(\"\"x\"\")\",\"v=DKIM1; k=rsa, p=\"\"q\"\"\"\r\n\
-             TXT,'@home,\r\n"
+            to_csv(&records, &unchecked),
+            "Type,Name,Value,DNS check,DNS detail\r\n\
+             CNAME,a._domainkey.x.com,a.dkim.amazonses.com,not_checked,\r\n\
+             TXT,\"'=HYPERLINK(\"\"x\"\")\",\"v=DKIM1; k=rsa, p=\"\"q\"\"\",not_checked,\r\n\
+             TXT,'@home,,not_checked,\r\n"
         );
         for lead in ["+1", "-1", "\tx"] {
             assert!(csv_cell(lead).starts_with('\''), "{lead:?}");
@@ -303,7 +336,7 @@ mod tests {
                 value: None,
             },
         ];
-        let zone = to_bind(&records);
+        let zone = to_bind(&records, &unchecked);
         let lines: Vec<&str> = zone.lines().collect();
         let first = format!("\"{}\"", &value[..255]);
         let second = format!("\"{}\"", &value[255..]);
@@ -332,10 +365,10 @@ mod tests {
                 value: None,
             },
         ];
-        let json: Vec<serde_json::Value> = records.iter().map(json_record).collect();
+        let json: Vec<serde_json::Value> = records.iter().map(|r| json_record(r, None)).collect();
         assert_eq!(
             serde_json::Value::Array(json).to_string(),
-            r#"[{"name":"t._domainkey.example.com","type":"CNAME","value":"t.dkim.amazonses.com"},{"name":"s1._domainkey.example.com","type":"TXT","value":null}]"#
+            r#"[{"dns_check":null,"name":"t._domainkey.example.com","type":"CNAME","value":"t.dkim.amazonses.com"},{"dns_check":null,"name":"s1._domainkey.example.com","type":"TXT","value":null}]"#
         );
     }
 
@@ -381,5 +414,58 @@ mod tests {
         assert!(chunks.iter().all(|c| c.len() <= 255));
         assert_eq!(chunks.concat(), value);
         assert_eq!(txt_chunks("short"), vec!["short"]);
+    }
+
+    #[test]
+    fn exports_carry_the_dns_check_of_each_record() {
+        let records = vec![
+            DnsRecord {
+                record_type: RecordType::Cname,
+                name: "a._domainkey.x.com".into(),
+                value: Some("a.dkim.amazonses.com".into()),
+            },
+            DnsRecord {
+                record_type: RecordType::Cname,
+                name: "b._domainkey.x.com".into(),
+                value: Some("b.dkim.amazonses.com".into()),
+            },
+        ];
+        let finding_of = |r: &DnsRecord| match r.name.as_str() {
+            "a._domainkey.x.com" => Some(Finding::Ok),
+            _ => Some(Finding::Missing { nxdomain: true }),
+        };
+        let csv = to_csv(&records, &finding_of);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[1],
+            "CNAME,a._domainkey.x.com,a.dkim.amazonses.com,ok,Published as expected."
+        );
+        assert!(
+            lines[2]
+                .starts_with("CNAME,b._domainkey.x.com,b.dkim.amazonses.com,missing,Not published"),
+            "{}",
+            lines[2]
+        );
+        let zone = to_bind(&records, &finding_of);
+        let zone_lines: Vec<&str> = zone.lines().collect();
+        assert_eq!(
+            zone_lines.len(),
+            3,
+            "one comment, above the missing record only: {zone}"
+        );
+        assert!(
+            zone_lines[1].starts_with("; dkimdash DNS check: missing: Not published"),
+            "{zone}"
+        );
+        assert!(
+            zone_lines[2].starts_with("b._domainkey.x.com. 3600 IN CNAME"),
+            "{zone}"
+        );
+        let json = json_record(&records[1], finding_of(&records[1]).as_ref());
+        assert_eq!(json["dns_check"]["result"], "missing");
+        assert_eq!(
+            json_record(&records[0], None)["dns_check"],
+            serde_json::Value::Null
+        );
     }
 }

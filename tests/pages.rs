@@ -197,7 +197,7 @@ async fn downloads_hold_the_records_of_the_filtered_table() {
         "attachment; filename=\"dkim-records.csv\""
     );
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
-    assert_eq!(lines[0], "Type,Name,Value");
+    assert_eq!(lines[0], "Type,Name,Value,DNS check,DNS detail");
     assert_eq!(
         lines.len(),
         1 + 3 * 1000,

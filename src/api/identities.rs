@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::diagnosis::Diagnosis;
+use crate::dns_check::DnsReport;
 use crate::model::{DkimStatus, DnsRecord, Identity, UnixSeconds};
 use crate::table::{attention::Attention, query::TableQuery, select::TablePage};
 
@@ -24,11 +26,12 @@ pub struct IdentitiesView {
 pub async fn list_identities(query: TableQuery) -> Result<IdentitiesView, ServerFnError> {
     use crate::{inventory, server::state::AppState, table::select};
 
-    let snapshot = expect_context::<AppState>().inventory.snapshot();
+    let state = expect_context::<AppState>();
+    let snapshot = state.inventory.snapshot();
     let now = inventory::now();
     let (regions, accounts) = select::choices(&snapshot.identities);
     Ok(IdentitiesView {
-        page: select::select(&snapshot.identities, &query, now),
+        page: select::select(&snapshot.identities, &query, &state.dns_healths(), now),
         regions,
         accounts,
         now,
@@ -68,6 +71,12 @@ pub struct IdentityDetail {
     pub replica_regions: Vec<String>,
     /// Whether the signed-in user may change it (the write functions check again).
     pub can_change: bool,
+    /// dkimdash's own DNS check of the records; `None` until checked (or checks are off).
+    pub dns: Option<DnsReport>,
+    /// Whether DNS checks run at all.
+    pub dns_checks_on: bool,
+    /// What is wrong and what to do, from SES's state and the DNS check.
+    pub diagnosis: Diagnosis,
     /// The server's clock.
     pub now: UnixSeconds,
 }
@@ -94,7 +103,8 @@ pub async fn get_identity(
     use crate::inventory::{self, snapshot::Found};
     use crate::{records, server::state::AppState, table::attention::attention};
 
-    let inventory = expect_context::<AppState>().inventory;
+    let state = expect_context::<AppState>();
+    let inventory = state.inventory.clone();
     let mut identity = match inventory
         .snapshot()
         .find(&region, &name, account.as_deref())
@@ -150,16 +160,14 @@ pub async fn get_identity(
         Vec::new()
     };
     let now = inventory::now();
-    // SES never returns a BYODKIM public key; the dashboard knows it if it set the key.
-    let public_key = identity
-        .dkim
-        .tokens
-        .first()
-        .and_then(|selector| inventory.public_key(&identity.key(), selector));
-    let dns = records::dkim_records(&identity, public_key.as_deref());
+    let dns = inventory.records_of(&identity);
+    let report = state.dns.as_ref().and_then(|d| d.report(&identity.key()));
     Ok(IdentityLookup::Found(Box::new(IdentityDetail {
-        zone_lines: records::to_bind(&dns),
+        zone_lines: records::to_bind(&dns, &records::unchecked),
         records: dns,
+        diagnosis: crate::diagnosis::diagnose(&identity, report.as_ref(), now),
+        dns: report,
+        dns_checks_on: state.dns.is_some(),
         attention: attention(&identity, now),
         parent,
         replicas,

@@ -34,7 +34,7 @@ pub async fn get_inventory_summary() -> Result<InventorySummary, ServerFnError> 
     let snapshot = state.inventory.snapshot();
     let now = inventory::now();
     Ok(InventorySummary {
-        facets: facets(&snapshot.identities, now),
+        facets: facets(&snapshot.identities, &state.dns_healths(), now),
         backend: state.backend,
         total: snapshot.identities.len(),
         by_status: snapshot.status_counts(),

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod dkim;
+pub mod dns;
 pub mod identities;
 pub mod inventory;
 pub mod session;

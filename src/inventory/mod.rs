@@ -99,6 +99,11 @@ impl Inventory {
         self.inner.snapshot.borrow().clone()
     }
 
+    /// Notified whenever the snapshot changes (a sweep, a re-read, a change).
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.inner.snapshot.subscribe()
+    }
+
     /// Whether a sweep is running now.
     pub fn is_sweeping(&self) -> bool {
         self.inner.sweeping.load(Ordering::Relaxed)
@@ -192,6 +197,18 @@ impl Inventory {
         keys.get(key)
             .filter(|(known, _)| known == selector)
             .map(|(_, public_key)| public_key.clone())
+    }
+
+    /// The DNS records `identity` needs, with the BYODKIM TXT value when the dashboard set
+    /// the key (SES never returns public keys).
+    pub fn records_of(&self, identity: &Identity) -> Vec<crate::model::DnsRecord> {
+        crate::records::dkim_records(identity, self.known_public_key(identity).as_deref())
+    }
+
+    /// The public key the dashboard set for `identity`'s current selector, if it did.
+    pub fn known_public_key(&self, identity: &Identity) -> Option<String> {
+        let selector = identity.dkim.tokens.first()?;
+        self.public_key(&identity.key(), selector)
     }
 
     /// Sweeps forever: every `interval`, or sooner while a target has never been read.

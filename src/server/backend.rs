@@ -11,6 +11,7 @@ use super::{
     shutdown,
 };
 use crate::{
+    dns::authority::RunningDnsServer,
     inventory::{Inventory, RefreshSettings},
     model::SesBackend,
     ses::{budget::CallBudget, client::SesClients, reader::SesConnection, target::Target},
@@ -28,6 +29,9 @@ pub struct Backend {
     pub kind: SesBackend,
     /// The embedded simulator, when in demo mode.
     pub simulator: Option<RunningSimulator>,
+    /// The demo's DNS server on loopback, serving the demo domains' records (most right,
+    /// some wrong on purpose), when in demo mode.
+    pub demo_dns: Option<RunningDnsServer>,
 }
 
 /// Resolves the targets and the SES to read, starting the simulator if that is it.
@@ -59,6 +63,7 @@ pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
             inventory: Inventory::new(readers, settings),
             kind: SesBackend::Aws,
             simulator: None,
+            demo_dns: None,
         });
     }
 
@@ -79,6 +84,13 @@ pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
     tracing::info!(
         "demo mode: reading the embedded SES simulator at {url} (no AWS account involved)"
     );
+    let demo_dns = crate::dns::demo::start(&simulator.simulator)
+        .await
+        .map_err(StartError::Simulator)?;
+    tracing::info!(
+        "demo mode: the demo domains' DNS is served at {} (some records wrong on purpose)",
+        demo_dns.addr()
+    );
     let readers = sim::seed::demo_counts()
         .into_iter()
         .map(|(region, _)| SesConnection::for_endpoint(DEMO_ACCOUNT, region, &url, budget()))
@@ -87,6 +99,7 @@ pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
         inventory: Inventory::new(readers, settings),
         kind: SesBackend::Simulator,
         simulator: Some(simulator),
+        demo_dns: Some(demo_dns),
     })
 }
 

@@ -35,6 +35,10 @@ pub struct Config {
     #[command(flatten)]
     pub ses: SesOptions,
 
+    /// How DKIM records are checked in DNS.
+    #[command(flatten)]
+    pub dns: crate::dns::options::DnsOptions,
+
     /// Who is asking and what they may do.
     #[command(flatten)]
     pub auth: crate::auth::options::AuthOptions,

@@ -11,7 +11,10 @@ use serde::Deserialize;
 
 use super::state::AppState;
 use crate::inventory::{self, snapshot::Found};
-use crate::model::{DnsRecord, Identity};
+use std::collections::HashMap;
+
+use crate::dns_check::Finding;
+use crate::model::{DnsRecord, Identity, RecordType};
 use crate::records;
 use crate::table::{query::TableQuery, select::matching};
 
@@ -81,11 +84,12 @@ pub async fn identity_records(
             return (StatusCode::NOT_FOUND, message).into_response();
         }
     };
-    let dns = records::dkim_records(identity, None);
+    let dns = state.inventory.records_of(identity);
+    let findings = Findings::of(&state, std::slice::from_ref(identity));
     let body = match format {
-        Format::Csv => records::to_csv(&dns),
-        Format::Zone => records::to_bind(&dns),
-        Format::Json => pretty(&identity_json(identity, &dns)),
+        Format::Csv => records::to_csv(&dns, &|r| findings.get(r)),
+        Format::Zone => records::to_bind(&dns, &|r| findings.get(r)),
+        Format::Json => pretty(&identity_json(identity, &dns, &findings)),
     };
     attachment(format, &safe_file_stem(&identity.name), body)
 }
@@ -102,16 +106,23 @@ pub async fn table_records(
     };
     let query = TableQuery::from_query_string(query.as_deref().unwrap_or(""));
     let snapshot = state.inventory.snapshot();
-    let selected = matching(&snapshot.identities, &query, inventory::now());
+    let selected = matching(
+        &snapshot.identities,
+        &query,
+        &state.dns_healths(),
+        inventory::now(),
+    );
+    let findings = Findings::of(&state, selected.iter().copied());
     let body = match format {
-        Format::Csv => records::to_csv(&records::unique(
-            selected.iter().flat_map(|i| records::dkim_records(i, None)),
-        )),
-        Format::Zone => zone_for(&selected),
+        Format::Csv => records::to_csv(
+            &records::unique(selected.iter().flat_map(|i| state.inventory.records_of(i))),
+            &|r| findings.get(r),
+        ),
+        Format::Zone => zone_for(&state, &selected, &findings),
         Format::Json => pretty(&serde_json::Value::Array(
             selected
                 .iter()
-                .map(|i| identity_json(i, &records::dkim_records(i, None)))
+                .map(|i| identity_json(i, &state.inventory.records_of(i), &findings))
                 .collect(),
         )),
     };
@@ -120,11 +131,13 @@ pub async fn table_records(
 
 /// Zone lines grouped under a comment per identity; a record already written for an
 /// earlier identity (a DEED parent, say) is not repeated.
-fn zone_for(identities: &[&Identity]) -> String {
+fn zone_for(state: &AppState, identities: &[&Identity], findings: &Findings) -> String {
     let mut written = Vec::new();
     let mut out = String::new();
     for identity in identities {
-        let fresh: Vec<DnsRecord> = records::dkim_records(identity, None)
+        let fresh: Vec<DnsRecord> = state
+            .inventory
+            .records_of(identity)
             .into_iter()
             .filter(|r| !written.contains(r))
             .collect();
@@ -135,22 +148,49 @@ fn zone_for(identities: &[&Identity]) -> String {
             "; {} ({} {}) DKIM {}\n",
             identity.name, identity.account, identity.region, identity.dkim.status
         ));
-        out.push_str(&records::to_bind(&fresh));
+        out.push_str(&records::to_bind(&fresh, &|r| findings.get(r)));
         out.push('\n');
         written.extend(fresh);
     }
     out
 }
 
-fn identity_json(identity: &Identity, dns: &[DnsRecord]) -> serde_json::Value {
+fn identity_json(identity: &Identity, dns: &[DnsRecord], findings: &Findings) -> serde_json::Value {
     serde_json::json!({
         "identity": identity.name,
         "account": identity.account,
         "region": identity.region,
         "dkim_status": identity.dkim.status.as_ses(),
         "signing_origin": identity.dkim.origin.as_ref().map(|o| o.to_ses()),
-        "records": dns.iter().map(records::json_record).collect::<Vec<_>>(),
+        "records": dns
+            .iter()
+            .map(|r| records::json_record(r, findings.get(r).as_ref()))
+            .collect::<Vec<_>>(),
     })
+}
+
+/// The DNS check results of the exported identities' records, by record type and name.
+struct Findings(HashMap<(RecordType, String), Finding>);
+
+impl Findings {
+    fn of<'a>(state: &AppState, identities: impl IntoIterator<Item = &'a Identity>) -> Self {
+        let Some(dns) = state.dns.as_ref() else {
+            return Self(HashMap::new());
+        };
+        let found = identities
+            .into_iter()
+            .filter_map(|identity| dns.report(&identity.key()))
+            .flat_map(|report| report.records)
+            .map(|check| ((check.record.record_type, check.record.name), check.finding))
+            .collect();
+        Self(found)
+    }
+
+    fn get(&self, record: &DnsRecord) -> Option<Finding> {
+        self.0
+            .get(&(record.record_type, record.name.clone()))
+            .cloned()
+    }
 }
 
 fn pretty(value: &serde_json::Value) -> String {

@@ -10,6 +10,7 @@ use super::notices::Notices;
 use super::security::Security;
 use crate::audit::log::AuditLog;
 use crate::auth::Auth;
+use crate::dns::monitor::DnsMonitor;
 use crate::inventory::Inventory;
 use crate::model::SesBackend;
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub security: Arc<Security>,
     /// Where every change is recorded.
     pub audit: AuditLog,
+    /// DNS reports of every identity; `None` when DNS checks are turned off.
+    pub dns: Option<DnsMonitor>,
 }
 
 impl AppState {
@@ -57,6 +60,20 @@ impl AppState {
             security: Arc::new(Security::default()),
             // Replaced by the configured file (`with_audit`) when the server starts.
             audit: AuditLog::in_memory(),
+            dns: None,
+        }
+    }
+
+    /// The DNS health of every checked identity (empty when DNS checks are off).
+    pub fn dns_healths(&self) -> crate::dns_check::DnsHealths {
+        self.dns.as_ref().map(|d| d.healths()).unwrap_or_default()
+    }
+
+    /// The same state with DNS checks by `dns`.
+    pub fn with_dns(self, dns: DnsMonitor) -> Self {
+        Self {
+            dns: Some(dns),
+            ..self
         }
     }
 

@@ -4,9 +4,15 @@ use tracing_subscriber::EnvFilter;
 
 use super::config::LogFormat;
 
-/// Installs the global subscriber. Defaults to `info` when `RUST_LOG` is unset or invalid.
+/// What is logged when `RUST_LOG` is unset or invalid: `info`, but not the demo DNS
+/// server's line per query nor the DNS libraries' chatter about each look-up.
+const DEFAULT_FILTER: &str = "info,hickory_server=warn,hickory_proto=warn,hickory_resolver=warn";
+
+/// Installs the global subscriber. Defaults to [`DEFAULT_FILTER`] when `RUST_LOG` is unset
+/// or invalid.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Human => builder.init(),

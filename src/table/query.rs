@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dns_check::DnsHealth;
 use crate::model::{DkimStatus, IdentityType, KeyLength, SigningOrigin};
 
 /// Rows per page unless the query says otherwise.
@@ -32,6 +33,8 @@ pub struct TableQuery {
     pub key_length: Option<KeyLength>,
     /// Only identities that need attention.
     pub attention: bool,
+    /// Only identities whose DNS records stand so.
+    pub dns: Option<DnsHealth>,
     /// Sort column.
     pub sort: SortColumn,
     /// Sort direction.
@@ -54,6 +57,7 @@ impl Default for TableQuery {
             signing: None,
             key_length: None,
             attention: false,
+            dns: None,
             sort: SortColumn::Name,
             descending: false,
             page: 1,
@@ -204,6 +208,7 @@ impl TableQuery {
                 _ => None,
             }),
             attention: get("attention").is_some_and(|a| a == "1" || a == "on" || a == "true"),
+            dns: get("dns").and_then(|d| DnsHealth::from_param(&d)),
             sort: get("sort")
                 .and_then(|s| SortColumn::from_param(&s))
                 .unwrap_or(defaults.sort),
@@ -250,6 +255,9 @@ impl TableQuery {
         }
         if self.attention {
             out.append_pair("attention", "1");
+        }
+        if let Some(dns) = self.dns {
+            out.append_pair("dns", dns.as_param());
         }
         if self.sort != defaults.sort {
             out.append_pair("sort", self.sort.as_param());
@@ -320,6 +328,7 @@ mod tests {
             region: Some("eu-west-1".into()),
             account: Some("prod".into()),
             identity_type: Some(IdentityType::Domain),
+            dns: Some(DnsHealth::Problem),
             signing: Some(false),
             key_length: Some(KeyLength::Rsa1024),
             attention: true,

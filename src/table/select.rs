@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attention::{Attention, attention};
 use super::query::{OriginFilter, SortColumn, TableQuery};
+use crate::dns_check::{DnsHealth, DnsHealths, health_of};
 use crate::model::{DkimStatus, Identity, KeyLength, SigningOrigin, UnixSeconds};
 
 /// One page of the table and what it was cut from.
@@ -34,6 +35,8 @@ pub struct TableRow {
     pub identity: Identity,
     /// Why it needs an operator, if it does.
     pub attention: Option<Attention>,
+    /// How its DNS records stand; `None` without records to check.
+    pub dns: Option<DnsHealth>,
 }
 
 /// The counts behind the summary strip (DKIM status counts come from the snapshot).
@@ -47,6 +50,10 @@ pub struct Facets {
     pub key_1024: usize,
     /// Identities that need attention.
     pub attention: usize,
+    /// Identities with a DNS problem (a record missing, wrong or malformed).
+    pub dns_problem: usize,
+    /// Identities with records not checked yet (or whose check could not complete).
+    pub dns_unchecked: usize,
 }
 
 /// The identities `query` selects, in its order (all pages): what the table pages through
@@ -54,12 +61,18 @@ pub struct Facets {
 pub fn matching<'a>(
     identities: &'a [Identity],
     query: &TableQuery,
+    dns: &DnsHealths,
     now: UnixSeconds,
 ) -> Vec<&'a Identity> {
     let text = query.text.to_lowercase();
     let mut selected: Vec<&Identity> = identities
         .iter()
         .filter(|identity| keeps(identity, query, &text, now))
+        .filter(|identity| {
+            query
+                .dns
+                .is_none_or(|want| health_of(dns, identity) == Some(want))
+        })
         .collect();
     selected.sort_by(|a, b| {
         let primary = compare(a, b, query.sort);
@@ -75,8 +88,13 @@ pub fn matching<'a>(
 }
 
 /// The page of the table `query` asks for.
-pub fn select(identities: &[Identity], query: &TableQuery, now: UnixSeconds) -> TablePage {
-    let selected = matching(identities, query, now);
+pub fn select(
+    identities: &[Identity],
+    query: &TableQuery,
+    dns: &DnsHealths,
+    now: UnixSeconds,
+) -> TablePage {
+    let selected = matching(identities, query, dns, now);
     let per_page = query.per_page.max(1);
     let pages = selected.len().div_ceil(per_page).max(1);
     let page = query.page.clamp(1, pages);
@@ -87,6 +105,7 @@ pub fn select(identities: &[Identity], query: &TableQuery, now: UnixSeconds) -> 
         .map(|identity| TableRow {
             identity: (*identity).clone(),
             attention: attention(identity, now),
+            dns: health_of(dns, identity),
         })
         .collect();
     TablePage {
@@ -100,7 +119,7 @@ pub fn select(identities: &[Identity], query: &TableQuery, now: UnixSeconds) -> 
 }
 
 /// The summary strip's counts over all identities.
-pub fn facets(identities: &[Identity], now: UnixSeconds) -> Facets {
+pub fn facets(identities: &[Identity], dns: &DnsHealths, now: UnixSeconds) -> Facets {
     let mut facets = Facets {
         by_origin: OriginFilter::ALL.into_iter().map(|o| (o, 0)).collect(),
         ..Facets::default()
@@ -112,6 +131,11 @@ pub fn facets(identities: &[Identity], now: UnixSeconds) -> Facets {
         facets.signing_off += usize::from(!identity.dkim.signing_enabled);
         facets.key_1024 += usize::from(is_1024(identity));
         facets.attention += usize::from(attention(identity, now).is_some());
+        match health_of(dns, identity) {
+            Some(DnsHealth::Problem) => facets.dns_problem += 1,
+            Some(DnsHealth::Unchecked) => facets.dns_unchecked += 1,
+            Some(DnsHealth::Ok) | None => {}
+        }
     }
     facets
 }
@@ -236,14 +260,14 @@ mod tests {
             per_page: 50,
             ..TableQuery::default()
         };
-        let first = select(&all, &query, 0);
+        let first = select(&all, &query, &DnsHealths::default(), 0);
         assert_eq!((first.matching, first.total, first.pages), (120, 120, 3));
         assert_eq!(first.rows.len(), 50);
         assert_eq!(first.rows[0].identity.name, "d00000.example");
-        let last = select(&all, &query.with_page(3), 0);
+        let last = select(&all, &query.with_page(3), &DnsHealths::default(), 0);
         assert_eq!(names(&last).len(), 20);
         assert_eq!(last.rows[19].identity.name, "d00119.example");
-        let past = select(&all, &query.with_page(99), 0);
+        let past = select(&all, &query.with_page(99), &DnsHealths::default(), 0);
         assert_eq!((past.page, past.rows.len()), (3, 20));
     }
 
@@ -251,13 +275,14 @@ mod tests {
     fn filters_combine() {
         let all = many(100);
         let query = TableQuery::from_query_string("status=FAILED&region=us-east-1&q=D0001");
-        let page = select(&all, &query, 0);
+        let page = select(&all, &query, &DnsHealths::default(), 0);
         // Failed is every 5th (i % 5 == 3), us-east-1 the even ones, names d0001x.
         assert_eq!(names(&page), ["d00018.example"]);
         assert_eq!(page.matching, 1);
         let none = select(
             &all,
             &TableQuery::from_query_string("q=nothing-like-this"),
+            &DnsHealths::default(),
             0,
         );
         assert_eq!((none.matching, none.pages, none.rows.len()), (0, 1, 0));
@@ -267,14 +292,19 @@ mod tests {
     fn status_sort_puts_failures_first_and_descending_reverses() {
         let all = many(10);
         let by_status = TableQuery::default().sorted_by(SortColumn::Status);
-        let page = select(&all, &by_status, 0);
+        let page = select(&all, &by_status, &DnsHealths::default(), 0);
         let statuses: Vec<&DkimStatus> =
             page.rows.iter().map(|r| &r.identity.dkim.status).collect();
         assert_eq!(statuses[0], &DkimStatus::Failed);
         assert_eq!(statuses[9], &DkimStatus::Success);
         // Ties keep account, region, name order in both directions (odd numbers are eu-west-1).
         assert_eq!(names(&page)[..2], ["d00003.example", "d00008.example"]);
-        let reversed = select(&all, &by_status.sorted_by(SortColumn::Status), 0);
+        let reversed = select(
+            &all,
+            &by_status.sorted_by(SortColumn::Status),
+            &DnsHealths::default(),
+            0,
+        );
         assert_eq!(reversed.rows[0].identity.dkim.status, DkimStatus::Success);
         assert_eq!(names(&reversed)[..2], ["d00005.example", "d00000.example"]);
     }
@@ -290,7 +320,7 @@ mod tests {
         all[3].dkim.current_key_length = Some(KeyLength::Rsa1024);
         all[4].dkim.signing_enabled = false;
         all[4].identity_type = IdentityType::EmailAddress;
-        let facets = facets(&all, 0);
+        let facets = facets(&all, &DnsHealths::default(), 0);
         assert_eq!(
             facets.by_origin,
             vec![
@@ -302,7 +332,12 @@ mod tests {
         assert_eq!((facets.signing_off, facets.key_1024), (1, 1));
         // Failed (3, 8) and temporary failure (2, 7).
         assert_eq!(facets.attention, 4);
-        let attention = select(&all, &TableQuery::from_query_string("attention=1"), 0);
+        let attention = select(
+            &all,
+            &TableQuery::from_query_string("attention=1"),
+            &DnsHealths::default(),
+            0,
+        );
         assert_eq!(attention.matching, facets.attention);
         assert!(attention.rows.iter().all(|r| r.attention.is_some()));
     }
@@ -312,5 +347,33 @@ mod tests {
         let (regions, accounts) = choices(&many(10));
         assert_eq!(regions, ["eu-west-1", "us-east-1"]);
         assert_eq!(accounts, ["prod"]);
+    }
+
+    #[test]
+    fn the_dns_filter_and_counts_use_the_reports() {
+        let mut all = many(10);
+        // The last one has no DKIM records, so no DNS health at all.
+        for identity in &mut all[..9] {
+            identity.dkim.tokens = vec!["tok".into()];
+        }
+        let mut dns = DnsHealths::default();
+        dns.insert(all[0].key(), DnsHealth::Problem);
+        dns.insert(all[1].key(), DnsHealth::Ok);
+        let problems = select(&all, &TableQuery::from_query_string("dns=problem"), &dns, 0);
+        assert_eq!(names(&problems), [all[0].name.as_str()]);
+        assert_eq!(problems.rows[0].dns, Some(DnsHealth::Problem));
+        let unchecked = select(
+            &all,
+            &TableQuery::from_query_string("dns=unchecked"),
+            &dns,
+            0,
+        );
+        let with_records = 9;
+        assert_eq!(unchecked.matching, with_records - 2);
+        let counts = facets(&all, &dns, 0);
+        assert_eq!(
+            (counts.dns_problem, counts.dns_unchecked),
+            (1, with_records - 2)
+        );
     }
 }

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::api::identities::IdentityDetail;
+use crate::dns_check::{DnsHealth, Finding};
 use crate::model::{DnsRecord, IdentityType, SigningOrigin};
 use crate::ui::{copy::CopyButton, links};
 
@@ -20,7 +21,14 @@ pub fn DnsRecords(detail: IdentityDetail, account_in_links: bool) -> impl IntoVi
     let rows = detail
         .records
         .iter()
-        .map(|record| view! { <RecordRow record=record.clone() /> })
+        .map(|record| {
+            let finding = detail
+                .dns
+                .as_ref()
+                .and_then(|r| r.finding_for(record))
+                .cloned();
+            view! { <RecordRow record=record.clone() finding /> }
+        })
         .collect_view();
     view! {
         <section class="card" aria-labelledby="records-heading">
@@ -48,6 +56,7 @@ pub fn DnsRecords(detail: IdentityDetail, account_in_links: bool) -> impl IntoVi
                                         <th scope="col">"Type"</th>
                                         <th scope="col">"Name"</th>
                                         <th scope="col">"Value"</th>
+                                        <th scope="col">"In DNS"</th>
                                     </tr>
                                 </thead>
                                 <tbody>{rows}</tbody>
@@ -65,7 +74,7 @@ pub fn DnsRecords(detail: IdentityDetail, account_in_links: bool) -> impl IntoVi
 }
 
 #[component]
-fn RecordRow(record: DnsRecord) -> impl IntoView {
+fn RecordRow(record: DnsRecord, finding: Option<Finding>) -> impl IntoView {
     let kind = record.record_type.as_str();
     let name_label = format!("Copy {kind} record name {}", record.name);
     let value = match record.value {
@@ -98,8 +107,31 @@ fn RecordRow(record: DnsRecord) -> impl IntoView {
                 <CopyButton text=record.name label=name_label />
             </td>
             {value}
+            <RecordState finding />
         </tr>
     }
+}
+
+/// What dkimdash's DNS check found for one record, next to its copy buttons.
+#[component]
+fn RecordState(finding: Option<Finding>) -> impl IntoView {
+    let Some(finding) = finding else {
+        return view! { <td class="muted" data-testid="record-state">"not checked yet"</td> }
+            .into_any();
+    };
+    let class = match finding.health() {
+        DnsHealth::Ok => "record-state record-ok",
+        DnsHealth::Problem => "record-state record-problem",
+        DnsHealth::Unchecked => "record-state record-unchecked",
+    };
+    view! {
+        <td class=class data-testid="record-state" data-finding=finding.code()>
+            <strong>{finding.label()}</strong>
+            <br />
+            <span class="record-explain">{finding.explain()}</span>
+        </td>
+    }
+    .into_any()
 }
 
 /// What these records are, in a sentence or two, or why there are none.

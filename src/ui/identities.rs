@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 
 use crate::api::identities::IdentitiesView;
+use crate::dns_check::DnsHealth;
 use crate::model::{DkimStatus, Identity, IdentityType};
 use crate::table::{
     query::{OriginFilter, PER_PAGE_CHOICES, SortColumn, TableQuery},
@@ -91,6 +92,11 @@ fn Filters(query: TableQuery, view: IdentitiesView) -> impl IntoView {
         .signing
         .map(|on| if on { "on" } else { "off" }.to_owned());
     let chosen_key = query.key_length.as_ref().map(|k| k.bits().to_owned());
+    let dns_choices: Vec<(String, String)> =
+        [DnsHealth::Ok, DnsHealth::Problem, DnsHealth::Unchecked]
+            .iter()
+            .map(|h| (h.as_param().to_owned(), h.label().to_owned()))
+            .collect();
     let filtered = query.is_filtered();
     view! {
         <Form method="GET" action="/">
@@ -106,6 +112,7 @@ fn Filters(query: TableQuery, view: IdentitiesView) -> impl IntoView {
                 <Choice name="type" label="Type" options=types chosen=query.identity_type.as_ref().map(|t| t.as_ses().to_owned()) />
                 <Choice name="signing" label="Signing" options=signing chosen=chosen_signing />
                 <Choice name="key" label="Key" options=keys chosen=chosen_key />
+                <Choice name="dns" label="DNS" options=dns_choices chosen=query.dns.map(|d| d.as_param().to_owned()) />
                 <label class="check">
                     <input type="checkbox" name="attention" value="1" checked=query.attention />
                     "Needs attention"
@@ -210,6 +217,7 @@ fn Rows(query: TableQuery, view: IdentitiesView) -> impl IntoView {
                         {header(SortColumn::Type, "Type")}
                         {header(SortColumn::Location, "Account / region")}
                         {header(SortColumn::Status, "DKIM status")}
+                        <th scope="col">"DNS"</th>
                         {header(SortColumn::Origin, "Origin")}
                         {header(SortColumn::KeyLength, "Key length")}
                         {header(SortColumn::Signing, "Signing")}
@@ -237,7 +245,14 @@ fn Row(row: TableRow, now: i64, show_account: bool) -> impl IntoView {
     let TableRow {
         identity,
         attention,
+        dns,
     } = row;
+    let (dns_class, dns_label) = match dns {
+        Some(health @ DnsHealth::Ok) => ("dns-ok", health.label()),
+        Some(health @ DnsHealth::Problem) => ("dns-problem", health.label()),
+        Some(health @ DnsHealth::Unchecked) => ("dns-unchecked", health.label()),
+        None => ("dns-unchecked", "—"),
+    };
     let Identity {
         name,
         identity_type,
@@ -271,6 +286,7 @@ fn Row(row: TableRow, now: i64, show_account: bool) -> impl IntoView {
             <td>{type_label(&identity_type).to_owned()}</td>
             <td>{account} " · " {region}</td>
             <td><StatusBadge status=dkim.status.clone() /></td>
+            <td class=dns_class data-testid="dns-health">{dns_label}</td>
             <td>{origin}</td>
             <td>{keys}</td>
             <td>{if dkim.signing_enabled { "On" } else { "Off" }}</td>

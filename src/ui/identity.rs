@@ -9,12 +9,14 @@ use crate::api::dkim::{
     AddDomain, ChangeSigning, Notice, NoticeForm, SetSigningEnabled, Typed, WriteOutcome,
     get_notice,
 };
+use crate::api::dns::{CheckDns, DnsCheckAnswer};
 use crate::api::identities::{IdentityDetail, IdentityLink, IdentityLookup, get_identity};
 use crate::audit::entry::AuditEntry;
 use crate::model::SigningOrigin;
 use crate::ui::{
     activity::ChangesTable,
     badge::StatusBadge,
+    diagnosis::DiagnosisCard,
     dns_records::DnsRecords,
     format::{ago, utc_minute},
     identities::type_label,
@@ -38,6 +40,7 @@ pub fn IdentityPage() -> impl IntoView {
     let change = ServerAction::<ChangeSigning>::new();
     let enable = ServerAction::<SetSigningEnabled>::new();
     let add = ServerAction::<AddDomain>::new();
+    let check = ServerAction::<CheckDns>::new();
     let writes = Writes {
         change,
         enable,
@@ -50,7 +53,8 @@ pub fn IdentityPage() -> impl IntoView {
         let done = |value: Option<Result<WriteOutcome, ServerFnError>>| {
             matches!(value, Some(Ok(WriteOutcome::Done { .. })))
         };
-        let succeeded = done(change.value().get()) || done(enable.value().get());
+        let checked = matches!(check.value().get(), Some(Ok(DnsCheckAnswer::Checked(_))));
+        let succeeded = done(change.value().get()) || done(enable.value().get()) || checked;
         if succeeded {
             changes.update(|n| *n += 1);
         }
@@ -94,7 +98,7 @@ pub fn IdentityPage() -> impl IntoView {
                                     <section class="card"><OutcomeLine outcome=notice.outcome.clone() /></section>
                                 </Show>
                             })}
-                            <Detail detail=*detail.clone() account_in_links=account.is_some() />
+                            <Detail detail=*detail.clone() account_in_links=account.is_some() check />
                             {can_change.then(|| view! {
                                 <ManageDkim identity=detail.identity.clone() account writes typed replica_regions />
                             })}
@@ -145,7 +149,11 @@ fn refill(notice: Option<&Notice>) -> Typed {
 }
 
 #[component]
-fn Detail(detail: IdentityDetail, account_in_links: bool) -> impl IntoView {
+fn Detail(
+    detail: IdentityDetail,
+    account_in_links: bool,
+    check: ServerAction<CheckDns>,
+) -> impl IntoView {
     let identity = detail.identity.clone();
     let now = detail.now;
     let dkim = &identity.dkim;
@@ -180,7 +188,21 @@ fn Detail(detail: IdentityDetail, account_in_links: bool) -> impl IntoView {
     };
     let verification = identity.verification.clone();
     let replicas = detail.replicas.clone();
+    let diagnosis_key = (
+        identity.region.clone(),
+        identity.name.clone(),
+        account_in_links.then(|| identity.account.clone()),
+    );
     view! {
+        <DiagnosisCard
+            diagnosis=detail.diagnosis.clone()
+            dns=detail.dns.clone()
+            dns_checks_on=detail.dns_checks_on
+            can_change=detail.can_change
+            now
+            key=diagnosis_key
+            check
+        />
         <section class="card" aria-labelledby="identity-heading">
             <h1 id="identity-heading" class="identity-name">
                 <span data-testid="identity-name">{identity.name.clone()}</span>

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod add_domain;
 pub mod badge;
 pub mod copy;
+pub mod diagnosis;
 pub mod dns_records;
 pub mod format;
 pub mod home;

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::inventory::InventorySummary;
+use crate::dns_check::DnsHealth;
 use crate::model::KeyLength;
 use crate::table::query::TableQuery;
 use crate::ui::badge::StatusBadge;
@@ -56,6 +57,10 @@ pub fn SummaryStrip(summary: InventorySummary) -> impl IntoView {
         attention: true,
         ..TableQuery::default()
     });
+    let dns_problems = filter(TableQuery {
+        dns: Some(DnsHealth::Problem),
+        ..TableQuery::default()
+    });
     view! {
         <ul class="status-counts" aria-label="Identities per DKIM status">
             {statuses}
@@ -64,6 +69,12 @@ pub fn SummaryStrip(summary: InventorySummary) -> impl IntoView {
             {origins}
             <FacetLink href=signing_off label="Signing off" count=facets.signing_off testid="facet-signing-off" />
             <FacetLink href=key_1024 label="1024-bit keys" count=facets.key_1024 testid="facet-key-1024" />
+            <li data-testid="facet-dns-problem" class:alert=facets.dns_problem.gt(&0)>
+                <a href=dns_problems class="facet">
+                    <span class="facet-label">"DNS problems"</span>
+                    <span class="count">{facets.dns_problem}</span>
+                </a>
+            </li>
             <li data-testid="facet-attention" class:alert=needs_attention>
                 <a href=attention class="facet">
                     <span class="facet-label">"Needs attention"</span>

@@ -1,0 +1,59 @@
+//! "Check DNS now": one identity's records looked up at once (read-only, any signed-in
+//! user, rate-limited per user).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::dns_check::DnsReport;
+
+/// What "Check DNS now" got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DnsCheckAnswer {
+    /// Checked; the page shows the new report.
+    Checked(DnsReport),
+    /// Asked too often: try again after this many seconds.
+    TooSoon(u64),
+    /// DNS checks are turned off on this server.
+    Off,
+    /// No such identity in the inventory.
+    NotFound,
+}
+
+/// Looks up the records of one identity now.
+#[server(endpoint = "check_dns")]
+pub async fn check_dns(
+    region: String,
+    name: String,
+    account: Option<String>,
+) -> Result<DnsCheckAnswer, ServerFnError> {
+    use crate::inventory::snapshot::Found;
+    use crate::server::state::AppState;
+
+    let state = expect_context::<AppState>();
+    let Some(monitor) = state.dns.as_ref() else {
+        return Ok(DnsCheckAnswer::Off);
+    };
+    let user =
+        crate::auth::guard::current_user().ok_or_else(|| ServerFnError::new("not signed in"))?;
+    let snapshot = state.inventory.snapshot();
+    let identity = match snapshot.find(&region, &name, account.as_deref()) {
+        Found::One(identity) => identity.clone(),
+        Found::Several(_) | Found::Nothing => return Ok(DnsCheckAnswer::NotFound),
+    };
+    match monitor
+        .check_now(&state.inventory, &identity, &user.name)
+        .await
+    {
+        Ok(report) => Ok(DnsCheckAnswer::Checked(report)),
+        Err(too_soon) => {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
+                response.insert_header(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(too_soon.retry_after_secs),
+                );
+            }
+            Ok(DnsCheckAnswer::TooSoon(too_soon.retry_after_secs))
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! What a DNS check found, shared by the server (which finds it) and the pages (which say it
+//! in words). One [`Finding`] per record dkimdash asks the operator to publish.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DnsRecord, Identity, IdentityKey, UnixSeconds};
+
+/// The DNS health of every checked identity: what the table filters and counts by.
+pub type DnsHealths = std::collections::HashMap<IdentityKey, DnsHealth>;
+
+/// `identity`'s DNS health: `None` when it has no records to check (DKIM not set up);
+/// unchecked when it has records but no report yet.
+pub fn health_of(healths: &DnsHealths, identity: &Identity) -> Option<DnsHealth> {
+    if identity.dkim.tokens.is_empty() {
+        return None;
+    }
+    Some(
+        healths
+            .get(&identity.key())
+            .copied()
+            .unwrap_or(DnsHealth::Unchecked),
+    )
+}
+
+/// What the look-ups found for one record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Finding {
+    /// Published as expected, at the zone's own servers and at the recursive resolver.
+    Ok,
+    /// A BYODKIM TXT record is published, but dkimdash does not know the key SES holds
+    /// (it was set elsewhere), so only its syntax could be checked.
+    PresentUnknownKey {
+        /// The TXT value as published (strings joined).
+        found: String,
+    },
+    /// Nothing at the name: NXDOMAIN, or the name exists without a record of this type.
+    Missing {
+        /// NXDOMAIN (the name does not exist at all) rather than "no data".
+        nxdomain: bool,
+    },
+    /// A record of the right type with another value: an old token, a typo, another key.
+    WrongValue {
+        /// What is published instead (each record of the set).
+        found: Vec<String>,
+    },
+    /// Not at the name, but at the name with the zone appended once more: the DNS
+    /// provider's form added the zone to a name that already ended in it.
+    ZoneAppended {
+        /// Where it was found (`TOKEN._domainkey.example.com.example.com`).
+        found_at: String,
+    },
+    /// A CNAME query answered with addresses only: the provider proxies or flattens the
+    /// CNAME (Cloudflare's orange cloud), so SES never sees it.
+    Proxied {
+        /// The A/AAAA addresses served instead.
+        addresses: Vec<String>,
+    },
+    /// A TXT record is there but is not a usable DKIM key record.
+    TxtMalformed {
+        /// What is published (each record of the set, strings joined).
+        found: Vec<String>,
+        /// Everything wrong with it.
+        problems: Vec<TxtProblem>,
+    },
+    /// The recursive resolver answers differently from the zone's own servers: a cache
+    /// still holds the old answer. It will clear within the TTL.
+    StaleCache {
+        /// What the recursive resolver answers (empty: nothing).
+        recursive: Vec<String>,
+        /// What the zone's servers answer (empty: nothing).
+        authoritative: Vec<String>,
+        /// The longest the old answer may still be served, in seconds.
+        ttl: u32,
+    },
+    /// The record sits at nameservers the domain is not delegated to: the parent zone sends
+    /// the world to `delegated_to`, which do not have it.
+    NotDelegated {
+        /// The nameservers the parent zone delegates the domain to.
+        delegated_to: Vec<String>,
+        /// The nameservers that do have the record.
+        found_at: Vec<String>,
+    },
+    /// The check itself failed (timeout, SERVFAIL, REFUSED, a name that is not a DNS
+    /// name). Never counted as a DNS problem.
+    CouldNotCheck {
+        /// What went wrong, in a few words.
+        reason: String,
+    },
+}
+
+/// Something wrong with a published DKIM TXT record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxtProblem {
+    /// More than one TXT record at the selector: verifiers may pick either.
+    SeveralRecords(usize),
+    /// `p=` is a leading part of the expected key: a string longer than 255 bytes was cut
+    /// instead of being split into several strings.
+    KeyTruncated {
+        /// Characters of the key published.
+        published: usize,
+        /// Characters of the whole key.
+        expected: usize,
+    },
+    /// Quote characters inside the value (pasted with quotes around it).
+    StrayQuotes,
+    /// Spaces or other whitespace inside the `p=` key.
+    SpacesInKey,
+    /// A `v=` tag other than `DKIM1`, or `v=` not first.
+    BadVersion,
+    /// No `p=` tag.
+    MissingKey,
+    /// `p=` is empty: the key is revoked.
+    RevokedKey,
+    /// `p=` is not base64.
+    KeyNotBase64,
+    /// `p=` decodes, but not to a whole RSA public key (cut short, or another format).
+    KeyUnreadable,
+}
+
+impl TxtProblem {
+    /// The problem in a sentence.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::SeveralRecords(n) => format!(
+                "{n} TXT records at this name: keep exactly one, or verifiers may read the wrong one"
+            ),
+            Self::KeyTruncated {
+                published,
+                expected,
+            } => format!(
+                "the key is cut short ({published} of {expected} characters): publish it as several quoted strings of at most 255 characters"
+            ),
+            Self::StrayQuotes => {
+                "quote characters inside the value: paste it without surrounding quotes".to_owned()
+            }
+            Self::SpacesInKey => "spaces inside the p= key: remove them".to_owned(),
+            Self::BadVersion => "v= must be DKIM1 and come first (or be left out)".to_owned(),
+            Self::MissingKey => "no p= tag: the record has no public key".to_owned(),
+            Self::RevokedKey => "p= is empty: the key is revoked".to_owned(),
+            Self::KeyNotBase64 => "the p= key is not valid base64".to_owned(),
+            Self::KeyUnreadable => {
+                "the p= key is not a whole RSA public key (cut short, or pasted wrongly)".to_owned()
+            }
+        }
+    }
+}
+
+/// How a record (or an identity, over its records) stands, in three words: what the
+/// table's DNS column and its `dns=` filter show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DnsHealth {
+    /// Every record is published as expected.
+    Ok,
+    /// At least one record is missing, wrong or malformed.
+    Problem,
+    /// Not checked yet, or the check could not complete.
+    Unchecked,
+}
+
+impl DnsHealth {
+    /// The URL parameter value (`dns=ok`).
+    pub fn as_param(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Problem => "problem",
+            Self::Unchecked => "unchecked",
+        }
+    }
+
+    /// Parses the URL parameter value.
+    pub fn from_param(value: &str) -> Option<Self> {
+        match value {
+            "ok" => Some(Self::Ok),
+            "problem" => Some(Self::Problem),
+            "unchecked" => Some(Self::Unchecked),
+            _ => None,
+        }
+    }
+
+    /// What the table shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::Problem => "Problem",
+            Self::Unchecked => "Not checked",
+        }
+    }
+}
+
+impl Finding {
+    /// Whether this finding is a DNS problem the operator must fix. A key dkimdash cannot
+    /// compare is not a problem (its syntax was fine, or it would be `TxtMalformed`);
+    /// neither is a check that could not run, nor a cache that will clear by itself.
+    pub fn health(&self) -> DnsHealth {
+        match self {
+            Self::Ok | Self::PresentUnknownKey { .. } | Self::StaleCache { .. } => DnsHealth::Ok,
+            Self::CouldNotCheck { .. } => DnsHealth::Unchecked,
+            Self::Missing { .. }
+            | Self::WrongValue { .. }
+            | Self::ZoneAppended { .. }
+            | Self::Proxied { .. }
+            | Self::TxtMalformed { .. }
+            | Self::NotDelegated { .. } => DnsHealth::Problem,
+        }
+    }
+
+    /// A few words for a table cell or a CSV column.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::PresentUnknownKey { .. } => "present, key unknown to dkimdash",
+            Self::Missing { .. } => "missing",
+            Self::WrongValue { .. } => "wrong value",
+            Self::ZoneAppended { .. } => "zone appended twice",
+            Self::Proxied { .. } => "proxied or flattened",
+            Self::TxtMalformed { .. } => "TXT malformed",
+            Self::StaleCache { .. } => "stale in cache",
+            Self::NotDelegated { .. } => "at nameservers not delegated to",
+            Self::CouldNotCheck { .. } => "could not check",
+        }
+    }
+
+    /// A stable machine name, for JSON and CSV exports.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::PresentUnknownKey { .. } => "present_unknown_key",
+            Self::Missing { .. } => "missing",
+            Self::WrongValue { .. } => "wrong_value",
+            Self::ZoneAppended { .. } => "zone_appended",
+            Self::Proxied { .. } => "proxied",
+            Self::TxtMalformed { .. } => "txt_malformed",
+            Self::StaleCache { .. } => "stale_cache",
+            Self::NotDelegated { .. } => "not_delegated",
+            Self::CouldNotCheck { .. } => "could_not_check",
+        }
+    }
+
+    /// What was found and what to do, in a sentence or two (the expected value is shown
+    /// beside it by the page).
+    pub fn explain(&self) -> String {
+        match self {
+            Self::Ok => "Published as expected.".to_owned(),
+            Self::PresentUnknownKey { found } => format!(
+                "A DKIM key record is published ({}), but this key was set outside dkimdash, so it cannot be compared with the key SES holds.",
+                shorten(found)
+            ),
+            Self::Missing { nxdomain: true } => {
+                "Not published: the name does not exist in DNS. Add the record at your DNS provider.".to_owned()
+            }
+            Self::Missing { nxdomain: false } => {
+                "Not published: the name exists but has no record of this type. Add the record at your DNS provider.".to_owned()
+            }
+            Self::WrongValue { found } => format!(
+                "Published with another value: {}. Replace it with the expected value (an old token after a mode switch, or a typo).",
+                found.iter().map(|f| shorten(f)).collect::<Vec<_>>().join(", ")
+            ),
+            Self::ZoneAppended { found_at } => format!(
+                "Found at {found_at} instead: your DNS provider appended the zone to the name. Enter the name without the domain (or with a trailing dot)."
+            ),
+            Self::Proxied { addresses } => format!(
+                "The name answers with addresses ({}) instead of a CNAME: the provider proxies or flattens it. Turn proxying off (DNS only) for this record.",
+                addresses.join(", ")
+            ),
+            Self::TxtMalformed { problems, .. } => format!(
+                "The TXT record is not a usable DKIM key: {}.",
+                problems
+                    .iter()
+                    .map(TxtProblem::describe)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            Self::StaleCache {
+                authoritative, ttl, ..
+            } => format!(
+                "The zone's own servers answer {}, but the resolver still serves an older answer. It clears within {}; nothing to do.",
+                if authoritative.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    authoritative
+                        .iter()
+                        .map(|f| shorten(f))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                duration_words(*ttl)
+            ),
+            Self::NotDelegated {
+                delegated_to,
+                found_at,
+            } => format!(
+                "The record is at {}, but the domain is delegated to {}, which do not have it. Publish it at the delegated provider, or change the delegation at your registrar.",
+                found_at.join(", "),
+                delegated_to.join(", ")
+            ),
+            Self::CouldNotCheck { reason } => format!(
+                "dkimdash could not check this record ({reason}); it will try again."
+            ),
+        }
+    }
+}
+
+/// One record and what its check found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordCheck {
+    /// The record dkimdash asks the operator to publish.
+    pub record: DnsRecord,
+    /// What the look-ups found.
+    pub finding: Finding,
+}
+
+/// The DNS check of one identity's records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsReport {
+    /// One entry per record, in the order of the records to publish.
+    pub records: Vec<RecordCheck>,
+    /// When the look-ups ran.
+    pub checked_at: UnixSeconds,
+    /// Until when the answers may be reused (the shortest TTL seen, bounded).
+    pub fresh_until: UnixSeconds,
+}
+
+impl DnsReport {
+    /// The identity's health: a problem if any record has one; unchecked if any record
+    /// could not be checked (and none has a problem); else OK.
+    pub fn health(&self) -> DnsHealth {
+        let healths = self.records.iter().map(|r| r.finding.health());
+        healths.fold(DnsHealth::Ok, |worst, h| match (worst, h) {
+            (DnsHealth::Problem, _) | (_, DnsHealth::Problem) => DnsHealth::Problem,
+            (DnsHealth::Unchecked, _) | (_, DnsHealth::Unchecked) => DnsHealth::Unchecked,
+            _ => DnsHealth::Ok,
+        })
+    }
+
+    /// The finding for the record named `name` of type `record`, if checked.
+    pub fn finding_for(&self, record: &DnsRecord) -> Option<&Finding> {
+        self.records
+            .iter()
+            .find(|c| c.record.record_type == record.record_type && c.record.name == record.name)
+            .map(|c| &c.finding)
+    }
+}
+
+/// A long value cut for a sentence (keys run to hundreds of characters).
+fn shorten(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        value.to_owned()
+    } else {
+        let head: String = value.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}
+
+/// `90` → "2 minutes", `7200` → "2 hours".
+fn duration_words(seconds: u32) -> String {
+    match seconds {
+        0..=119 => format!("{seconds} seconds"),
+        120..=7199 => format!("{} minutes", seconds.div_ceil(60)),
+        _ => format!("{} hours", seconds.div_ceil(3600)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RecordType;
+
+    fn check(name: &str, finding: Finding) -> RecordCheck {
+        RecordCheck {
+            record: DnsRecord {
+                record_type: RecordType::Cname,
+                name: name.into(),
+                value: Some("v".into()),
+            },
+            finding,
+        }
+    }
+
+    #[test]
+    fn a_report_is_as_bad_as_its_worst_record() {
+        let mut report = DnsReport {
+            records: vec![check("a", Finding::Ok), check("b", Finding::Ok)],
+            checked_at: 0,
+            fresh_until: 0,
+        };
+        assert_eq!(report.health(), DnsHealth::Ok);
+        report.records[1].finding = Finding::CouldNotCheck {
+            reason: "timeout".into(),
+        };
+        assert_eq!(report.health(), DnsHealth::Unchecked);
+        report.records[0].finding = Finding::Missing { nxdomain: true };
+        assert_eq!(report.health(), DnsHealth::Problem);
+    }
+
+    #[test]
+    fn could_not_check_and_stale_caches_are_not_problems() {
+        let unchecked = Finding::CouldNotCheck {
+            reason: "SERVFAIL".into(),
+        };
+        assert_eq!(unchecked.health(), DnsHealth::Unchecked);
+        let stale = Finding::StaleCache {
+            recursive: vec![],
+            authoritative: vec!["x".into()],
+            ttl: 300,
+        };
+        assert_eq!(stale.health(), DnsHealth::Ok);
+        assert!(stale.explain().contains("5 minutes"), "{}", stale.explain());
+    }
+
+    #[test]
+    fn health_params_round_trip() {
+        for health in [DnsHealth::Ok, DnsHealth::Problem, DnsHealth::Unchecked] {
+            assert_eq!(DnsHealth::from_param(health.as_param()), Some(health));
+        }
+        assert_eq!(DnsHealth::from_param("bad"), None);
+    }
+
+    #[test]
+    fn long_values_are_shortened_in_sentences() {
+        let key = "p=".to_owned() + &"A".repeat(400);
+        let text = Finding::WrongValue { found: vec![key] }.explain();
+        assert!(text.len() < 250, "{text}");
+        assert!(text.contains('…'));
+    }
+}
