@@ -26,7 +26,7 @@ use std::{
     io, iter,
     net::{Ipv4Addr, Ipv6Addr, SocketAddr},
     pin::Pin,
-    sync::Arc,
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -292,7 +292,11 @@ pub async fn serve(addr: SocketAddr, zones: Vec<Zone>) -> io::Result<RunningDnsS
     let (udp, tcp) = bind_same_port(addr).await?;
     let addr = udp.local_addr()?;
 
-    let mut server = ServerFuture::new(ClassicUdpLimit { catalog });
+    let rate = Arc::new(Mutex::new(QueryRate::default()));
+    let mut server = ServerFuture::new(ClassicUdpLimit {
+        catalog,
+        rate: rate.clone(),
+    });
     server.register_socket(udp);
     server.register_listener(tcp, TCP_IDLE_TIMEOUT);
     let task = tokio::spawn(async move {
@@ -300,7 +304,7 @@ pub async fn serve(addr: SocketAddr, zones: Vec<Zone>) -> io::Result<RunningDnsS
             tracing::error!(%error, %addr, "authoritative DNS server stopped");
         }
     });
-    Ok(RunningDnsServer { addr, task })
+    Ok(RunningDnsServer { addr, task, rate })
 }
 
 /// A catalog of the zones, or everything wrong with them.
@@ -354,12 +358,42 @@ pub struct RunningDnsServer {
     addr: SocketAddr,
     /// The task owning the server; aborting it drops the server, which ends its socket tasks.
     task: tokio::task::JoinHandle<()>,
+    /// Queries per clock second, for benchmarks of how hard clients ask.
+    rate: Arc<Mutex<QueryRate>>,
 }
 
 impl RunningDnsServer {
     /// The address the server answers on, over both UDP and TCP.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The most queries received within one clock second so far.
+    pub fn busiest_second(&self) -> u32 {
+        let rate = self.rate.lock().unwrap_or_else(|e| e.into_inner());
+        rate.busiest.max(rate.count)
+    }
+}
+
+/// Queries counted per clock second: the current second's count and the highest so far.
+#[derive(Default)]
+struct QueryRate {
+    second: u64,
+    count: u32,
+    busiest: u32,
+}
+
+impl QueryRate {
+    fn count_one(&mut self) {
+        let second = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if second != self.second {
+            self.busiest = self.busiest.max(self.count);
+            self.second = second;
+            self.count = 0;
+        }
+        self.count += 1;
     }
 }
 
@@ -376,6 +410,8 @@ impl Drop for RunningDnsServer {
 struct ClassicUdpLimit {
     /// The zones.
     catalog: Catalog,
+    /// Counts every query.
+    rate: Arc<Mutex<QueryRate>>,
 }
 
 impl RequestHandler for ClassicUdpLimit {
@@ -390,6 +426,10 @@ impl RequestHandler for ClassicUdpLimit {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
+        self.rate
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .count_one();
         if request.protocol() == Protocol::Udp && request.edns().is_none() {
             self.catalog.handle_request(
                 request,

@@ -32,6 +32,7 @@ pub fn DiagnosisCard(
         (None, true) => "DNS not checked yet: the first check runs in the background.".to_owned(),
         (Some(report), true) => format!("DNS checked {}.", ago(now, report.checked_at)),
     };
+    let checked_at = dns.as_ref().map(|r| r.checked_at.to_string());
     let (region, name, account) = key;
     let pending = check.pending();
     let answer = move || match check.value().get() {
@@ -61,7 +62,7 @@ pub fn DiagnosisCard(
                 </ul>
             })}
             <div class="diagnosis-foot">
-                <span class="muted" data-testid="dns-checked">{checked}</span>
+                <span class="muted" data-testid="dns-checked" data-checked-at=checked_at>{checked}</span>
                 {dns_checks_on.then(|| view! {
                     <ActionForm action=check>
                         <input type="hidden" name="region" value=region.clone() />
