@@ -338,7 +338,7 @@ fn answer(form: NoticeForm, outcome: WriteOutcome, back_to: String, typed: Typed
 
 /// A browser's own form submission asks for HTML; the server function client does not.
 #[cfg(feature = "ssr")]
-fn plain_form_post() -> bool {
+pub(crate) fn plain_form_post() -> bool {
     use_context::<axum::http::request::Parts>().is_some_and(|parts| {
         parts
             .headers

@@ -35,6 +35,15 @@ pub async fn check_dns(
     };
     let user =
         crate::auth::guard::current_user().ok_or_else(|| ServerFnError::new("not signed in"))?;
+    // With JavaScript off the browser posted the form itself: send it back to the page,
+    // which shows the new result (or, when asked too often, the last one).
+    if crate::api::dkim::plain_form_post() {
+        leptos_axum::redirect(&crate::ui::links::identity_page(
+            &region,
+            &name,
+            account.as_deref(),
+        ));
+    }
     let snapshot = state.inventory.snapshot();
     let identity = match snapshot.find(&region, &name, account.as_deref()) {
         Found::One(identity) => identity.clone(),
