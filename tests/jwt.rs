@@ -248,3 +248,101 @@ async fn alb_style_assertions_with_padded_base64_and_a_pem_key() {
     let (status, _) = status_with(&app, "x-amzn-oidc-data", Some(&padded)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// An EC public key as a JWK named `kid`, from the P-256 fixture.
+fn ec_jwk(kid: &str) -> Value {
+    let public = include_str!("fixtures/keys/ec-p256-public.pem");
+    let der = pem_rfc7468::decode_vec(public.as_bytes()).unwrap().1;
+    // An uncompressed P-256 point is the last 65 bytes of the SubjectPublicKeyInfo.
+    let point = &der[der.len() - 65..];
+    assert_eq!(point[0], 4, "uncompressed point");
+    json!({
+        "kty": "EC", "crv": "P-256", "use": "sig", "kid": kid,
+        "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+        "y": URL_SAFE_NO_PAD.encode(&point[33..]),
+    })
+}
+
+fn es256(kid: &str, claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(kid.to_owned());
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_token_whose_algorithm_is_not_its_keys_family_is_401_never_a_panic() {
+    // A JWK that names its algorithm verifies only that one.
+    let mut rs512_only = jwk(RSA_NEW, "rs512-only");
+    rs512_only["alg"] = json!("RS512");
+    let keys = Arc::new(Mutex::new(vec![
+        jwk(RSA_OLD, "rsa"),
+        ec_jwk("ec"),
+        rs512_only,
+    ]));
+    let jwks = jwks_server(keys).await;
+    let app = app_with_flags(&[
+        "--jwt-preset",
+        "pomerium",
+        "--jwks-url",
+        &jwks,
+        "--jwt-issuer",
+        ISSUER,
+        "--jwt-audience",
+        AUDIENCE,
+    ])
+    .await;
+    // The right pairs verify.
+    let (status, page) = status_with(
+        &app,
+        HEADER,
+        Some(&rs256(RSA_OLD, "rsa", &claims(json!({})))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (status, page) = status_with(&app, HEADER, Some(&es256("ec", &claims(json!({}))))).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    // An EC algorithm naming an RSA key's kid: refused before the crypto is reached.
+    let (status, _) = status_with(&app, HEADER, Some(&es256("rsa", &claims(json!({}))))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // An RSA algorithm naming an EC key's kid.
+    let (status, _) = status_with(
+        &app,
+        HEADER,
+        Some(&rs256(RSA_OLD, "ec", &claims(json!({})))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // RS256 against a key whose JWK says RS512 only.
+    let (status, _) = status_with(
+        &app,
+        HEADER,
+        Some(&rs256(RSA_NEW, "rs512-only", &claims(json!({})))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_rsa_token_against_the_alb_presets_ec_key_file_is_401() {
+    let key_file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/keys/ec-p256-public.pem"
+    );
+    let app = app_with_flags(&[
+        "--jwt-preset",
+        "alb",
+        "--jwt-key-file",
+        key_file,
+        "--jwt-issuer",
+        ISSUER,
+    ])
+    .await;
+    let token = rs256(RSA_OLD, "any", &claims(json!({})));
+    let (status, _) = status_with(&app, "x-amzn-oidc-data", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -21,7 +21,8 @@ pub fn single_value(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
 }
 
 /// The groups in every `name` header: comma-separated, trimmed, empty ones dropped,
-/// repeats removed (first order kept), at most `MAX_GROUPS`.
+/// repeats removed (first order kept), at most `MAX_GROUPS`. (The trusted-header mode
+/// refuses a repeated groups header before it gets here.)
 pub fn groups(headers: &HeaderMap, name: &HeaderName) -> Vec<String> {
     let mut groups: Vec<String> = Vec::new();
     for value in headers.get_all(name) {

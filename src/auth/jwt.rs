@@ -15,7 +15,10 @@ use base64::{
     alphabet::URL_SAFE,
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
-use jsonwebtoken::{Algorithm, DecodingKey, crypto, jwk::JwkSet};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, crypto,
+    jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse},
+};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::RwLock;
@@ -37,6 +40,14 @@ const ALLOWED: [Algorithm; 6] = [
     Algorithm::ES384,
 ];
 
+/// What an RSA key may verify (of [`ALLOWED`]).
+const RSA_ALGORITHMS: [Algorithm; 4] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+];
+
 /// Base64url with or without `=` padding (ALB pads, the others do not).
 const BASE64URL: GeneralPurpose = GeneralPurpose::new(
     &URL_SAFE,
@@ -49,7 +60,73 @@ pub enum KeySource {
     /// A JWKS document, fetched and cached.
     JwksUrl(String),
     /// One PEM public key (RSA or EC), read at start.
-    Pem(Arc<DecodingKey>),
+    Pem(Arc<VerifyingKey>),
+}
+
+/// A public key and the algorithms it may verify: its family's (RSA: RS*/PS256; EC: ES256
+/// for P-256, ES384 for P-384), narrowed to the JWK's `alg` when it names one. A token's
+/// `alg` is checked against its key before `jsonwebtoken::crypto::verify`, which assumes
+/// the two match (and panics when an EC algorithm meets an RSA key).
+pub struct VerifyingKey {
+    key: DecodingKey,
+    algorithms: Vec<Algorithm>,
+}
+
+impl VerifyingKey {
+    /// An RSA or EC public key in PEM. (A PEM carries no curve name jsonwebtoken reads, so
+    /// an EC key may verify either EC algorithm; a wrong curve only fails the signature.)
+    pub fn from_pem(pem: &[u8]) -> Option<Self> {
+        if let Ok(key) = DecodingKey::from_rsa_pem(pem) {
+            return Some(Self {
+                key,
+                algorithms: RSA_ALGORITHMS.to_vec(),
+            });
+        }
+        DecodingKey::from_ec_pem(pem).ok().map(|key| Self {
+            key,
+            algorithms: vec![Algorithm::ES256, Algorithm::ES384],
+        })
+    }
+
+    /// A JWKS entry, if it is a signing key of a family dkimdash accepts.
+    fn from_jwk(jwk: &Jwk) -> Option<Self> {
+        if jwk
+            .common
+            .public_key_use
+            .as_ref()
+            .is_some_and(|usage| *usage != PublicKeyUse::Signature)
+        {
+            return None;
+        }
+        let family = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => RSA_ALGORITHMS.to_vec(),
+            AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
+                EllipticCurve::P256 => vec![Algorithm::ES256],
+                EllipticCurve::P384 => vec![Algorithm::ES384],
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let algorithms = match &jwk.common.key_algorithm {
+            Some(named) => {
+                let named: Algorithm = named.to_string().parse().ok()?;
+                if !family.contains(&named) {
+                    return None;
+                }
+                vec![named]
+            }
+            None => family,
+        };
+        Some(Self {
+            key: DecodingKey::from_jwk(jwk).ok()?,
+            algorithms,
+        })
+    }
+
+    /// Whether a token signed with `alg` may be verified with this key.
+    pub fn accepts(&self, alg: Algorithm) -> bool {
+        self.algorithms.contains(&alg)
+    }
 }
 
 /// What a token must say to be believed, and how to read the user from it.
@@ -122,9 +199,9 @@ pub struct JwtVerifier {
 
 #[derive(Default)]
 struct KeyCache {
-    keys: HashMap<String, Arc<DecodingKey>>,
+    keys: HashMap<String, Arc<VerifyingKey>>,
     /// Keys without a `kid` (a JWKS of one key may omit it).
-    unnamed: Vec<Arc<DecodingKey>>,
+    unnamed: Vec<Arc<VerifyingKey>>,
     /// When a fetch last failed or did not bring the key asked for.
     fruitless_at: Option<tokio::time::Instant>,
 }
@@ -158,8 +235,11 @@ impl JwtVerifier {
             .trim();
         let token = parse(token)?;
         let key = self.key(token.kid.as_deref()).await?;
+        if !key.accepts(token.alg) {
+            return Err(JwtError::Algorithm);
+        }
         let signature = token.signature.trim_end_matches('=');
-        match crypto::verify(signature, token.message.as_bytes(), &key, token.alg) {
+        match crypto::verify(signature, token.message.as_bytes(), &key.key, token.alg) {
             Ok(true) => {}
             _ => return Err(JwtError::Signature),
         }
@@ -167,7 +247,7 @@ impl JwtVerifier {
         read_claims(&token.claims, &self.settings)
     }
 
-    async fn key(&self, kid: Option<&str>) -> Result<Arc<DecodingKey>, JwtError> {
+    async fn key(&self, kid: Option<&str>) -> Result<Arc<VerifyingKey>, JwtError> {
         let url = match &self.settings.keys {
             KeySource::Pem(key) => return Ok(key.clone()),
             KeySource::JwksUrl(url) => url,
@@ -240,8 +320,8 @@ impl KeyCache {
     fn from_set(set: &JwkSet) -> Self {
         let mut cache = Self::default();
         for jwk in &set.keys {
-            let Ok(key) = DecodingKey::from_jwk(jwk) else {
-                tracing::warn!(kid = ?jwk.common.key_id, "JWKS key skipped: not a usable public key");
+            let Some(key) = VerifyingKey::from_jwk(jwk) else {
+                tracing::warn!(kid = ?jwk.common.key_id, "JWKS key skipped: not a usable signing key");
                 continue;
             };
             let key = Arc::new(key);
@@ -255,7 +335,7 @@ impl KeyCache {
         cache
     }
 
-    fn find(&self, kid: Option<&str>) -> Option<Arc<DecodingKey>> {
+    fn find(&self, kid: Option<&str>) -> Option<Arc<VerifyingKey>> {
         match kid {
             Some(kid) => self.keys.get(kid).cloned(),
             None if self.unnamed.len() + self.keys.len() == 1 => self

@@ -61,6 +61,10 @@ pub enum Denied {
     /// The proxy sent no usable user.
     #[error("the SSO proxy sent no usable {0} header")]
     MissingUser(HeaderName),
+    /// An identity header came more than once: a proxy that appends to the client's
+    /// header instead of replacing it would let the client add a user, email or group.
+    #[error("the {0} header was sent more than once")]
+    RepeatedHeader(HeaderName),
     /// The signed assertion was missing or did not verify.
     #[error("{0}")]
     Assertion(#[from] jwt::JwtError),

@@ -9,11 +9,9 @@ use ipnet::IpNet;
 
 use std::{sync::Arc, time::Duration};
 
-use jsonwebtoken::DecodingKey;
-
 use super::{
     Auth,
-    jwt::{JwtSettings, JwtVerifier, KeySource},
+    jwt::{JwtSettings, JwtVerifier, KeySource, VerifyingKey},
     proxy::TrustedHeader,
     roles::RolePolicy,
 };
@@ -208,16 +206,14 @@ impl AuthOptions {
 }
 
 /// An RSA or EC public key from a PEM file.
-fn read_public_key(path: &std::path::Path) -> Result<DecodingKey, String> {
+fn read_public_key(path: &std::path::Path) -> Result<VerifyingKey, String> {
     let pem = std::fs::read(path).map_err(|e| format!("--jwt-key-file {}: {e}", path.display()))?;
-    DecodingKey::from_rsa_pem(&pem)
-        .or_else(|_| DecodingKey::from_ec_pem(&pem))
-        .map_err(|_| {
-            format!(
-                "--jwt-key-file {}: not an RSA or EC public key in PEM",
-                path.display()
-            )
-        })
+    VerifyingKey::from_pem(&pem).ok_or_else(|| {
+        format!(
+            "--jwt-key-file {}: not an RSA or EC public key in PEM",
+            path.display()
+        )
+    })
 }
 
 /// A CIDR (`10.0.0.0/8`) or a single address (`10.0.0.5`, taken as /32 or /128).

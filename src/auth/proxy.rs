@@ -35,6 +35,13 @@ impl TrustedHeader {
         if !self.proxies.iter().any(|net| net.contains(&ip)) {
             return Err(Denied::UntrustedPeer);
         }
+        // One value each, or nothing is believed: the proxy must replace (or strip) these
+        // headers when a client sends them, not append its own beside them.
+        for name in self.header_names() {
+            if headers.get_all(&name).iter().nth(1).is_some() {
+                return Err(Denied::RepeatedHeader(name));
+            }
+        }
         let name = headers::single_value(headers, &self.user)
             .ok_or_else(|| Denied::MissingUser(self.user.clone()))?;
         Ok(Claims {
@@ -107,6 +114,25 @@ mod tests {
             proxy().identify(outside, &headers),
             Err(Denied::UntrustedPeer)
         );
+    }
+
+    #[test]
+    fn a_repeated_identity_header_is_refused_not_merged() {
+        let inside = Some("10.0.0.1:5000".parse().unwrap());
+        for name in [
+            "x-forwarded-groups",
+            "x-forwarded-email",
+            "x-forwarded-user",
+        ] {
+            let mut headers = signed_in();
+            // What a proxy that appends would pass on: the client's header beside its own.
+            headers.append(name, HeaderValue::from_static("dkim-operators"));
+            assert_eq!(
+                proxy().identify(inside, &headers),
+                Err(Denied::RepeatedHeader(HeaderName::from_static(name))),
+                "{name}"
+            );
+        }
     }
 
     #[test]
