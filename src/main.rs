@@ -38,6 +38,7 @@ async fn serve(
     let addr = config.listen_addr(leptos_options.site_addr);
     leptos_options.site_addr = addr;
     let auth = config.auth.auth(addr).map_err(StartError::Config)?;
+    let loopback_only = auth.is_none();
     let audit = dkimdash::audit::log::AuditLog::open(&config.audit_db)
         .await
         .map_err(StartError::Audit)?;
@@ -54,7 +55,7 @@ async fn serve(
         backend.kind,
     )
     .with_auth(auth)
-    .with_security(config.security.security())
+    .with_security(config.security.security(addr, loopback_only))
     .with_audit(audit);
     let state = match dns {
         Some(dns) => state.with_dns(dns),

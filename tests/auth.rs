@@ -45,7 +45,11 @@ async fn behind_proxy_with(flags: &[&str]) -> (RunningSimulator, Router) {
     let auth = config.auth.auth("0.0.0.0:3000".parse().unwrap()).unwrap();
     let state = state_with(inventory, SesBackend::Simulator)
         .with_auth(auth)
-        .with_security(config.security.security());
+        .with_security(
+            config
+                .security
+                .security("0.0.0.0:3000".parse().unwrap(), false),
+        );
     (sim, router(state))
 }
 
@@ -340,4 +344,68 @@ async fn an_operator_over_the_change_limit_waits_and_nothing_reaches_ses() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// `--auth none` on 127.0.0.1:3000, as `dkimdash` starts with no flags.
+async fn loopback_dashboard(flags: &[&str]) -> (RunningSimulator, Router) {
+    let sim = simulator(true).await;
+    let inventory = read_inventory(&sim, &["us-east-1"], 0).await;
+    let config = Config::try_parse_from(["dkimdash"].iter().chain(flags)).unwrap();
+    let listen = "127.0.0.1:3000".parse().unwrap();
+    let auth = config.auth.auth(listen).unwrap();
+    let security = config.security.security(listen, auth.is_none());
+    let state = state_with(inventory, SesBackend::Simulator)
+        .with_auth(auth)
+        .with_security(security);
+    (sim, router(state))
+}
+
+async fn status_for_host(app: &Router, method: &str, path: &str, host: &str) -> StatusCode {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", host)
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(""))
+        .unwrap();
+    fetch(app, request).await.0
+}
+
+#[tokio::test]
+async fn dns_rebinding_a_loopback_dashboard_gets_nothing() {
+    let (_sim, app) = loopback_dashboard(&[]).await;
+    assert_eq!(
+        status_for_host(&app, "GET", "/", "127.0.0.1:3000").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_for_host(&app, "GET", "/", "localhost:3000").await,
+        StatusCode::OK
+    );
+    // A page at attacker.example, re-pointed at 127.0.0.1: same origin for the browser,
+    // but its Host is the attacker's name.
+    for (method, path) in [("GET", "/"), ("POST", "/api/refresh_inventory")] {
+        assert_eq!(
+            status_for_host(&app, method, path, "attacker.example:3000").await,
+            StatusCode::MISDIRECTED_REQUEST,
+            "{method} {path}"
+        );
+    }
+    // Probes answer by any name.
+    assert_eq!(
+        status_for_host(&app, "GET", "/livez", "10.1.2.3:3000").await,
+        StatusCode::OK
+    );
+
+    // A name the operator lists is answered too.
+    let (_sim, app) = loopback_dashboard(&["--allowed-host", "dkim.internal"]).await;
+    assert_eq!(
+        status_for_host(&app, "GET", "/", "dkim.internal:3000").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_for_host(&app, "GET", "/", "attacker.example:3000").await,
+        StatusCode::MISDIRECTED_REQUEST
+    );
 }

@@ -9,6 +9,7 @@
 pub mod csrf;
 pub mod guard;
 pub mod headers;
+pub mod host;
 pub mod jwt;
 pub mod middleware;
 pub mod options;
@@ -132,6 +133,11 @@ impl Auth {
             AuthMode::TrustedHeader(proxy) => proxy.header_names(),
             AuthMode::Jwt(verifier) => vec![verifier.header().clone()],
         }
+    }
+
+    /// Whether this is `--auth none` (loopback only, no proxy).
+    pub fn is_none(&self) -> bool {
+        matches!(self.mode, AuthMode::None)
     }
 
     /// The mode's name as `--auth` spells it, for the startup log line.

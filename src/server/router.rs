@@ -33,6 +33,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             security.allowed_origins.clone(),
             crate::auth::csrf::protect,
+        ))
+        // Outermost: a request for a name dkimdash does not answer to (DNS rebinding)
+        // reaches nothing.
+        .layer(axum::middleware::from_fn_with_state(
+            security.hosts.clone(),
+            crate::auth::host::guard,
         ));
 
     middleware::apply(

@@ -1,11 +1,11 @@
 //! The browser-facing hardening settings: which other origins may post, HSTS, the per-user
 //! change limit, and the Content-Security-Policy every page and answer carries.
 
-use std::{num::NonZeroU32, sync::Arc};
+use std::{net::SocketAddr, num::NonZeroU32, sync::Arc};
 
 use clap::Args;
 
-use crate::auth::{csrf::AllowedOrigins, write_limit::WriteLimit};
+use crate::auth::{csrf::AllowedOrigins, host::HostPolicy, write_limit::WriteLimit};
 
 /// Flags for what browsers may do with the dashboard.
 #[derive(Debug, Clone, Args)]
@@ -18,6 +18,16 @@ pub struct SecurityOptions {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+
+    /// A `Host` (`dkim.example.com`, or with `:port`) dkimdash answers to; any other gets
+    /// 421 (DNS rebinding). Repeatable. With `--auth none` the listener's loopback names
+    /// are always answered and nothing else unless listed here.
+    #[arg(
+        long = "allowed-host",
+        env = "DKIMDASH_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
 
     /// Send `Strict-Transport-Security: max-age=N; includeSubDomains` (only when users
     /// reach dkimdash over HTTPS).
@@ -42,15 +52,23 @@ pub struct Security {
     pub hsts_max_age_secs: Option<u64>,
     /// The per-user change limit.
     pub write_limit: WriteLimit,
+    /// Which `Host` values are answered.
+    pub hosts: Arc<HostPolicy>,
 }
 
 impl SecurityOptions {
-    /// The settings these flags describe.
-    pub fn security(&self) -> Security {
+    /// The settings these flags describe, for a dashboard listening on `listen`;
+    /// `loopback_only` (`--auth none`) answers the listener's loopback names besides
+    /// `--allowed-host`.
+    pub fn security(&self, listen: SocketAddr, loopback_only: bool) -> Security {
         Security {
             allowed_origins: Arc::new(AllowedOrigins(self.allowed_origins.clone())),
             hsts_max_age_secs: self.hsts_max_age_secs,
             write_limit: WriteLimit::new(self.writes_per_minute, self.write_burst),
+            hosts: Arc::new(HostPolicy::new(
+                &self.allowed_hosts,
+                loopback_only.then_some(listen.port()),
+            )),
         }
     }
 }
