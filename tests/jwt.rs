@@ -198,13 +198,13 @@ async fn pomerium_style_assertions_are_verified_against_the_jwks() {
     }
 }
 
-#[tokio::test]
-async fn alb_style_assertions_with_padded_base64_and_a_pem_key() {
+/// The ALB preset with the P-256 public key from a PEM file.
+async fn alb_app() -> Router {
     let key_file = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/keys/ec-p256-public.pem"
     );
-    let app = app_with_flags(&[
+    app_with_flags(&[
         "--jwt-preset",
         "alb",
         "--jwt-key-file",
@@ -212,7 +212,12 @@ async fn alb_style_assertions_with_padded_base64_and_a_pem_key() {
         "--jwt-issuer",
         ISSUER,
     ])
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn alb_style_assertions_with_padded_base64_and_a_pem_key() {
+    let app = alb_app().await;
     // A payload whose base64 needs padding (ALB's do, often).
     let mut filler = String::new();
     let token = loop {
@@ -329,19 +334,7 @@ async fn a_token_whose_algorithm_is_not_its_keys_family_is_401_never_a_panic() {
 
 #[tokio::test]
 async fn an_rsa_token_against_the_alb_presets_ec_key_file_is_401() {
-    let key_file = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/keys/ec-p256-public.pem"
-    );
-    let app = app_with_flags(&[
-        "--jwt-preset",
-        "alb",
-        "--jwt-key-file",
-        key_file,
-        "--jwt-issuer",
-        ISSUER,
-    ])
-    .await;
+    let app = alb_app().await;
     let token = rs256(RSA_OLD, "any", &claims(json!({})));
     let (status, _) = status_with(&app, "x-amzn-oidc-data", Some(&token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
