@@ -106,10 +106,10 @@ fn dns_monitor(
     }
     let mut settings = config.dns.settings();
     if let Some(demo) = &backend.demo_dns {
-        settings.resolver = settings.resolver.or(Some(demo.addr()));
-        settings.nameserver_port = demo.addr().port();
-        // The demo's one loopback server plays every nameserver: let the whole demo fleet
-        // be checked in a second or two rather than at one real nameserver's pace.
+        settings.resolver = settings.resolver.or(Some(demo.resolver()));
+        settings.nameserver_port = demo.nameserver_port();
+        // A few loopback servers play every nameserver: let the whole demo fleet be
+        // checked in a second or two rather than at one real nameserver's pace.
         settings.per_server_rate = settings.per_server_rate.max(DEMO_QUERIES_PER_SECOND);
     }
     let checker = Checker::new(settings).map_err(|error| {

@@ -58,6 +58,26 @@ test("each mistake of the demo is found where it was made", async ({ page }) => 
   await expect(page.getByTestId("diagnosis")).toHaveClass(/diagnosis-good/);
 });
 
+test("a stale cache, a provider the domain is not delegated to, and a provider that is down", async ({ page }) => {
+  // Published right; the resolver still holds an older first record: a note, not a problem.
+  await gotoChecked(page, "us-east-1", "news.acme.example");
+  expect(await findings(page)).toEqual(["stale_cache", "ok", "ok"]);
+  await expect(page.getByTestId("record-state").first()).toContainText("stale in cache");
+  await expect(page.getByTestId("diagnosis")).toContainText("still serves an older answer");
+
+  // The records were added at a new provider; the parent still delegates to the old one.
+  await gotoChecked(page, "eu-west-1", "events.acme-europe.example");
+  expect(await findings(page)).toEqual(["not_delegated", "not_delegated", "not_delegated"]);
+  await expect(page.getByTestId("diagnosis")).toHaveClass(/diagnosis-critical/);
+  await expect(page.getByTestId("diagnosis")).toContainText("ns.dns-old.example");
+
+  // The domain's nameservers are down: nothing is claimed either way.
+  await gotoChecked(page, "eu-west-1", "jobs.acme-europe.example");
+  expect(await findings(page)).toEqual(["could_not_check", "could_not_check", "could_not_check"]);
+  await expect(page.getByTestId("record-state").first()).toContainText("could not check");
+  await expect(page.getByTestId("diagnosis")).not.toHaveClass(/diagnosis-critical/);
+});
+
 test("the table filters by DNS health and the overview counts problems", async ({ page }) => {
   await gotoLoaded(page, "/");
   await expect(async () => {

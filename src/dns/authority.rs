@@ -17,6 +17,8 @@
 //! - there are no referrals: NS records for a child are served as plain records, and a name
 //!   under a delegated child that is not itself served is NXDOMAIN from the parent;
 //! - an SOA query for any name in a zone is answered with the apex SOA (hickory's behaviour);
+//! - a zone built with [`Zone::failing`] answers SERVFAIL to every question in it, as a
+//!   recursive resolver does when the zone's own servers cannot be reached;
 //! - a UDP answer that does not fit what the client can receive (its EDNS payload size, or 512
 //!   bytes without EDNS) is cut to whole records and sent with the TC bit, so the client asks
 //!   again over TCP, which has no such limit.
@@ -31,8 +33,9 @@ use std::{
 };
 
 use hickory_proto::{
+    op::ResponseCode,
     rr::{
-        Name, RData, Record,
+        LowerName, Name, RData, Record,
         rdata::{A, AAAA, CNAME, NS, SOA, TXT},
     },
     serialize::binary::{BinDecodable, BinEncoder},
@@ -76,6 +79,8 @@ pub struct Zone {
     records: Vec<Record>,
     /// What is wrong with the zone as built; [`serve`] reports them all.
     problems: Vec<String>,
+    /// Whether every question in the zone is answered SERVFAIL.
+    failing: bool,
 }
 
 impl Zone {
@@ -87,6 +92,7 @@ impl Zone {
             ttl: DEFAULT_TTL,
             records: Vec::new(),
             problems: Vec::new(),
+            failing: false,
         };
         match parse_name(origin) {
             Ok(apex) => {
@@ -114,6 +120,13 @@ impl Zone {
     /// Sets the TTL of the records added after this call (300 seconds until then).
     pub fn ttl(mut self, seconds: u32) -> Zone {
         self.ttl = seconds;
+        self
+    }
+
+    /// Answers SERVFAIL to every question in the zone, records or not: what a recursive
+    /// resolver answers when the zone's own servers cannot be reached.
+    pub fn failing(mut self) -> Zone {
+        self.failing = true;
         self
     }
 
@@ -283,7 +296,7 @@ fn txt_rdata<S: AsRef<[u8]>>(strings: &[S]) -> Result<RData, String> {
 /// client without EDNS 4,096 bytes; such a client reads 512 and drops the rest, so the 512
 /// limit is enforced here (hickory-server 0.26 does the same).
 pub async fn serve(addr: SocketAddr, zones: Vec<Zone>) -> io::Result<RunningDnsServer> {
-    let catalog = catalog(zones).map_err(|problems| {
+    let (catalog, failing) = catalog(zones).map_err(|problems| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("cannot serve these DNS zones: {}", problems.join("; ")),
@@ -295,6 +308,7 @@ pub async fn serve(addr: SocketAddr, zones: Vec<Zone>) -> io::Result<RunningDnsS
     let rate = Arc::new(Mutex::new(QueryRate::default()));
     let mut server = ServerFuture::new(ClassicUdpLimit {
         catalog,
+        failing,
         rate: rate.clone(),
     });
     server.register_socket(udp);
@@ -307,14 +321,19 @@ pub async fn serve(addr: SocketAddr, zones: Vec<Zone>) -> io::Result<RunningDnsS
     Ok(RunningDnsServer { addr, task, rate })
 }
 
-/// A catalog of the zones, or everything wrong with them.
-fn catalog(zones: Vec<Zone>) -> Result<Catalog, Vec<String>> {
+/// A catalog of the zones and the origins of the failing ones, or everything wrong with them.
+fn catalog(zones: Vec<Zone>) -> Result<(Catalog, Vec<LowerName>), Vec<String>> {
     let mut catalog = Catalog::new();
+    let mut failing = Vec::new();
     let mut problems = Vec::new();
     for zone in zones {
+        let fails = zone.failing;
         match zone.into_authority() {
             Ok((origin, authority)) => {
-                let origin = origin.into();
+                let origin: LowerName = origin.into();
+                if fails {
+                    failing.push(origin.clone());
+                }
                 // A second zone with the same origin would silently replace the first.
                 if catalog.contains(&origin) {
                     problems.push(format!("zone {origin} is given twice"));
@@ -327,7 +346,7 @@ fn catalog(zones: Vec<Zone>) -> Result<Catalog, Vec<String>> {
         }
     }
     if problems.is_empty() {
-        Ok(catalog)
+        Ok((catalog, failing))
     } else {
         Err(problems)
     }
@@ -410,6 +429,8 @@ impl Drop for RunningDnsServer {
 struct ClassicUdpLimit {
     /// The zones.
     catalog: Catalog,
+    /// Origins of the zones answered with SERVFAIL.
+    failing: Vec<LowerName>,
     /// Counts every query.
     rate: Arc<Mutex<QueryRate>>,
 }
@@ -430,6 +451,23 @@ impl RequestHandler for ClassicUdpLimit {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .count_one();
+        let in_failing_zone = request.queries().first().is_some_and(|query| {
+            self.failing
+                .iter()
+                .any(|origin| origin.zone_of(query.name()))
+        });
+        if in_failing_zone {
+            let response = MessageResponseBuilder::from_message_request(request)
+                .error_msg(request.header(), ResponseCode::ServFail);
+            let header = response.header().to_owned();
+            let mut handle = response_handle;
+            return Box::pin(async move {
+                handle
+                    .send_response(response)
+                    .await
+                    .unwrap_or_else(|_| ResponseInfo::from(header))
+            });
+        }
         if request.protocol() == Protocol::Udp && request.edns().is_none() {
             self.catalog.handle_request(
                 request,
@@ -787,6 +825,26 @@ mod tests {
         let (answer, _) = ask_udp(&server, "example.org.", RecordType::TXT, None).await;
         assert_eq!(answer.response_code(), ResponseCode::Refused);
         assert!(answer.answers().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failing_zone_answers_servfail_and_leaves_its_parent_alone() {
+        let server = start(vec![
+            Zone::new("example.com").txt("_dmarc.example.com", &["parent's own"]),
+            Zone::new("down.example.com")
+                .txt("s1._domainkey.down.example.com", &["v=DKIM1"])
+                .failing(),
+        ])
+        .await;
+
+        for name in ["s1._domainkey.down.example.com.", "down.example.com."] {
+            let (answer, _) = ask_udp(&server, name, RecordType::TXT, None).await;
+            assert_eq!(answer.response_code(), ResponseCode::ServFail, "{name}");
+            assert!(answer.answers().is_empty(), "{name}");
+            assert_eq!(answer.id(), 4242);
+        }
+        let (parent, _) = ask_udp(&server, "_dmarc.example.com.", RecordType::TXT, None).await;
+        assert_eq!(txt_strings(&parent), [b"parent's own".to_vec()]);
     }
 
     #[tokio::test]

@@ -1,9 +1,17 @@
-//! The demo's DNS: an authoritative server on loopback for the demo domains, which the demo
-//! checker also uses as its resolver. Most records are published right; some identities
-//! carry, on purpose, one of each mistake the checker finds, so the demo shows every
-//! diagnosis.
+//! The demo's DNS: authoritative servers on loopback for the demo domains, and a stand-in
+//! for the recursive resolver, which the demo checker asks. Most records are published
+//! right; some identities carry, on purpose, one of each mistake the checker finds, so the
+//! demo shows every diagnosis.
+//!
+//! The servers, all on loopback: the domains' nameserver (127.0.0.1) and a second DNS
+//! provider (127.0.0.2) on one port, as the checker asks every nameserver on one port; the
+//! resolver's view on a port of its own; nothing at 127.0.0.3, a provider that is down.
 
-use std::{collections::BTreeMap, io, net::Ipv4Addr, net::SocketAddr};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    io,
+    net::{Ipv4Addr, SocketAddr},
+};
 
 use super::authority::{RunningDnsServer, Zone, serve};
 use crate::model::{DnsRecord, Identity, RecordType};
@@ -11,6 +19,15 @@ use crate::sim::Simulator;
 
 /// The parent zone every demo domain sits under (`acme.example`, `acme-europe.example`).
 const PARENT: &str = "example";
+/// The demo domains' own nameserver, and the provider a moved domain is still delegated to.
+const NAMESERVER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
+const OLD_PROVIDER_NS: &str = "ns.dns-old.example";
+/// The provider a moved domain's records were added at, which the parent does not name.
+const NEW_PROVIDER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+const NEW_PROVIDER_NS: &str = "ns.dns-new.example";
+/// A provider that is down: nothing listens there.
+const DOWN_PROVIDER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 3);
+const DOWN_PROVIDER_NS: &str = "ns.dns-down.example";
 
 /// A mistake published on purpose for one demo identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +46,13 @@ enum Mistake {
     TxtCut,
     /// The TXT record pasted with its quotes.
     TxtQuoted,
+    /// Published right, but the resolver still holds an older first record.
+    StaleCache,
+    /// The domain moved to a new DNS provider, where the records are, but the parent zone
+    /// still delegates it to the old one, where they are not.
+    NotDelegated,
+    /// The domain's nameservers are down: the resolver answers SERVFAIL.
+    Unreachable,
 }
 
 /// Which demo identity shows which mistake; every other one is published right.
@@ -42,34 +66,172 @@ fn mistake_of(name: &str) -> Option<Mistake> {
         "partners.acme.example" => Mistake::TxtCut,
         "vendor.acme-europe.example" => Mistake::TxtQuoted,
         "gdpr.acme-europe.example" => Mistake::Missing,
+        "news.acme.example" => Mistake::StaleCache,
+        "events.acme-europe.example" => Mistake::NotDelegated,
+        "jobs.acme-europe.example" => Mistake::Unreachable,
         _ => return None,
     })
 }
 
-/// Serves the demo domains' records, as the simulator holds them now, on a loopback port.
-pub async fn start(simulator: &Simulator) -> io::Result<RunningDnsServer> {
-    let identities = demo_identities(simulator);
-    let ns_address = Ipv4Addr::LOCALHOST;
-    let mut zones: BTreeMap<String, Zone> = BTreeMap::new();
-    let mut parent = Zone::new(PARENT)
-        .ns(PARENT, &format!("ns.{PARENT}"))
-        .a(&format!("ns.{PARENT}"), ns_address);
-    for identity in &identities {
-        let apex = apex_of(&identity.name);
-        let Some(apex) = apex else { continue };
-        let zone = zones.entry(apex.clone()).or_insert_with(|| {
-            let ns = format!("ns1.{apex}");
-            parent = std::mem::replace(&mut parent, Zone::new(PARENT))
-                .ns(&apex, &ns)
-                .a(&ns, ns_address);
-            Zone::new(&apex).ns(&apex, &ns).a(&ns, ns_address)
-        });
-        let taken = std::mem::replace(zone, Zone::new(&apex));
-        *zone = publish(taken, identity, &apex);
+/// Whose view of DNS a set of zones is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum View {
+    /// The domains' own nameserver (and the old provider of a moved domain).
+    Published,
+    /// The provider a moved domain's records were added at.
+    NewProvider,
+    /// The recursive resolver: what the world sees now.
+    Resolver,
+}
+
+/// The demo's DNS servers; dropping this stops them.
+pub struct DemoDns {
+    /// The stand-in for the recursive resolver.
+    resolver: RunningDnsServer,
+    /// The nameservers, all on one port.
+    nameservers: Vec<RunningDnsServer>,
+}
+
+impl DemoDns {
+    /// Where the checker's recursive resolver is.
+    pub fn resolver(&self) -> SocketAddr {
+        self.resolver.addr()
     }
-    let mut all: Vec<Zone> = zones.into_values().collect();
-    all.push(parent);
-    serve(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), all).await
+
+    /// The port every demo nameserver answers on.
+    pub fn nameserver_port(&self) -> u16 {
+        self.nameservers
+            .first()
+            .map_or(self.resolver.addr().port(), |server| server.addr().port())
+    }
+}
+
+/// Serves the demo domains' records, as the simulator holds them now, on loopback.
+pub async fn start(simulator: &Simulator) -> io::Result<DemoDns> {
+    let identities = demo_identities(simulator);
+    let keys = made_up_keys(&identities);
+    let zones_for = |view| zones(&identities, &keys, view);
+    let published = serve(
+        SocketAddr::from((NAMESERVER, 0)),
+        zones_for(View::Published),
+    )
+    .await?;
+    let port = published.addr().port();
+    let resolver = serve(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        zones_for(View::Resolver),
+    )
+    .await?;
+    let mut nameservers = vec![published];
+    // 127.0.0.2 is loopback on Linux; elsewhere it may not exist, and the demo goes on
+    // without its one "not delegated" case rather than not at all.
+    match serve(
+        SocketAddr::from((NEW_PROVIDER, port)),
+        zones_for(View::NewProvider),
+    )
+    .await
+    {
+        Ok(server) => nameservers.push(server),
+        Err(error) => tracing::warn!(
+            %error,
+            "demo DNS: cannot serve the second provider at {NEW_PROVIDER}:{port}; \
+             its records show as missing"
+        ),
+    }
+    Ok(DemoDns {
+        resolver,
+        nameservers,
+    })
+}
+
+/// The zones `view` holds.
+fn zones(identities: &[Identity], keys: &BTreeMap<String, String>, view: View) -> Vec<Zone> {
+    let mut zones: BTreeMap<String, Zone> = BTreeMap::new();
+    let mut apexes = BTreeSet::new();
+    for identity in identities {
+        let Some(apex) = apex_of(&identity.name) else {
+            continue;
+        };
+        let name = identity.name.as_str();
+        let key = keys.get(name).map(String::as_str);
+        let mistake = mistake_of(name);
+        if view != View::NewProvider {
+            apexes.insert(apex.clone());
+            edit(&mut zones, &apex, |zone| match mistake {
+                Some(Mistake::NotDelegated) => zone.ns(name, OLD_PROVIDER_NS),
+                Some(Mistake::Unreachable) => zone.ns(name, DOWN_PROVIDER_NS),
+                _ => zone,
+            });
+        }
+        // A domain with a mistake in its delegation is a zone of its own, at another provider.
+        let own_zone = Zone::new(name);
+        match (mistake, view) {
+            (Some(Mistake::NotDelegated), View::Published) => {
+                zones.insert(name.to_owned(), own_zone.ns(name, OLD_PROVIDER_NS));
+            }
+            // The resolver has read the zone at the new provider (its NS set names it).
+            (Some(Mistake::NotDelegated), View::NewProvider | View::Resolver) => {
+                let zone = own_zone.ns(name, NEW_PROVIDER_NS);
+                zones.insert(name.to_owned(), publish(zone, identity, key, None, view));
+            }
+            (Some(Mistake::Unreachable), View::Resolver) => {
+                zones.insert(name.to_owned(), own_zone.failing());
+            }
+            (Some(Mistake::Unreachable), _) | (_, View::NewProvider) => {}
+            _ => edit(&mut zones, &apex, |zone| {
+                publish(zone, identity, key, mistake, view)
+            }),
+        }
+    }
+    if view != View::NewProvider {
+        zones.insert(PARENT.to_owned(), parent_zone(&apexes));
+    }
+    zones.into_values().collect()
+}
+
+/// Changes the demo domain zone at `origin`, creating it with its nameserver first.
+fn edit(zones: &mut BTreeMap<String, Zone>, origin: &str, change: impl FnOnce(Zone) -> Zone) {
+    let zone = zones.remove(origin).unwrap_or_else(|| {
+        let ns = format!("ns1.{origin}");
+        Zone::new(origin).ns(origin, &ns).a(&ns, NAMESERVER)
+    });
+    zones.insert(origin.to_owned(), change(zone));
+}
+
+/// `example`: delegates each demo domain to its nameserver, and names every provider.
+fn parent_zone(apexes: &BTreeSet<String>) -> Zone {
+    let ns = format!("ns.{PARENT}");
+    let mut zone = Zone::new(PARENT)
+        .ns(PARENT, &ns)
+        .a(&ns, NAMESERVER)
+        .a(OLD_PROVIDER_NS, NAMESERVER)
+        .a(NEW_PROVIDER_NS, NEW_PROVIDER)
+        .a(DOWN_PROVIDER_NS, DOWN_PROVIDER);
+    for apex in apexes {
+        let ns = format!("ns1.{apex}");
+        zone = zone.ns(apex, &ns).a(&ns, NAMESERVER);
+    }
+    zone
+}
+
+/// A key made up for each BYODKIM demo domain, the same in every view (the simulator
+/// keeps no public keys, so the dashboard cannot compare it: "set elsewhere").
+fn made_up_keys(identities: &[Identity]) -> BTreeMap<String, String> {
+    identities
+        .iter()
+        .filter(|identity| {
+            crate::records::dkim_records(identity, None)
+                .iter()
+                .any(|record| record.record_type == RecordType::Txt)
+        })
+        .filter_map(|identity| {
+            let key = crate::signing_key::generate().ok()?;
+            Some((
+                identity.name.clone(),
+                format!("v=DKIM1; k=rsa; p={}", key.public_key),
+            ))
+        })
+        .collect()
 }
 
 /// The seeded domains as the dashboard would read them (email addresses use their
@@ -106,13 +268,19 @@ fn apex_of(name: &str) -> Option<String> {
         .then(|| labels[labels.len() - 2..].join("."))
 }
 
-/// Adds `identity`'s records to `zone`, with its mistake if it has one.
-fn publish(mut zone: Zone, identity: &Identity, apex: &str) -> Zone {
+/// Adds `identity`'s records to `zone` as `view` sees them, with its mistake if it has one.
+fn publish(
+    mut zone: Zone,
+    identity: &Identity,
+    key: Option<&str>,
+    mistake: Option<Mistake>,
+    view: View,
+) -> Zone {
     let records = crate::records::dkim_records(identity, None);
-    let mistake = mistake_of(&identity.name);
     if mistake == Some(Mistake::Missing) {
         return zone;
     }
+    let apex = zone_origin(&identity.name);
     for (index, record) in records.iter().enumerate() {
         let first = index == 0;
         zone = match (record.record_type, mistake) {
@@ -122,15 +290,31 @@ fn publish(mut zone: Zone, identity: &Identity, apex: &str) -> Zone {
             (RecordType::Cname, Some(Mistake::Proxied)) if first => {
                 zone.a(&record.name, Ipv4Addr::new(104, 16, 132, 229))
             }
-            (RecordType::Cname, Some(Mistake::OldToken)) if first => zone.cname(
-                &record.name,
-                "oldtoken0000000000000000000000000.dkim.amazonses.com",
-            ),
+            (RecordType::Cname, Some(Mistake::OldToken)) if first => {
+                zone.cname(&record.name, OLD_TARGET)
+            }
+            (RecordType::Cname, Some(Mistake::StaleCache)) if first && view == View::Resolver => {
+                zone.cname(&record.name, OLD_TARGET)
+            }
             (RecordType::Cname, _) => cname(zone, &record.name, record),
-            (RecordType::Txt, _) => publish_key(zone, record, mistake),
+            (RecordType::Txt, _) => match key {
+                Some(key) => publish_key(zone, &record.name, key, mistake),
+                None => zone,
+            },
         };
     }
     zone
+}
+
+/// The target of a record left from before a change of token.
+const OLD_TARGET: &str = "oldtoken0000000000000000000000000.dkim.amazonses.com";
+
+/// The zone a demo identity's records are in: its own when it has one, else its apex.
+fn zone_origin(name: &str) -> String {
+    match mistake_of(name) {
+        Some(Mistake::NotDelegated | Mistake::Unreachable) => name.to_owned(),
+        _ => apex_of(name).unwrap_or_else(|| name.to_owned()),
+    }
 }
 
 fn cname(zone: Zone, name: &str, record: &DnsRecord) -> Zone {
@@ -140,32 +324,113 @@ fn cname(zone: Zone, name: &str, record: &DnsRecord) -> Zone {
     }
 }
 
-/// A BYODKIM selector's TXT record: a key made up for the demo (the simulator keeps no
-/// public keys, so the dashboard cannot compare it: "set elsewhere").
-fn publish_key(zone: Zone, record: &DnsRecord, mistake: Option<Mistake>) -> Zone {
-    let Ok(key) = crate::signing_key::generate() else {
-        return zone;
-    };
-    let value = format!("v=DKIM1; k=rsa; p={}", key.public_key);
+/// A BYODKIM selector's TXT record `value`, published with `mistake`.
+fn publish_key(zone: Zone, name: &str, value: &str, mistake: Option<Mistake>) -> Zone {
     let (head, tail) = value.split_at(200);
     match mistake {
-        Some(Mistake::TxtTwice) => zone.txt(&record.name, &[head, tail]).txt(
-            &record.name,
+        Some(Mistake::TxtTwice) => zone.txt(name, &[head, tail]).txt(
+            name,
             &["v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"],
         ),
-        Some(Mistake::TxtCut) => zone.txt(&record.name, &[&value[..255]]),
+        Some(Mistake::TxtCut) => zone.txt(name, &[&value[..255]]),
         Some(Mistake::TxtQuoted) => {
             let quoted = format!("\"{value}\"");
             let (head, tail) = quoted.split_at(200);
-            zone.txt(&record.name, &[head, tail])
+            zone.txt(name, &[head, tail])
         }
-        _ => zone.txt(&record.name, &[head, tail]),
+        _ => zone.txt(name, &[head, tail]),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::{num::NonZeroU32, time::Duration};
+
     use super::*;
+    use crate::dns::checker::{Checker, CheckerSettings};
+    use crate::sim::SimConfig;
+
+    /// The finding the demo plants for `name` on its first record, by code.
+    fn planted(name: &str) -> &'static str {
+        match mistake_of(name) {
+            None => "ok",
+            Some(Mistake::Missing) => "missing",
+            Some(Mistake::ZoneAppended) => "zone_appended",
+            Some(Mistake::Proxied) => "proxied",
+            Some(Mistake::OldToken) => "wrong_value",
+            Some(Mistake::TxtTwice | Mistake::TxtCut | Mistake::TxtQuoted) => "txt_malformed",
+            Some(Mistake::StaleCache) => "stale_cache",
+            Some(Mistake::NotDelegated) => "not_delegated",
+            Some(Mistake::Unreachable) => "could_not_check",
+        }
+    }
+
+    #[tokio::test]
+    async fn the_demo_dns_shows_each_planted_mistake_and_nothing_else() {
+        let simulator = Simulator::new(&SimConfig {
+            seed_demo: true,
+            ..SimConfig::default()
+        });
+        let dns = start(&simulator).await.expect("the demo DNS starts");
+        let checker = Checker::new(CheckerSettings {
+            resolver: Some(dns.resolver()),
+            timeout: Duration::from_secs(2),
+            per_server_rate: NonZeroU32::new(1000).unwrap(),
+            concurrency: 16,
+            nameserver_port: dns.nameserver_port(),
+        })
+        .unwrap();
+        let mut planted_seen = BTreeSet::new();
+        for identity in demo_identities(&simulator) {
+            let records = crate::records::dkim_records(&identity, None);
+            let Some(first) = records.first() else {
+                continue;
+            };
+            let report = checker.check(&records, 0).await;
+            let codes: Vec<&str> = report.records.iter().map(|r| r.finding.code()).collect();
+            let mut want = planted(&identity.name);
+            // A key the dashboard did not set can only be judged by its syntax.
+            if want == "ok" && first.record_type == RecordType::Txt {
+                want = "present_unknown_key";
+            }
+            assert_eq!(codes[0], want, "{}: {:?}", identity.name, report.records);
+            // Only the first record carries a mistake, except where the whole domain has one.
+            let whole_domain = matches!(want, "missing" | "not_delegated" | "could_not_check");
+            for code in &codes[1..] {
+                assert_eq!(
+                    *code,
+                    if whole_domain { want } else { "ok" },
+                    "{}: {:?}",
+                    identity.name,
+                    report.records
+                );
+            }
+            if let crate::dns_check::Finding::NotDelegated {
+                delegated_to,
+                found_at,
+            } = &report.records[0].finding
+            {
+                assert_eq!(delegated_to, &[OLD_PROVIDER_NS]);
+                assert_eq!(found_at, &[NEW_PROVIDER_NS]);
+            }
+            planted_seen.insert(want);
+        }
+        // Every class the checker knows appears at least once in the demo.
+        for code in [
+            "ok",
+            "present_unknown_key",
+            "missing",
+            "zone_appended",
+            "proxied",
+            "wrong_value",
+            "txt_malformed",
+            "stale_cache",
+            "not_delegated",
+            "could_not_check",
+        ] {
+            assert!(planted_seen.contains(code), "no demo identity shows {code}");
+        }
+    }
 
     #[test]
     fn demo_zones_are_the_last_two_labels_under_example() {

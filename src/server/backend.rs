@@ -11,7 +11,7 @@ use super::{
     shutdown,
 };
 use crate::{
-    dns::authority::RunningDnsServer,
+    dns::demo::DemoDns,
     inventory::{Inventory, RefreshSettings},
     model::SesBackend,
     ses::{budget::CallBudget, client::SesClients, reader::SesConnection, target::Target},
@@ -31,7 +31,7 @@ pub struct Backend {
     pub simulator: Option<RunningSimulator>,
     /// The demo's DNS server on loopback, serving the demo domains' records (most right,
     /// some wrong on purpose), when in demo mode.
-    pub demo_dns: Option<RunningDnsServer>,
+    pub demo_dns: Option<DemoDns>,
 }
 
 /// Resolves the targets and the SES to read, starting the simulator if that is it.
@@ -88,8 +88,9 @@ pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
         .await
         .map_err(StartError::Simulator)?;
     tracing::info!(
-        "demo mode: the demo domains' DNS is served at {} (some records wrong on purpose)",
-        demo_dns.addr()
+        "demo mode: the demo domains' DNS is served on loopback, port {}, and their resolver at {} (some records wrong on purpose)",
+        demo_dns.nameserver_port(),
+        demo_dns.resolver()
     );
     let readers = sim::seed::demo_counts()
         .into_iter()
