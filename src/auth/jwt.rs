@@ -7,7 +7,7 @@
 //! segments with `=`, which that function refuses; signatures are still checked by
 //! `jsonwebtoken`'s crypto over the exact bytes the proxy signed.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderName};
 use base64::{
@@ -15,15 +15,16 @@ use base64::{
     alphabet::URL_SAFE,
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
-use jsonwebtoken::{
-    Algorithm, DecodingKey, crypto,
-    jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse},
-};
+use jsonwebtoken::{Algorithm, crypto};
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::RwLock;
 
-use super::{Claims, headers};
+use super::{
+    Claims,
+    alb::AlbSigner,
+    headers,
+    jwt_keys::{KeyError, KeySource, KeyStore, KeyWanted, is_plain_http},
+};
 
 /// Clock difference tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECS: i64 = 30;
@@ -40,94 +41,11 @@ const ALLOWED: [Algorithm; 6] = [
     Algorithm::ES384,
 ];
 
-/// What an RSA key may verify (of [`ALLOWED`]).
-const RSA_ALGORITHMS: [Algorithm; 4] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-];
-
 /// Base64url with or without `=` padding (ALB pads, the others do not).
 const BASE64URL: GeneralPurpose = GeneralPurpose::new(
     &URL_SAFE,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
-
-/// Where the proxy's public keys come from.
-#[derive(Clone)]
-pub enum KeySource {
-    /// A JWKS document, fetched and cached.
-    JwksUrl(String),
-    /// One PEM public key (RSA or EC), read at start.
-    Pem(Arc<VerifyingKey>),
-}
-
-/// A public key and the algorithms it may verify: its family's (RSA: RS*/PS256; EC: ES256
-/// for P-256, ES384 for P-384), narrowed to the JWK's `alg` when it names one. A token's
-/// `alg` is checked against its key before `jsonwebtoken::crypto::verify`, which assumes
-/// the two match (and panics when an EC algorithm meets an RSA key).
-pub struct VerifyingKey {
-    key: DecodingKey,
-    algorithms: Vec<Algorithm>,
-}
-
-impl VerifyingKey {
-    /// An RSA or EC public key in PEM. (A PEM carries no curve name jsonwebtoken reads, so
-    /// an EC key may verify either EC algorithm; a wrong curve only fails the signature.)
-    pub fn from_pem(pem: &[u8]) -> Option<Self> {
-        if let Ok(key) = DecodingKey::from_rsa_pem(pem) {
-            return Some(Self {
-                key,
-                algorithms: RSA_ALGORITHMS.to_vec(),
-            });
-        }
-        DecodingKey::from_ec_pem(pem).ok().map(|key| Self {
-            key,
-            algorithms: vec![Algorithm::ES256, Algorithm::ES384],
-        })
-    }
-
-    /// A JWKS entry, if it is a signing key of a family dkimdash accepts.
-    fn from_jwk(jwk: &Jwk) -> Option<Self> {
-        if jwk
-            .common
-            .public_key_use
-            .as_ref()
-            .is_some_and(|usage| *usage != PublicKeyUse::Signature)
-        {
-            return None;
-        }
-        let family = match &jwk.algorithm {
-            AlgorithmParameters::RSA(_) => RSA_ALGORITHMS.to_vec(),
-            AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
-                EllipticCurve::P256 => vec![Algorithm::ES256],
-                EllipticCurve::P384 => vec![Algorithm::ES384],
-                _ => return None,
-            },
-            _ => return None,
-        };
-        let algorithms = match &jwk.common.key_algorithm {
-            Some(named) => {
-                let named: Algorithm = named.to_string().parse().ok()?;
-                if !family.contains(&named) {
-                    return None;
-                }
-                vec![named]
-            }
-            None => family,
-        };
-        Some(Self {
-            key: DecodingKey::from_jwk(jwk).ok()?,
-            algorithms,
-        })
-    }
-
-    /// Whether a token signed with `alg` may be verified with this key.
-    pub fn accepts(&self, alg: Algorithm) -> bool {
-        self.algorithms.contains(&alg)
-    }
-}
 
 /// What a token must say to be believed, and how to read the user from it.
 #[derive(Clone, Debug)]
@@ -140,6 +58,9 @@ pub struct JwtSettings {
     pub issuer: String,
     /// The required `aud` (one of the token's), when set.
     pub audience: Option<String>,
+    /// ALB: the load balancers whose tokens are believed (the token's `signer` must be one);
+    /// empty for other proxies.
+    pub alb_signers: Vec<AlbSigner>,
     /// The claim naming the user (`email`, else `sub`, by default).
     pub user_claim: String,
     /// The claim listing groups (an array of strings, or one comma-separated string).
@@ -178,6 +99,9 @@ pub enum JwtError {
     /// Wrong or missing `aud`.
     #[error("the assertion is meant for another application")]
     Audience,
+    /// ALB: signed by a load balancer that is not one of `--jwt-alb-arn` (or no `signer`).
+    #[error("the assertion was signed by another load balancer")]
+    Signer,
     /// No usable user claim.
     #[error("the assertion names no user")]
     NoUser,
@@ -187,36 +111,41 @@ pub enum JwtError {
 struct TokenHeader {
     alg: String,
     kid: Option<String>,
+    /// ALB: the ARN of the load balancer that signed.
+    signer: Option<String>,
+}
+
+impl From<KeyError> for JwtError {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::Unknown => Self::UnknownKey,
+            KeyError::Fetch(reason) => Self::Keys(reason),
+        }
+    }
 }
 
 /// Verifies assertions; cheap to clone (the key cache is shared).
 #[derive(Clone, Debug)]
 pub struct JwtVerifier {
     settings: JwtSettings,
-    cache: Arc<RwLock<KeyCache>>,
-    http: reqwest::Client,
-}
-
-#[derive(Default)]
-struct KeyCache {
-    keys: HashMap<String, Arc<VerifyingKey>>,
-    /// Keys without a `kid` (a JWKS of one key may omit it).
-    unnamed: Vec<Arc<VerifyingKey>>,
-    /// When a fetch last failed or did not bring the key asked for.
-    fruitless_at: Option<tokio::time::Instant>,
+    keys: KeyStore,
 }
 
 impl JwtVerifier {
-    /// A verifier for `settings`; JWKS keys are fetched on first use.
+    /// A verifier for `settings`; keys are fetched on first use. Plain-http key URLs are
+    /// fetched only if the options let them through (on loopback).
     pub fn new(settings: JwtSettings) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("an HTTP client with default TLS settings");
+        let plain_http = match &settings.keys {
+            KeySource::JwksUrl(url) => is_plain_http(url),
+            KeySource::AlbKeyEndpoint => settings
+                .alb_signers
+                .iter()
+                .any(|signer| is_plain_http(&signer.keys_url)),
+            KeySource::Pem(_) => false,
+        };
         Self {
+            keys: KeyStore::new(settings.keys.clone(), settings.refetch_after, plain_http),
             settings,
-            cache: Default::default(),
-            http,
         }
     }
 
@@ -234,7 +163,24 @@ impl JwtVerifier {
             .map_err(|_| JwtError::Malformed)?
             .trim();
         let token = parse(token)?;
-        let key = self.key(token.kid.as_deref()).await?;
+        // The signer is checked before any key is fetched: a token from another ALB costs
+        // no request to AWS.
+        let signer = self.alb_signer(&token)?;
+        let key_url = match (&self.settings.keys, signer) {
+            (KeySource::AlbKeyEndpoint, Some(signer)) => Some(
+                token
+                    .kid
+                    .as_deref()
+                    .and_then(|kid| signer.key_url(kid))
+                    .ok_or(JwtError::UnknownKey)?,
+            ),
+            _ => None,
+        };
+        let wanted = match &key_url {
+            Some(url) => KeyWanted::At(url),
+            None => KeyWanted::Kid(token.kid.as_deref()),
+        };
+        let key = self.keys.key(wanted).await?;
         if !key.accepts(token.alg) {
             return Err(JwtError::Algorithm);
         }
@@ -247,104 +193,18 @@ impl JwtVerifier {
         read_claims(&token.claims, &self.settings)
     }
 
-    async fn key(&self, kid: Option<&str>) -> Result<Arc<VerifyingKey>, JwtError> {
-        let url = match &self.settings.keys {
-            KeySource::Pem(key) => return Ok(key.clone()),
-            KeySource::JwksUrl(url) => url,
-        };
-        if let Some(key) = self.cache.read().await.find(kid) {
-            return Ok(key);
+    /// ALB: the configured load balancer the token says signed it; `None` for other proxies.
+    fn alb_signer(&self, token: &Parsed<'_>) -> Result<Option<&AlbSigner>, JwtError> {
+        if self.settings.alb_signers.is_empty() {
+            return Ok(None);
         }
-        // Unknown key: the proxy may have rotated its keys, so fetch them again. After a
-        // fetch that did not help (or failed), wait `refetch_after` before the next one, so
-        // tokens with made-up key ids cannot make dkimdash hammer the proxy.
-        let mut cache = self.cache.write().await;
-        if let Some(key) = cache.find(kid) {
-            return Ok(key);
-        }
-        let waiting = cache
-            .fruitless_at
-            .is_some_and(|at| at.elapsed() < self.settings.refetch_after);
-        if waiting {
-            return Err(JwtError::UnknownKey);
-        }
-        match self.fetch(url).await {
-            Ok(set) => *cache = KeyCache::from_set(&set),
-            Err(error) => {
-                cache.fruitless_at = Some(tokio::time::Instant::now());
-                return Err(error);
-            }
-        }
-        let found = cache.find(kid);
-        if found.is_none() {
-            cache.fruitless_at = Some(tokio::time::Instant::now());
-        }
-        found.ok_or(JwtError::UnknownKey)
-    }
-
-    async fn fetch(&self, url: &str) -> Result<JwkSet, JwtError> {
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| JwtError::Keys(e.without_url().to_string()))?;
-        response
-            .json::<JwkSet>()
-            .await
-            .map_err(|e| JwtError::Keys(format!("not a JWKS document ({})", e.without_url())))
-    }
-}
-
-// `DecodingKey` has no Debug; name the keys instead.
-impl std::fmt::Debug for KeySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::JwksUrl(url) => f.debug_tuple("JwksUrl").field(url).finish(),
-            Self::Pem(_) => f.write_str("Pem(..)"),
-        }
-    }
-}
-
-impl std::fmt::Debug for KeyCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyCache")
-            .field("kids", &self.keys.keys().collect::<Vec<_>>())
-            .field("unnamed", &self.unnamed.len())
-            .finish()
-    }
-}
-
-impl KeyCache {
-    fn from_set(set: &JwkSet) -> Self {
-        let mut cache = Self::default();
-        for jwk in &set.keys {
-            let Some(key) = VerifyingKey::from_jwk(jwk) else {
-                tracing::warn!(kid = ?jwk.common.key_id, "JWKS key skipped: not a usable signing key");
-                continue;
-            };
-            let key = Arc::new(key);
-            match &jwk.common.key_id {
-                Some(kid) => {
-                    cache.keys.insert(kid.clone(), key);
-                }
-                None => cache.unnamed.push(key),
-            }
-        }
-        cache
-    }
-
-    fn find(&self, kid: Option<&str>) -> Option<Arc<VerifyingKey>> {
-        match kid {
-            Some(kid) => self.keys.get(kid).cloned(),
-            None if self.unnamed.len() + self.keys.len() == 1 => self
-                .unnamed
-                .first()
-                .or_else(|| self.keys.values().next())
-                .cloned(),
-            None => None,
-        }
+        let signer = token.signer.as_deref().ok_or(JwtError::Signer)?;
+        self.settings
+            .alb_signers
+            .iter()
+            .find(|known| known.arn == signer)
+            .map(Some)
+            .ok_or(JwtError::Signer)
     }
 }
 
@@ -359,6 +219,8 @@ pub struct Parsed<'a> {
     pub alg: Algorithm,
     /// The key id.
     pub kid: Option<String>,
+    /// ALB: the ARN of the load balancer that signed.
+    pub signer: Option<String>,
     /// The claims.
     pub claims: serde_json::Map<String, Value>,
 }
@@ -391,6 +253,7 @@ pub fn parse(token: &str) -> Result<Parsed<'_>, JwtError> {
         signature,
         alg,
         kid: header.kid,
+        signer: header.signer,
         claims,
     })
 }
@@ -471,6 +334,7 @@ mod tests {
             keys: KeySource::JwksUrl("http://127.0.0.1:1/jwks".into()),
             issuer: "https://auth.example.com".into(),
             audience: Some("dkim.example.com".into()),
+            alb_signers: Vec::new(),
             user_claim: "email".into(),
             groups_claim: "groups".into(),
             refetch_after: Duration::ZERO,

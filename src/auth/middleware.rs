@@ -1,7 +1,16 @@
 //! Authenticates every request but the health probes, before any page or server function
 //! runs: the `User` goes into the request's extensions, or the answer is 401.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::SocketAddr,
+    num::NonZeroU32,
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -14,6 +23,10 @@ use super::Auth;
 
 /// Paths a load balancer or orchestrator probes without credentials.
 const OPEN_PATHS: [&str; 2] = ["/livez", "/readyz"];
+
+/// The answer to every refused request. Why it was refused goes to the log only: telling a
+/// caller which check failed helps whoever is forging tokens.
+const REFUSAL: &str = "401 Unauthorized: dkimdash could not tell who you are. Open dkimdash through your company's SSO.\n";
 
 /// The axum middleware (`from_fn_with_state`).
 pub async fn authenticate(
@@ -34,13 +47,30 @@ pub async fn authenticate(
             next.run(request).await
         }
         Err(denied) => {
-            tracing::warn!(peer = ?peer, reason = %denied, "request not authenticated");
+            log_refusal(peer, &denied);
             (
                 StatusCode::UNAUTHORIZED,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                format!("401 Unauthorized: {denied}. Open dkimdash through your company's SSO.\n"),
+                REFUSAL,
             )
                 .into_response()
         }
+    }
+}
+
+/// Logs a refusal, at most a burst of 10 lines and then one every 6 seconds: anyone can
+/// send unauthenticated requests, and they must not be able to fill the log. The lines
+/// left out are counted in the next one.
+fn log_refusal(peer: Option<SocketAddr>, denied: &super::Denied) {
+    static LIMIT: OnceLock<(DefaultDirectRateLimiter, AtomicU64)> = OnceLock::new();
+    let (limiter, left_out) = LIMIT.get_or_init(|| {
+        let quota = Quota::per_minute(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN));
+        (RateLimiter::direct(quota), AtomicU64::new(0))
+    });
+    if limiter.check().is_ok() {
+        let left_out = left_out.swap(0, Ordering::Relaxed);
+        tracing::warn!(peer = ?peer, reason = %denied, left_out, "request not authenticated");
+    } else {
+        left_out.fetch_add(1, Ordering::Relaxed);
     }
 }

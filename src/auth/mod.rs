@@ -6,11 +6,13 @@
 //! proxy's user/email/groups headers, believed only from `--trusted-proxy` peers) and
 //! `jwt` (the proxy's signed assertion, checked against its public keys).
 
+pub mod alb;
 pub mod csrf;
 pub mod guard;
 pub mod headers;
 pub mod host;
 pub mod jwt;
+pub mod jwt_keys;
 pub mod middleware;
 pub mod options;
 pub mod proxy;

@@ -11,7 +11,9 @@ use std::{sync::Arc, time::Duration};
 
 use super::{
     Auth,
-    jwt::{JwtSettings, JwtVerifier, KeySource, VerifyingKey},
+    alb::AlbSigner,
+    jwt::{JwtSettings, JwtVerifier},
+    jwt_keys::{KeySource, VerifyingKey, check_key_url},
     proxy::TrustedHeader,
     roles::RolePolicy,
 };
@@ -69,8 +71,25 @@ pub struct AuthOptions {
     pub jwt_header: Option<HeaderName>,
 
     /// jwt: URL of the proxy's JWKS (public keys; fetched again on an unknown key id).
+    /// https, or plain http on loopback only.
     #[arg(long, env = "DKIMDASH_JWKS_URL")]
     pub jwks_url: Option<String>,
+
+    /// jwt with the ALB preset: the ARN of the load balancer in front of dkimdash
+    /// (repeatable, or comma-separated in the environment). Every ALB of a region signs with
+    /// the same keys; a token whose `signer` is not one of these is refused.
+    #[arg(
+        long = "jwt-alb-arn",
+        env = "DKIMDASH_JWT_ALB_ARNS",
+        value_delimiter = ','
+    )]
+    pub jwt_alb_arns: Vec<String>,
+
+    /// jwt with the ALB preset: where the ALB public keys are, if not at the region's
+    /// `https://public-keys.auth.elb.REGION.amazonaws.com` (needed outside the `aws`
+    /// partition, e.g. GovCloud).
+    #[arg(long, env = "DKIMDASH_JWT_ALB_KEYS_URL")]
+    pub jwt_alb_keys_url: Option<String>,
 
     /// jwt: a PEM file with the proxy's public key, instead of a JWKS URL.
     #[arg(long, env = "DKIMDASH_JWT_KEY_FILE")]
@@ -176,8 +195,26 @@ impl AuthOptions {
             .clone()
             .or_else(|| self.jwt_preset.map(JwtPreset::header))
             .ok_or("--auth jwt needs --jwt-preset (pomerium, cloudflare, alb, iap) or --jwt-header NAME")?;
+        let alb = self.jwt_preset == Some(JwtPreset::Alb);
+        let alb_signers = if alb {
+            self.alb_signers()?
+        } else {
+            if !self.jwt_alb_arns.is_empty() || self.jwt_alb_keys_url.is_some() {
+                return Err(
+                    "--jwt-alb-arn and --jwt-alb-keys-url go with --jwt-preset alb".to_owned(),
+                );
+            }
+            Vec::new()
+        };
         let keys = match (&self.jwks_url, &self.jwt_key_file) {
-            (Some(url), None) => KeySource::JwksUrl(url.clone()),
+            (Some(_), _) if alb => {
+                return Err("--jwt-preset alb reads each key from the region's ALB key endpoint, not from a JWKS: drop --jwks-url (--jwt-alb-keys-url moves the endpoint)".to_owned());
+            }
+            (None, None) if alb => KeySource::AlbKeyEndpoint,
+            (Some(url), None) => {
+                check_key_url("--jwks-url", url)?;
+                KeySource::JwksUrl(url.clone())
+            }
             (None, Some(path)) => KeySource::Pem(Arc::new(read_public_key(path)?)),
             _ => {
                 return Err(
@@ -198,10 +235,27 @@ impl AuthOptions {
             keys,
             issuer,
             audience: self.jwt_audience.clone(),
+            alb_signers,
             user_claim: self.jwt_user_claim.clone(),
             groups_claim: self.jwt_groups_claim.clone(),
             refetch_after: Duration::from_secs(10),
         })
+    }
+}
+
+impl AuthOptions {
+    /// The `--jwt-alb-arn` load balancers, with where their keys are.
+    fn alb_signers(&self) -> Result<Vec<AlbSigner>, String> {
+        if self.jwt_alb_arns.is_empty() {
+            return Err("--jwt-preset alb needs --jwt-alb-arn ARN (the load balancer in front of dkimdash): every ALB in a region signs with the same keys, so without it a token from anyone's ALB would be believed".to_owned());
+        }
+        if let Some(url) = &self.jwt_alb_keys_url {
+            check_key_url("--jwt-alb-keys-url", url)?;
+        }
+        self.jwt_alb_arns
+            .iter()
+            .map(|arn| AlbSigner::new(arn, self.jwt_alb_keys_url.as_deref()))
+            .collect()
     }
 }
 
@@ -300,21 +354,41 @@ mod tests {
         let auth = options(&args).auth(anywhere).unwrap();
         assert_eq!(auth.mode_name(), "jwt");
         assert_eq!(auth.identity_headers(), ["x-pomerium-jwt-assertion"]);
-        // ALB tokens carry no audience.
-        let alb = [
-            "--auth",
-            "jwt",
+        // Keys over plain http only from loopback.
+        let plain = [
             "--jwt-preset",
-            "alb",
+            "pomerium",
             "--jwks-url",
-            "https://x/jwks",
+            "http://auth.example.com/jwks",
             "--jwt-issuer",
             "i",
+            "--jwt-audience",
+            "dkim",
         ];
-        assert!(options(&alb).auth(anywhere).is_ok());
+        assert!(refusal(&plain).contains("https"), "{}", refusal(&plain));
+        // ALB tokens carry no audience, but the ALB that signs must be named.
+        let alb = ["--jwt-preset", "alb", "--jwt-issuer", "i"];
+        assert!(refusal(&alb).contains("--jwt-alb-arn"), "{}", refusal(&alb));
+        let arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/dkim/1";
+        let named = [&alb[..], &["--jwt-alb-arn", arn]].concat();
+        let mut args = vec!["--auth", "jwt"];
+        args.extend_from_slice(&named);
+        assert!(options(&args).auth(anywhere).is_ok());
+        let with_jwks = [&named[..], &["--jwks-url", "https://x/jwks"]].concat();
+        assert!(refusal(&with_jwks).contains("--jwks-url"));
+        let bad_arn = [&alb[..], &["--jwt-alb-arn", "arn:aws:iam::1:role/x"]].concat();
+        assert!(refusal(&bad_arn).contains("not an Application Load Balancer ARN"));
+        let stray = [
+            &issuer[..],
+            &["--jwt-audience", "dkim", "--jwt-alb-arn", arn],
+        ]
+        .concat();
+        assert!(refusal(&stray).contains("--jwt-preset alb"));
         let missing_file = [
             "--jwt-preset",
             "alb",
+            "--jwt-alb-arn",
+            arn,
             "--jwt-key-file",
             "/nonexistent.pem",
             "--jwt-issuer",
