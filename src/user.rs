@@ -40,4 +40,13 @@ impl User {
     pub fn can_change(&self) -> bool {
         self.role == Role::Operator
     }
+
+    /// Why this user may not change anything, for a refused write.
+    pub fn refusal(&self) -> String {
+        format!(
+            "Only operators can change DKIM. You are signed in as {} ({}); ask for membership of an operator group.",
+            self.name,
+            self.role.label()
+        )
+    }
 }

@@ -211,6 +211,46 @@ async fn viewers_see_no_write_controls_and_every_write_is_refused_before_ses() {
 }
 
 #[tokio::test]
+async fn every_server_function_but_the_listed_reads_refuses_a_viewer() {
+    let (sim, app) = behind_proxy().await;
+    let bob = Some(("bob", "staff"));
+    let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    // The list of reads names only functions that exist.
+    for read in dkimdash::api::READ_FUNCTIONS {
+        assert!(
+            registered.contains(&format!("/api/{read}")),
+            "{read} is listed as a read but is not a server function"
+        );
+    }
+    let writes: Vec<&String> = registered
+        .iter()
+        .filter(|path| {
+            let endpoint = path.strip_prefix("/api/").unwrap_or(path);
+            !dkimdash::api::READ_FUNCTIONS.contains(&endpoint)
+        })
+        .collect();
+    for known in ["/api/dkim/signing", "/api/dkim/enabled", "/api/dkim/add"] {
+        assert!(writes.iter().any(|w| *w == known), "{known} is a write");
+    }
+    sim.simulator.reset_stats();
+    for path in writes {
+        // Even with a well-formed change, before the function reads its arguments.
+        let (status, headers, body) =
+            fetch(&app, request("POST", path, PROXY, bob, Some(SIGNING_OFF))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        assert!(body.contains("Only operators"), "{path}: {body}");
+        assert!(headers.contains_key("serverfnerror"), "{path}");
+    }
+    assert_eq!(
+        sim.simulator.stats().total_calls(),
+        0,
+        "SES was never called"
+    );
+}
+
+#[tokio::test]
 async fn a_cross_site_post_is_refused_whoever_it_claims_to_be() {
     let (sim, app) = behind_proxy_with(&["--allowed-origin", "https://dkim.example.com"]).await;
     sim.simulator.reset_stats();

@@ -9,7 +9,7 @@ use std::{num::NonZeroU32, time::Duration};
 use support::simulator;
 
 use dkimdash::{
-    inventory::{Inventory, RefreshSettings},
+    inventory::{FORCED_REFRESH_COOLDOWN, ForcedRefresh, Inventory, RefreshSettings},
     model::{DkimStatus, SigningOrigin},
     ses::{budget::CallBudget, reader::SesConnection},
     sim::{self, Faults, RunningSimulator, identity::SimIdentity},
@@ -347,4 +347,38 @@ async fn a_fresh_read_during_the_backfill_is_not_overwritten_by_it() {
         .filter(|i| i.details_read_at.is_some())
         .count();
     assert_eq!(backfilled, 3);
+}
+
+#[tokio::test]
+async fn refresh_now_starts_a_sweep_joins_a_running_one_and_then_waits_a_minute() {
+    let sim = simulator(false).await;
+    bulk(&sim, REGION, 10);
+    let inventory = inventory(vec![reader(&sim, REGION, 1000)], 0);
+    // Every answer takes a second: the sweep is still running when asked again.
+    sim.simulator.set_faults(Faults {
+        latency_ms: 1000,
+        error_rate: 0.0,
+    });
+
+    assert_eq!(inventory.force_refresh(), ForcedRefresh::Started);
+    while !inventory.is_sweeping() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(inventory.force_refresh(), ForcedRefresh::Joined);
+    while inventory.is_sweeping() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(inventory.snapshot().identities.len(), 10);
+    let calls = sim.simulator.stats().total_calls();
+
+    // Right after: refused, with the wait, and SES is not asked.
+    match inventory.force_refresh() {
+        ForcedRefresh::TooSoon { retry_after } => {
+            assert!(retry_after <= FORCED_REFRESH_COOLDOWN, "{retry_after:?}");
+            assert!(retry_after > Duration::ZERO);
+        }
+        other => panic!("expected TooSoon, got {other:?}"),
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(sim.simulator.stats().total_calls(), calls);
 }

@@ -76,12 +76,24 @@ pub async fn get_ses_backend() -> Result<SesBackend, ServerFnError> {
     Ok(expect_context::<AppState>().backend)
 }
 
-/// Starts a sweep of every target now (or joins the one running) and returns at once.
+/// Starts a sweep of every target now (or joins the one running) and returns at once. At
+/// most one a minute, whoever asks: answered 429 with Retry-After sooner.
 #[server(endpoint = "refresh_inventory")]
 pub async fn refresh_inventory() -> Result<(), ServerFnError> {
-    use crate::server::state::AppState;
+    use crate::{inventory::ForcedRefresh, server::state::AppState};
+    use axum::http::{HeaderValue, StatusCode, header::RETRY_AFTER};
 
-    let inventory = expect_context::<AppState>().inventory;
-    tokio::spawn(async move { inventory.refresh_now().await });
-    Ok(())
+    match expect_context::<AppState>().inventory.force_refresh() {
+        ForcedRefresh::Started | ForcedRefresh::Joined => Ok(()),
+        ForcedRefresh::TooSoon { retry_after } => {
+            let secs = retry_after.as_secs().max(1);
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(StatusCode::TOO_MANY_REQUESTS);
+                response.insert_header(RETRY_AFTER, HeaderValue::from(secs));
+            }
+            Err(ServerFnError::ServerError(format!(
+                "The inventory was refreshed less than a minute ago: try again in {secs} s."
+            )))
+        }
+    }
 }

@@ -7,6 +7,9 @@ use leptos::prelude::*;
 use crate::server::state::AppState;
 use crate::user::User;
 
+/// Why a write without a signed-in user is refused.
+pub const NOT_SIGNED_IN: &str = "Not signed in: open dkimdash through your company's SSO.";
+
 /// The signed-in user of the current request, if any.
 pub fn current_user() -> Option<User> {
     use_context::<Parts>().and_then(|parts| parts.extensions.get::<User>().cloned())
@@ -41,17 +44,7 @@ pub fn authorize_write() -> Result<User, ServerFnError> {
                 }
             }
         }
-        Some(user) => refuse(
-            StatusCode::FORBIDDEN,
-            format!(
-                "Only operators can change DKIM. You are signed in as {} ({}); ask for membership of an operator group.",
-                user.name,
-                user.role.label()
-            ),
-        ),
-        None => refuse(
-            StatusCode::UNAUTHORIZED,
-            "Not signed in: open dkimdash through your company's SSO.".to_owned(),
-        ),
+        Some(user) => refuse(StatusCode::FORBIDDEN, user.refusal()),
+        None => refuse(StatusCode::UNAUTHORIZED, NOT_SIGNED_IN.to_owned()),
     }
 }

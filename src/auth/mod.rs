@@ -17,6 +17,7 @@ pub mod middleware;
 pub mod options;
 pub mod proxy;
 pub mod roles;
+pub mod write_gate;
 pub mod write_limit;
 
 use std::net::SocketAddr;

@@ -21,6 +21,23 @@ use snapshot::Snapshot;
 
 /// How soon to try again while some target has never been read (first start, SES down).
 const RETRY_UNREAD_AFTER: Duration = Duration::from_secs(15);
+/// Least time between two forced refreshes ("Refresh now"): each sweeps every target, and
+/// the SES quota and each target's call budget are shared with operators' changes.
+pub const FORCED_REFRESH_COOLDOWN: Duration = Duration::from_secs(60);
+
+/// What a "Refresh now" did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForcedRefresh {
+    /// A sweep started.
+    Started,
+    /// A sweep was running already: its result is the refresh.
+    Joined,
+    /// The last forced refresh started less than [`FORCED_REFRESH_COOLDOWN`] ago.
+    TooSoon {
+        /// How long until the next one may start.
+        retry_after: Duration,
+    },
+}
 
 /// How the inventory refreshes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +72,8 @@ struct Inner {
     /// Counts finished sweeps, so a trigger that found one running can wait for it.
     completed: watch::Sender<u64>,
     sweeping: AtomicBool,
+    /// When the last forced refresh started.
+    last_forced: std::sync::Mutex<Option<std::time::Instant>>,
     /// BYODKIM public keys the dashboard set (SES never returns them), with their selector;
     /// in memory only, so the records page can show the TXT value to publish.
     public_keys: std::sync::Mutex<std::collections::HashMap<IdentityKey, (String, String)>>,
@@ -89,6 +108,7 @@ impl Inventory {
                 sweep_lock: Mutex::new(()),
                 completed: watch::Sender::new(0),
                 sweeping: AtomicBool::new(false),
+                last_forced: std::sync::Mutex::default(),
                 public_keys: std::sync::Mutex::default(),
             }),
         }
@@ -140,6 +160,32 @@ impl Inventory {
         .await;
         self.inner.sweeping.store(false, Ordering::Relaxed);
         self.inner.completed.send_modify(|n| *n += 1);
+    }
+
+    /// "Refresh now": starts a sweep in the background unless one is running (then that
+    /// one is the refresh) or the last forced one started under a minute ago. Returns at
+    /// once.
+    pub fn force_refresh(&self) -> ForcedRefresh {
+        if self.inner.sweeping.load(Ordering::Relaxed) {
+            return ForcedRefresh::Joined;
+        }
+        let mut last = self
+            .inner
+            .last_forced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = *last
+            && at.elapsed() < FORCED_REFRESH_COOLDOWN
+        {
+            return ForcedRefresh::TooSoon {
+                retry_after: FORCED_REFRESH_COOLDOWN - at.elapsed(),
+            };
+        }
+        *last = Some(std::time::Instant::now());
+        drop(last);
+        let inventory = self.clone();
+        tokio::spawn(async move { inventory.refresh_now().await });
+        ForcedRefresh::Started
     }
 
     /// Re-reads one identity's full details now (an operator opened or changed it) and

@@ -5,6 +5,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use super::{downloads, health, middleware, state::AppState};
 use crate::app::{App, shell};
+use crate::auth::write_gate::ReadFunctions;
 
 /// Probes, the Leptos pages and server functions, static files, and the middleware stack.
 pub fn router(state: AppState) -> Router {
@@ -25,6 +26,11 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
+        // Inside authentication, which puts the user in the request.
+        .layer(axum::middleware::from_fn_with_state(
+            ReadFunctions(crate::api::READ_FUNCTIONS),
+            crate::auth::write_gate::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             auth.clone(),
             crate::auth::middleware::authenticate,

@@ -85,7 +85,7 @@ pub fn Outcome(action_value: Signal<Option<Result<WriteOutcome, ServerFnError>>>
     move || {
         action_value.get().map(|result| match result {
             Ok(outcome) => view! { <OutcomeLine outcome /> }.into_any(),
-            Err(error) => view! { <p class="error" role="alert" data-testid="write-error">{plain(&error)}</p> }.into_any(),
+            Err(error) => view! { <p class="error" role="alert" data-testid="write-error">{crate::ui::format::server_error_text(&error)}</p> }.into_any(),
         })
     }
 }
@@ -165,14 +165,6 @@ pub fn KeyFields(typed: Typed, key_field: NodeRef<html::Textarea>) -> impl IntoV
             <input type="checkbox" name="generate" checked=generate prop:checked=generate />
             "Generate a 2048-bit key for me (the private key goes to SES only)"
         </label>
-    }
-}
-
-/// A server function error without the framework's prefix.
-fn plain(error: &ServerFnError) -> String {
-    match error {
-        ServerFnError::ServerError(message) => message.clone(),
-        other => format!("The request did not reach the server: {other}"),
     }
 }
 

@@ -22,6 +22,19 @@ pub fn InventoryOverview(
                         {move || if refresh.pending().get() { "Starting…" } else { "Refresh now" }}
                     </button>
                 </ActionForm>
+                {move || {
+                    refresh
+                        .value()
+                        .get()
+                        .and_then(Result::err)
+                        .map(|error| {
+                            view! {
+                                <p class="error" role="alert" data-testid="refresh-refused">
+                                    {crate::ui::format::server_error_text(&error)}
+                                </p>
+                            }
+                        })
+                }}
             </div>
             <Transition fallback=|| view! { <p aria-busy="true">"Loading the inventory…"</p> }>
                 {move || Suspend::new(async move {
