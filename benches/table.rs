@@ -1,6 +1,7 @@
 //! What one page of the identities table costs the server at 10,000 identities: filter,
 //! sort and page over the whole snapshot (what every overview request and poll does), and
-//! the summary strip's counts. Prints the median and worst of repeated runs per query.
+//! the summary strip's counts, and the zone file of every identity's records (the table's
+//! "download all"). Prints the median and worst of repeated runs per query.
 //!
 //! Run: `cargo bench --bench table` (options: `-- --identities N --runs R`).
 
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use dkimdash::{
     model::{DkimState, DkimStatus, Identity, IdentityType, KeyLength, SigningOrigin},
+    records,
     table::{
         query::TableQuery,
         select::{facets, select},
@@ -111,5 +113,18 @@ fn main() {
     println!(
         "  {:<36} {median:>10.2?} / {worst:>10.2?}",
         "summary strip counts"
+    );
+    // The "download all" zone file: every identity's records, each record once.
+    let (median, worst, bytes) = measure(runs.min(10), || {
+        records::to_zone_file(
+            all.iter()
+                .map(|identity| (identity, records::dkim_records(identity, None))),
+            &records::unchecked,
+        )
+        .len()
+    });
+    println!(
+        "  {:<36} {median:>10.2?} / {worst:>10.2?}  ({bytes} bytes)",
+        "zone file of every identity"
     );
 }

@@ -48,15 +48,22 @@ async fn serve(
     let refresher = backend.inventory.spawn_refresher();
     let dns = dns_monitor(&config, &backend)?;
     let dns_loop = dns.as_ref().map(|d| d.spawn(backend.inventory.clone()));
+    // Changes an earlier run left pending are settled with what SES reports now.
+    let reconciling = tokio::spawn({
+        let (inventory, audit) = (backend.inventory.clone(), audit.clone());
+        async move {
+            dkimdash::manage::reconcile::reconcile_pending(&inventory, &audit).await;
+        }
+    });
     let state = AppState::new(
         leptos_options,
         config.http_limits(),
         backend.inventory.clone(),
         backend.kind,
+        auth,
+        audit,
     )
-    .with_auth(auth)
-    .with_security(config.security.security(addr, loopback_only))
-    .with_audit(audit);
+    .with_security(config.security.security(addr, loopback_only));
     let state = match dns {
         Some(dns) => state.with_dns(dns),
         None => state,
@@ -73,13 +80,16 @@ async fn serve(
         backend.kind.label(),
         config.audit_db.display()
     );
-    // The peer address is what trusted-header authentication believes, never a header.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown::signal())
-        .await
-        .map_err(StartError::Serve)?;
+    dkimdash::server::serve::serve(
+        listener,
+        app,
+        config.connection_limits(),
+        shutdown::signal(),
+    )
+    .await
+    .map_err(StartError::Serve)?;
     refresher.abort();
+    reconciling.abort();
     if let Some(dns_loop) = dns_loop {
         dns_loop.abort();
     }

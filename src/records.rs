@@ -107,31 +107,116 @@ pub fn to_bind(records: &[DnsRecord], finding_of: FindingOf) -> String {
     let mut out = String::new();
     for record in records {
         if let Some(finding) = finding_of(record).filter(|f| *f != Finding::Ok) {
-            let explain = finding.explain().replace(['\r', '\n'], " ");
             out.push_str(&format!(
-                "; dkimdash DNS check: {}: {explain}\n",
-                finding.label()
+                "; dkimdash DNS check: {}: {}\n",
+                finding.label(),
+                comment_text(&finding.explain())
             ));
         }
-        let name = format!("{}.", record.name);
-        let line = match (&record.value, record.record_type) {
-            (None, kind) => format!(
-                "; {name} {} value unknown: SES does not return BYODKIM public keys; publish the public key of the private key you gave SES",
-                kind.as_str()
-            ),
-            (Some(value), RecordType::Cname) => format!("{name} {ZONE_TTL} IN CNAME {value}."),
-            (Some(value), RecordType::Txt) => {
-                let strings: Vec<String> = txt_chunks(value)
-                    .into_iter()
-                    .map(|chunk| {
-                        format!("\"{}\"", chunk.replace('\\', "\\\\").replace('"', "\\\""))
-                    })
-                    .collect();
-                format!("{name} {ZONE_TTL} IN TXT ( {} )", strings.join(" "))
-            }
-        };
-        out.push_str(&line);
+        out.push_str(&bind_line(record));
         out.push('\n');
+    }
+    out
+}
+
+/// The records of several identities as one zone file: a comment line per identity, then
+/// its records; a record already written for an earlier identity (a DEED parent, say) is
+/// not repeated. Linear in the number of records.
+pub fn to_zone_file<'a>(
+    identities: impl IntoIterator<Item = (&'a Identity, Vec<DnsRecord>)>,
+    finding_of: FindingOf,
+) -> String {
+    let key = |r: &DnsRecord| (r.record_type, r.name.clone(), r.value.clone());
+    let mut written = std::collections::HashSet::new();
+    let mut out = String::new();
+    for (identity, records) in identities {
+        let fresh: Vec<DnsRecord> = records
+            .into_iter()
+            .filter(|r| !written.contains(&key(r)))
+            .collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        out.push_str(&comment_text(&format!(
+            "; {} ({} {}) DKIM {}",
+            identity.name, identity.account, identity.region, identity.dkim.status
+        )));
+        out.push('\n');
+        out.push_str(&to_bind(&fresh, finding_of));
+        out.push('\n');
+        written.extend(fresh.iter().map(key));
+    }
+    out
+}
+
+/// One record as a zone line, or a comment saying why it cannot be one. Names and targets
+/// come from SES: anything that is not a plain DNS name is refused rather than written,
+/// so no value can end a line early or add lines of its own.
+fn bind_line(record: &DnsRecord) -> String {
+    let kind = record.record_type.as_str();
+    let Some(name) = zone_name(&record.name) else {
+        return format!(
+            "; skipped a {kind} record: {} is not a valid DNS name",
+            comment_text(&record.name)
+        );
+    };
+    match (&record.value, record.record_type) {
+        (None, _) => format!(
+            "; {name} {kind} value unknown: SES does not return BYODKIM public keys; publish the public key of the private key you gave SES"
+        ),
+        (Some(value), RecordType::Cname) => match zone_name(value) {
+            Some(target) => format!("{name} {ZONE_TTL} IN CNAME {target}"),
+            None => format!(
+                "; skipped {name} CNAME: its target {} is not a valid DNS name",
+                comment_text(value)
+            ),
+        },
+        (Some(value), RecordType::Txt) => {
+            let strings: Vec<String> = txt_chunks(value)
+                .into_iter()
+                .map(|chunk| format!("\"{}\"", txt_escape(chunk)))
+                .collect();
+            format!("{name} {ZONE_TTL} IN TXT ( {} )", strings.join(" "))
+        }
+    }
+}
+
+/// `name` as an absolute zone-file name (`NAME.`), if it is a plain DNS name: labels of
+/// letters, digits, `-` and `_` (DKIM's `_domainkey`), 1 to 63 characters, 253 in all.
+pub fn zone_name(name: &str) -> Option<String> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let plain = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    plain.then(|| format!("{name}."))
+}
+
+/// Text for a zone-file comment: one line, control characters replaced.
+pub fn comment_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// A TXT character-string's content: quotes and backslashes escaped, and any byte outside
+/// printable ASCII written as `\DDD`, so the string cannot end a line.
+fn txt_escape(chunk: &str) -> String {
+    let mut out = String::with_capacity(chunk.len());
+    for byte in chunk.bytes() {
+        match byte {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(char::from(byte));
+            }
+            0x20..=0x7e => out.push(char::from(byte)),
+            other => out.push_str(&format!("\\{other:03}")),
+        }
     }
     out
 }
@@ -313,6 +398,84 @@ mod tests {
         for lead in ["+1", "-1", "\tx"] {
             assert!(csv_cell(lead).starts_with('\''), "{lead:?}");
         }
+    }
+
+    #[test]
+    fn no_value_from_ses_can_add_a_zone_line() {
+        let record = |kind, name: &str, value: Option<&str>| DnsRecord {
+            record_type: kind,
+            name: name.into(),
+            value: value.map(str::to_owned),
+        };
+        let hostile = vec![
+            record(
+                RecordType::Cname,
+                "t._domainkey.x.com\nevil.x.com. 60 IN A 192.0.2.1",
+                Some("t.dkim.amazonses.com"),
+            ),
+            record(
+                RecordType::Cname,
+                "t._domainkey.x.com",
+                Some("t.dkim.amazonses.com.\n@ 60 IN NS evil.example."),
+            ),
+            record(RecordType::Cname, "a b._domainkey.x.com", Some("t.example")),
+            record(RecordType::Cname, "", Some("t.example")),
+            record(RecordType::Cname, "x..com", Some("t.example")),
+            record(
+                RecordType::Txt,
+                "s._domainkey.x.com",
+                Some("v=DKIM1; p=A\"B\\C\nD\u{e9}"),
+            ),
+        ];
+        let zone = to_bind(&hostile, &unchecked);
+        let lines: Vec<&str> = zone.lines().collect();
+        assert_eq!(lines.len(), hostile.len(), "{zone}");
+        for line in &lines[..5] {
+            assert!(line.starts_with("; skipped"), "{line}");
+        }
+        assert_eq!(
+            lines[5],
+            r#"s._domainkey.x.com. 3600 IN TXT ( "v=DKIM1; p=A\"B\\C\010D\195\169" )"#
+        );
+        // A comment keeps to its line too.
+        let injected = Finding::CouldNotCheck {
+            reason: "timeout\n@ 60 IN A 192.0.2.1".into(),
+        };
+        let good = record(RecordType::Cname, "t._domainkey.x.com", Some("t.example"));
+        let zone = to_bind(&[good], &|_| Some(injected.clone()));
+        assert_eq!(zone.lines().count(), 2, "{zone}");
+        assert!(
+            zone.lines()
+                .next()
+                .unwrap()
+                .starts_with("; dkimdash DNS check")
+        );
+    }
+
+    #[test]
+    fn zone_names_are_plain_dns_names() {
+        assert_eq!(
+            zone_name("s1._domainkey.Example.com").as_deref(),
+            Some("s1._domainkey.Example.com.")
+        );
+        assert_eq!(zone_name("example.com.").as_deref(), Some("example.com."));
+        for bad in [
+            "",
+            ".",
+            "a..b",
+            "a b",
+            "a;b",
+            "a\"b",
+            "a\\b",
+            "a\nb",
+            "bücher.de",
+            &"a".repeat(64),
+        ] {
+            assert_eq!(zone_name(bad), None, "{bad:?}");
+        }
+        let long = vec!["a".repeat(63); 4].join(".");
+        assert_eq!(long.len(), 255);
+        assert_eq!(zone_name(&long), None);
     }
 
     #[test]

@@ -5,17 +5,19 @@
 
 mod support;
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use axum::{Router, http::StatusCode};
 use dkimdash::{
     audit::{
         entry::Outcome,
-        log::{AuditLog, Filter},
+        log::{Attempt, AuditLog, Filter},
     },
+    manage::reconcile::{Reconciled, reconcile_pending},
     model::SesBackend,
     server::router::router,
-    sim::RunningSimulator,
+    sim::{Faults, RunningSimulator},
+    user::{Role, User},
 };
 use support::{get, post, read_inventory, simulator, state_with};
 
@@ -181,4 +183,123 @@ async fn a_change_the_log_cannot_record_is_not_sent() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("audit log could not record it"), "{body}");
     assert_eq!(sim.simulator.stats().total_calls(), 0, "SES was not asked");
+}
+
+#[tokio::test]
+async fn a_change_whose_request_goes_away_is_still_completed_in_the_log() {
+    let log = AuditLog::in_memory();
+    let (sim, app) = app(log.clone()).await;
+    // SES answers slowly: the request is dropped (the browser left, or the request timed
+    // out) while the change is on its way.
+    sim.simulator.set_faults(Faults {
+        latency_ms: 400,
+        error_rate: 0.0,
+    });
+    let off = [
+        ("region", "us-east-1"),
+        ("name", "acme.example"),
+        ("enabled", "off"),
+        ("confirm", "on"),
+    ];
+    let dropped =
+        tokio::time::timeout(Duration::from_millis(100), post(&app, "dkim/enabled", &off)).await;
+    assert!(
+        dropped.is_err(),
+        "the request went away before SES answered"
+    );
+
+    // The change goes on without it, and its entry is completed with SES's answer.
+    let entry = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let entries = log.recent(&Filter::default(), 10).await.unwrap();
+            if let Some(entry) = entries.into_iter().find(|e| e.outcome != Outcome::Pending) {
+                return entry;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the entry is completed, not left pending");
+    assert_eq!(entry.outcome, Outcome::Done);
+    assert_eq!(entry.action, "turn signing off");
+    assert!(
+        entry
+            .after_signing
+            .as_deref()
+            .is_some_and(|after| after.contains("signing off")),
+        "{entry:?}"
+    );
+}
+
+#[tokio::test]
+async fn changes_left_pending_by_a_stopped_server_are_settled_at_the_next_start() {
+    let sim = simulator(true).await;
+    let inventory = read_inventory(&sim, &["us-east-1"], 100).await;
+    let log = AuditLog::in_memory();
+    let user = User {
+        name: "erin".into(),
+        email: None,
+        groups: Vec::new(),
+        role: Role::Operator,
+    };
+    let attempt = |region: &'static str, identity: &'static str| Attempt {
+        at: 1,
+        user: &user,
+        account: "demo",
+        region,
+        identity,
+        action: "turn signing off".into(),
+        before: "Easy DKIM, signing on, SUCCESS".into(),
+    };
+    let known = log
+        .begin(&attempt("us-east-1", "acme.example"))
+        .await
+        .unwrap();
+    let gone = log
+        .begin(&attempt("us-east-1", "deleted-meanwhile.example"))
+        .await
+        .unwrap();
+    let unmanaged = log
+        .begin(&attempt("ap-south-1", "acme.example"))
+        .await
+        .unwrap();
+
+    let result = reconcile_pending(&inventory, &log).await;
+    assert_eq!(
+        result,
+        Reconciled {
+            settled: 2,
+            left: 1
+        }
+    );
+
+    let entries = log.recent(&Filter::default(), 10).await.unwrap();
+    let find = |id| entries.iter().find(|e| e.id == id).unwrap();
+    assert_eq!(find(known).outcome, Outcome::Unknown);
+    assert!(
+        find(known)
+            .after_signing
+            .as_deref()
+            .is_some_and(|after| after.contains("signing on")),
+        "{:?}",
+        find(known)
+    );
+    assert_eq!(find(gone).outcome, Outcome::Unknown);
+    assert!(
+        find(gone)
+            .answer
+            .as_deref()
+            .unwrap()
+            .contains("no longer had")
+    );
+    // A target this run does not read is left for a later start.
+    assert_eq!(find(unmanaged).outcome, Outcome::Pending);
+    // Nothing is left to do the second time.
+    assert_eq!(
+        reconcile_pending(&inventory, &log).await,
+        Reconciled {
+            settled: 0,
+            left: 1
+        }
+    );
 }

@@ -277,6 +277,46 @@ async fn older_clients_list_with_get_and_unsigned_requests_are_refused() {
 }
 
 #[tokio::test]
+async fn the_control_apis_bulk_add_is_bounded() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let sim = simulator().await;
+    let bulk = |body: &str| {
+        Request::post("/_sim/regions/us-east-1/bulk")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    for refused in [
+        r#"{"count": 100000000}"#,
+        r#"{"count": 0}"#,
+        r#"{"count": 2, "prefix": "a.b\nc"}"#,
+        r#"{"count": 2, "prefix": ""}"#,
+    ] {
+        let response = sim.simulator.router().oneshot(bulk(refused)).await.unwrap();
+        assert_eq!(response.status(), 400, "{refused}");
+        let text = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(!text.is_empty(), "{refused}: the 400 says why");
+    }
+    assert_eq!(
+        sim.simulator.regions().count("us-east-1"),
+        0,
+        "nothing was added"
+    );
+    let added = sim
+        .simulator
+        .router()
+        .oneshot(bulk(r#"{"count": 3}"#))
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 201);
+    assert_eq!(sim.simulator.regions().count("us-east-1"), 3);
+}
+
+#[tokio::test]
 async fn v1_reads_dkim_for_many_identities_in_one_call() {
     let sim = simulator().await;
     let ses = clients(&sim, EAST);

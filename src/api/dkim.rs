@@ -121,9 +121,14 @@ pub async fn change_signing(
         Ok(change) => change,
         Err(refused) => return Ok(answer(NoticeForm::Signing, refused, back_to, typed)),
     };
-    let actor = state.actor(&user);
-    let result =
-        crate::manage::change_signing(&actor, &region, &name, account.as_deref(), change).await;
+    let result = to_the_end({
+        let (region, name, account) = (region.clone(), name.clone(), account.clone());
+        async move {
+            let actor = state.actor(&user);
+            crate::manage::change_signing(&actor, &region, &name, account.as_deref(), change).await
+        }
+    })
+    .await;
     Ok(answer(NoticeForm::Signing, outcome(result), back_to, typed))
 }
 
@@ -153,15 +158,22 @@ pub async fn set_signing_enabled(
             ));
         }
     };
-    let actor = state.actor(&user);
-    let result = crate::manage::set_signing_enabled(
-        &actor,
-        &region,
-        &name,
-        account.as_deref(),
-        enabled,
-        confirm.is_some(),
-    )
+    let confirmed = confirm.is_some();
+    let result = to_the_end({
+        let (region, name, account) = (region.clone(), name.clone(), account.clone());
+        async move {
+            let actor = state.actor(&user);
+            crate::manage::set_signing_enabled(
+                &actor,
+                &region,
+                &name,
+                account.as_deref(),
+                enabled,
+                confirmed,
+            )
+            .await
+        }
+    })
     .await;
     Ok(answer(
         NoticeForm::Enabled,
@@ -222,15 +234,37 @@ pub async fn add_domain(
             Err(refused) => return Ok(answer(NoticeForm::AddDomain, refused, back_to, typed)),
         }
     };
-    let actor = state.actor(&user);
-    let result =
-        manage::add_domain(&actor, &account, &region, &domain, signing, tags.as_deref()).await;
+    let result = to_the_end({
+        let (account, region) = (account.clone(), region.clone());
+        async move {
+            let actor = state.actor(&user);
+            manage::add_domain(&actor, &account, &region, &domain, signing, tags.as_deref()).await
+        }
+    })
+    .await;
     Ok(answer(
         NoticeForm::AddDomain,
         outcome(result),
         back_to,
         typed,
     ))
+}
+
+/// Runs a change in a task of its own, to its end: if the request goes away (the browser
+/// left, or the request timed out while SES was being retried), the change still completes
+/// and its audit entry records SES's answer instead of staying pending.
+#[cfg(feature = "ssr")]
+async fn to_the_end(
+    change: impl std::future::Future<Output = Result<crate::manage::Done, crate::manage::WriteError>>
+    + Send
+    + 'static,
+) -> Result<crate::manage::Done, crate::manage::WriteError> {
+    tokio::spawn(change).await.unwrap_or_else(|error| {
+        tracing::error!(%error, "a change stopped before it ended");
+        Err(crate::manage::WriteError(
+            "The change stopped before SES's answer was recorded; the Activity page shows what was recorded.".to_owned(),
+        ))
+    })
 }
 
 /// The signing fields both the signing form and the add-domain form send.

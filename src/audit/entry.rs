@@ -11,6 +11,9 @@ pub enum Outcome {
     Done,
     /// SES refused it, or did not answer.
     Refused,
+    /// SES's answer was lost (dkimdash stopped before recording it); at the next start
+    /// dkimdash read the identity again and recorded what SES reported then.
+    Unknown,
 }
 
 impl Outcome {
@@ -20,6 +23,7 @@ impl Outcome {
             Self::Pending => "pending",
             Self::Done => "done",
             Self::Refused => "refused",
+            Self::Unknown => "unknown",
         }
     }
 
@@ -28,6 +32,7 @@ impl Outcome {
         match text {
             "done" => Self::Done,
             "refused" => Self::Refused,
+            "unknown" => Self::Unknown,
             _ => Self::Pending,
         }
     }

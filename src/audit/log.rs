@@ -174,6 +174,21 @@ impl AuditLog {
         Ok(())
     }
 
+    /// Entries never completed (oldest first): the server stopped between asking SES and
+    /// recording its answer.
+    pub async fn pending(&self) -> Result<Vec<AuditEntry>, AuditError> {
+        self.ready().await?;
+        let rows = sqlx::query(
+            "SELECT id, at, user_name, user_email, account, region, identity, action,
+                    before_signing, after_signing, outcome, answer
+             FROM changes WHERE outcome = 'pending' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        Ok(rows.iter().map(entry).collect())
+    }
+
     /// The newest entries matching `filter`, newest first, at most `limit`.
     pub async fn recent(&self, filter: &Filter, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
         self.ready().await?;

@@ -4,6 +4,7 @@
 //! a message, a log line or an answer.
 
 pub mod input;
+pub mod reconcile;
 pub mod record;
 
 use secrecy::SecretString;

@@ -106,6 +106,13 @@ pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
 
 /// `dkimdash simulator`: serves only the simulator until SIGTERM or Ctrl-C.
 pub async fn run_simulator(options: &SimulatorOptions) -> Result<(), StartError> {
+    check_simulator_listen(options).map_err(StartError::Config)?;
+    if !options.listen.ip().is_loopback() {
+        tracing::warn!(
+            "the simulator listens on {}, beyond this machine, without authentication (--allow-remote)",
+            options.listen
+        );
+    }
     let running = sim::spawn(SimConfig {
         listen: options.listen,
         calls_per_second: NonZeroU32::new(options.calls_per_second),
@@ -124,6 +131,18 @@ pub async fn run_simulator(options: &SimulatorOptions) -> Result<(), StartError>
     );
     shutdown::signal().await;
     Ok(())
+}
+
+/// The simulator answers anyone who reaches it: only loopback, unless told otherwise.
+fn check_simulator_listen(options: &SimulatorOptions) -> Result<(), String> {
+    if options.listen.ip().is_loopback() || options.allow_remote {
+        Ok(())
+    } else {
+        Err(format!(
+            "the simulator has no authentication and {} is not a loopback address: anyone who can reach it could rewrite its identities. Listen on 127.0.0.1, or add --allow-remote if that is what you want.",
+            options.listen
+        ))
+    }
 }
 
 #[derive(Deserialize)]
@@ -180,6 +199,27 @@ fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn the_simulator_listens_beyond_loopback_only_when_told() {
+        let options = |args: &[&str]| {
+            let config = crate::server::config::Config::try_parse_from(
+                ["dkimdash", "simulator"].iter().chain(args),
+            )
+            .unwrap();
+            match config.command {
+                Some(crate::server::config::Command::Simulator(options)) => options,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert!(check_simulator_listen(&options(&[])).is_ok());
+        assert!(check_simulator_listen(&options(&["--listen", "[::1]:4566"])).is_ok());
+        let refusal = check_simulator_listen(&options(&["--listen", "0.0.0.0:4566"])).unwrap_err();
+        assert!(refusal.contains("--allow-remote"), "{refusal}");
+        let allowed = options(&["--listen", "0.0.0.0:4566", "--allow-remote"]);
+        assert!(check_simulator_listen(&allowed).is_ok());
+    }
 
     #[test]
     fn targets_file_lists_accounts_regions_and_roles() {

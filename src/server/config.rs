@@ -26,6 +26,17 @@ pub struct Config {
     #[arg(long, env = "DKIMDASH_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Longest wait, in seconds, for a request's headers (and for the next request on an
+    /// idle keep-alive connection) before the connection is closed.
+    #[arg(long, env = "DKIMDASH_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_read_timeout_secs: u64,
+
+    /// Most connections open at once; more wait to be accepted.
+    #[arg(long, env = "DKIMDASH_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
     /// The audit log (SQLite; created with its directory if missing). Every change is
     /// recorded there before SES is asked.
     #[arg(long, env = "DKIMDASH_AUDIT_DB", default_value = "data/audit.sqlite3")]
@@ -127,6 +138,10 @@ pub struct SimulatorOptions {
     /// Start empty instead of with the demo identities.
     #[arg(long)]
     pub no_seed: bool,
+    /// Allow a --listen address other than loopback. The simulator has no authentication:
+    /// whoever reaches it can read and rewrite every identity through its control API.
+    #[arg(long, env = "DKIMDASH_SIMULATOR_ALLOW_REMOTE")]
+    pub allow_remote: bool,
 }
 
 /// How log lines are written.
@@ -160,6 +175,14 @@ impl Config {
     /// The address to bind: `--listen` wins over Leptos' own `LEPTOS_SITE_ADDR`.
     pub fn listen_addr(&self, leptos_site_addr: SocketAddr) -> SocketAddr {
         self.listen.unwrap_or(leptos_site_addr)
+    }
+
+    /// The limits on connections.
+    pub fn connection_limits(&self) -> super::serve::ConnectionLimits {
+        super::serve::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
     }
 
     /// The per-request limits the middleware enforces.

@@ -105,54 +105,52 @@ pub async fn table_records(
         return not_offered(&file);
     };
     let query = TableQuery::from_query_string(query.as_deref().unwrap_or(""));
+    // Thousands of identities take a while to write: off the async workers, so a few
+    // downloads at once do not hold up every other request.
+    let export = tokio::task::spawn_blocking(move || table_export(&state, format, &query));
+    match export.await {
+        Ok(body) => attachment(format, "dkim-records", body),
+        Err(error) => {
+            tracing::error!(%error, "the records export failed");
+            let message = "The export failed; the server log says why.\n";
+            (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+        }
+    }
+}
+
+/// The records of the identities `query` selects, in `format`.
+fn table_export(state: &AppState, format: Format, query: &TableQuery) -> String {
     let snapshot = state.inventory.snapshot();
     let selected = matching(
         &snapshot.identities,
-        &query,
+        query,
         &state.dns_healths(),
         inventory::now(),
     );
-    let findings = Findings::of(&state, selected.iter().copied());
-    let body = match format {
+    let findings = Findings::of(state, selected.iter().copied());
+    match format {
         Format::Csv => records::to_csv(
             &records::unique(selected.iter().flat_map(|i| state.inventory.records_of(i))),
             &|r| findings.get(r),
         ),
-        Format::Zone => zone_for(&state, &selected, &findings),
+        Format::Zone => zone_for(state, &selected, &findings),
         Format::Json => pretty(&serde_json::Value::Array(
             selected
                 .iter()
                 .map(|i| identity_json(i, &state.inventory.records_of(i), &findings))
                 .collect(),
         )),
-    };
-    attachment(format, "dkim-records", body)
+    }
 }
 
-/// Zone lines grouped under a comment per identity; a record already written for an
-/// earlier identity (a DEED parent, say) is not repeated.
+/// Zone lines grouped under a comment per identity, each record once.
 fn zone_for(state: &AppState, identities: &[&Identity], findings: &Findings) -> String {
-    let mut written = Vec::new();
-    let mut out = String::new();
-    for identity in identities {
-        let fresh: Vec<DnsRecord> = state
-            .inventory
-            .records_of(identity)
-            .into_iter()
-            .filter(|r| !written.contains(r))
-            .collect();
-        if fresh.is_empty() {
-            continue;
-        }
-        out.push_str(&format!(
-            "; {} ({} {}) DKIM {}\n",
-            identity.name, identity.account, identity.region, identity.dkim.status
-        ));
-        out.push_str(&records::to_bind(&fresh, &|r| findings.get(r)));
-        out.push('\n');
-        written.extend(fresh);
-    }
-    out
+    records::to_zone_file(
+        identities
+            .iter()
+            .map(|identity| (*identity, state.inventory.records_of(identity))),
+        &|r| findings.get(r),
+    )
 }
 
 fn identity_json(identity: &Identity, dns: &[DnsRecord], findings: &Findings) -> serde_json::Value {

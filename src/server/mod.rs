@@ -9,6 +9,7 @@ pub mod middleware;
 pub mod notices;
 pub mod router;
 pub mod security;
+pub mod serve;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;

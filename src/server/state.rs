@@ -42,12 +42,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for a server starting now.
+    /// State for a server starting now. Authentication and the audit log have no
+    /// defaults: a caller that forgot one would fail open (anyone an operator, changes
+    /// unrecorded), so both must be given.
     pub fn new(
         leptos_options: LeptosOptions,
         limits: HttpLimits,
         inventory: Inventory,
         backend: SesBackend,
+        auth: Auth,
+        audit: AuditLog,
     ) -> Self {
         Self {
             leptos_options,
@@ -56,10 +60,9 @@ impl AppState {
             inventory,
             backend,
             notices: Notices::default(),
-            auth: Arc::new(Auth::none()),
+            auth: Arc::new(auth),
             security: Arc::new(Security::default()),
-            // Replaced by the configured file (`with_audit`) when the server starts.
-            audit: AuditLog::in_memory(),
+            audit,
             dns: None,
         }
     }
@@ -99,7 +102,7 @@ impl AppState {
         }
     }
 
-    /// The same state with `auth` instead of no authentication.
+    /// The same state with `auth` instead.
     pub fn with_auth(self, auth: Auth) -> Self {
         Self {
             auth: Arc::new(auth),

@@ -80,6 +80,12 @@ async fn advance_clock(State(sim): State<Simulator>, Json(body): Json<ClockBody>
     StatusCode::NO_CONTENT
 }
 
+/// Most identities one bulk call adds (a benchmark's 10,000 with room to spare).
+const MAX_BULK: usize = 100_000;
+/// Most identities a region may hold through bulk calls: bounds the memory one request
+/// can make the simulator take.
+const MAX_REGION_IDENTITIES: usize = 1_000_000;
+
 #[derive(Deserialize)]
 struct BulkBody {
     count: usize,
@@ -99,6 +105,24 @@ async fn bulk(
     Path(region): Path<String>,
     Json(body): Json<BulkBody>,
 ) -> Response {
+    if body.count == 0 || body.count > MAX_BULK {
+        let message = format!("count must be 1 to {MAX_BULK}, not {}", body.count);
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
+    let label_ok = !body.prefix.is_empty()
+        && body.prefix.len() <= 40
+        && body
+            .prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !label_ok {
+        let message = "prefix must be 1 to 40 letters, digits or dashes".to_owned();
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
+    if sim.regions().count(&region).saturating_add(body.count) > MAX_REGION_IDENTITIES {
+        let message = format!("a region holds at most {MAX_REGION_IDENTITIES} identities");
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
     let status = body
         .status
         .as_deref()

@@ -115,5 +115,6 @@ fn outcome_label(outcome: Outcome) -> &'static str {
         Outcome::Done => "Done",
         Outcome::Refused => "Refused",
         Outcome::Pending => "No answer recorded",
+        Outcome::Unknown => "Answer lost; state re-read",
     }
 }

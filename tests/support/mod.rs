@@ -31,7 +31,16 @@ pub fn state_with(inventory: Inventory, backend: SesBackend) -> AppState {
         .output_name("dkimdash")
         .site_root("target/site")
         .build();
-    AppState::new(options, HttpLimits::default(), inventory, backend)
+    // Tests choose no authentication and an in-memory audit log on purpose; each test
+    // that needs others replaces them (`with_auth`, `with_audit`).
+    AppState::new(
+        options,
+        HttpLimits::default(),
+        inventory,
+        backend,
+        dkimdash::auth::Auth::none(),
+        dkimdash::audit::log::AuditLog::in_memory(),
+    )
 }
 
 /// A simulator on a loopback port, without a quota.
