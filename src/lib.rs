@@ -11,11 +11,13 @@
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod change_answer;
 pub mod diagnosis;
 pub mod dns_check;
 pub mod model;
 pub mod names;
 pub mod records;
+pub mod routes;
 pub mod table;
 pub mod ui;
 pub mod user;
@@ -28,6 +30,8 @@ pub mod dns;
 pub mod inventory;
 #[cfg(feature = "ssr")]
 pub mod manage;
+#[cfg(feature = "ssr")]
+pub mod router;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

@@ -29,7 +29,8 @@ async fn main() -> std::process::ExitCode {
 async fn serve(
     config: dkimdash::server::config::Config,
 ) -> Result<(), dkimdash::server::StartError> {
-    use dkimdash::server::{StartError, backend, router::router, shutdown, state::AppState};
+    use dkimdash::router::router;
+    use dkimdash::server::{StartError, backend, shutdown, state::AppState};
     use leptos::config::get_configuration;
 
     let mut leptos_options = get_configuration(None)

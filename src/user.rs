@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Why a write without a signed-in user is refused.
+pub const NOT_SIGNED_IN: &str = "Not signed in: open dkimdash through your company's SSO.";
+
 /// What a signed-in person may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {

@@ -15,7 +15,7 @@ use dkimdash::{
     },
     manage::reconcile::{Reconciled, reconcile_pending},
     model::SesBackend,
-    server::router::router,
+    router::router,
     sim::{Faults, RunningSimulator},
     user::{Role, User},
 };

@@ -14,9 +14,7 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use clap::Parser;
-use dkimdash::{
-    model::SesBackend, server::config::Config, server::router::router, sim::RunningSimulator,
-};
+use dkimdash::{model::SesBackend, router::router, server::config::Config, sim::RunningSimulator};
 use support::{fetch, read_inventory, simulator, state_with};
 
 const PROXY: &str = "10.0.0.7:41000";

@@ -16,7 +16,7 @@ use axum::{
 };
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use clap::Parser;
-use dkimdash::{model::SesBackend, server::config::Config, server::router::router};
+use dkimdash::{model::SesBackend, router::router, server::config::Config};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
 use support::{fetch, read_inventory, simulator, state_with};

@@ -3,79 +3,12 @@
 // One argument per form field, so the forms work as plain HTML posts too.
 #![allow(clippy::too_many_arguments)]
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
+use crate::change_answer::{Notice, WriteOutcome};
+#[cfg(feature = "ssr")]
+use crate::change_answer::{NoticeForm, Typed};
 use crate::model::PastedKey;
-
-/// What a mode switch means for mail: shown where the operator confirms it, and in the
-/// refusal when the confirmation is missing.
-pub const UNSIGNED_WHILE_PENDING: &str = "while the new setup is PENDING, SES signs with neither the old nor the new key, so mail may go out unsigned until the new records are published and SES has found them.";
-
-/// What a change did, in words. A refusal (bad input, SES said no) is a normal answer,
-/// not an HTTP error: `ServerFnError` is left for requests that never got an answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WriteOutcome {
-    /// Made; what to do next, and the identity's page (where its new records are).
-    Done {
-        /// What happened and what to do next.
-        message: String,
-        /// The identity's page.
-        identity_href: String,
-    },
-    /// Not made (or maybe not): why, in words an operator can act on.
-    Refused(String),
-}
-
-/// The form a kept answer belongs to, so the page shows it (and refills) the right one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum NoticeForm {
-    /// Signing mode, key or key length.
-    Signing,
-    /// Signing on/off.
-    Enabled,
-    /// Add a domain (or a DEED replica).
-    AddDomain,
-}
-
-/// The answer to a plain-HTML form post (JavaScript off), kept for the page the browser
-/// is sent to next: what happened, and what was typed so the form can be filled again.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notice {
-    /// Which form was sent.
-    pub form: NoticeForm,
-    /// SES's answer or the refusal.
-    pub outcome: WriteOutcome,
-    /// The fields as typed; never the private key.
-    pub typed: Typed,
-}
-
-/// Form fields as typed, by name (empty ones left out).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Typed(pub BTreeMap<String, String>);
-
-impl Typed {
-    /// The non-empty fields among `fields`.
-    pub fn from_fields<'a>(fields: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Self {
-        Self(
-            fields
-                .into_iter()
-                .filter_map(|(name, value)| {
-                    value
-                        .filter(|v| !v.trim().is_empty())
-                        .map(|v| (name.to_owned(), v.to_owned()))
-                })
-                .collect(),
-        )
-    }
-
-    /// What was typed into `field`, if anything.
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
-    }
-}
 
 /// The answer kept under `id` for a plain-HTML form post, if it is still kept.
 #[server(endpoint = "dkim/notice")]
@@ -100,7 +33,7 @@ pub async fn change_signing(
     confirm: Option<String>,
 ) -> Result<WriteOutcome, ServerFnError> {
     // Before anything else: a viewer's request never reaches SES.
-    let user = crate::auth::guard::authorize_write()?;
+    let user = crate::api::authorize::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
     let typed = Typed::from_fields([
         ("mode", Some(mode.as_str())),
@@ -108,7 +41,7 @@ pub async fn change_signing(
         ("selector", selector.as_deref()),
         ("generate", generate.as_deref()),
     ]);
-    let back_to = crate::ui::links::identity_page(&region, &name, account.as_deref());
+    let back_to = crate::routes::identity_page(&region, &name, account.as_deref());
     let form = SigningForm {
         mode: &mode,
         key_length,
@@ -142,9 +75,9 @@ pub async fn set_signing_enabled(
     confirm: Option<String>,
 ) -> Result<WriteOutcome, ServerFnError> {
     // Before anything else: a viewer's request never reaches SES.
-    let user = crate::auth::guard::authorize_write()?;
+    let user = crate::api::authorize::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
-    let back_to = crate::ui::links::identity_page(&region, &name, account.as_deref());
+    let back_to = crate::routes::identity_page(&region, &name, account.as_deref());
     let enabled = match enabled.as_str() {
         "on" => true,
         "off" => false,
@@ -201,7 +134,7 @@ pub async fn add_domain(
     use crate::manage::{self, NewDomainSigning};
 
     // Before anything else: a viewer's request never reaches SES.
-    let user = crate::auth::guard::authorize_write()?;
+    let user = crate::api::authorize::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
     let typed = Typed::from_fields([
         ("account", Some(account.as_str())),
@@ -214,7 +147,7 @@ pub async fn add_domain(
         ("parent_region", parent_region.as_deref()),
         ("tags", tags.as_deref()),
     ]);
-    let back_to = ADD_DOMAIN_PAGE.to_owned();
+    let back_to = crate::routes::ADD_DOMAIN_PAGE.to_owned();
     let signing = if mode == "replica" {
         NewDomainSigning::Replica {
             parent_region: parent_region.unwrap_or_default(),
@@ -296,9 +229,6 @@ impl SigningForm<'_> {
     }
 }
 
-/// The page that adds a domain.
-pub const ADD_DOMAIN_PAGE: &str = "/add";
-
 #[cfg(feature = "ssr")]
 fn outcome(result: Result<crate::manage::Done, crate::manage::WriteError>) -> WriteOutcome {
     use crate::inventory::snapshot::Found;
@@ -318,7 +248,7 @@ fn outcome(result: Result<crate::manage::Done, crate::manage::WriteError>) -> Wr
                     _ => None,
                 };
             WriteOutcome::Done {
-                identity_href: crate::ui::links::identity_page(
+                identity_href: crate::routes::identity_page(
                     &identity.region,
                     &identity.name,
                     account,
@@ -352,7 +282,7 @@ fn answer(form: NoticeForm, outcome: WriteOutcome, back_to: String, typed: Typed
             message,
             identity_href,
         } => {
-            let identity_href = crate::ui::links::with_notice(&identity_href, &id);
+            let identity_href = crate::routes::with_notice(&identity_href, &id);
             let next = identity_href.clone();
             let done = WriteOutcome::Done {
                 message,
@@ -360,9 +290,7 @@ fn answer(form: NoticeForm, outcome: WriteOutcome, back_to: String, typed: Typed
             };
             (done, next)
         }
-        refused @ WriteOutcome::Refused(_) => {
-            (refused, crate::ui::links::with_notice(&back_to, &id))
-        }
+        refused @ WriteOutcome::Refused(_) => (refused, crate::routes::with_notice(&back_to, &id)),
     };
     if plain {
         leptos_axum::redirect(&next);

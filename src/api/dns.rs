@@ -34,11 +34,11 @@ pub async fn check_dns(
         return Ok(DnsCheckAnswer::Off);
     };
     let user =
-        crate::auth::guard::current_user().ok_or_else(|| ServerFnError::new("not signed in"))?;
+        crate::api::authorize::current_user().ok_or_else(|| ServerFnError::new("not signed in"))?;
     // With JavaScript off the browser posted the form itself: send it back to the page,
     // which shows the new result (or, when asked too often, the last one).
     if crate::api::dkim::plain_form_post() {
-        leptos_axum::redirect(&crate::ui::links::identity_page(
+        leptos_axum::redirect(&crate::routes::identity_page(
             &region,
             &name,
             account.as_deref(),

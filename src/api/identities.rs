@@ -172,7 +172,7 @@ pub async fn get_identity(
         parent,
         replicas,
         replica_regions,
-        can_change: crate::auth::guard::current_user().is_some_and(|u| u.can_change()),
+        can_change: crate::api::authorize::current_user().is_some_and(|u| u.can_change()),
         now,
         identity,
     })))

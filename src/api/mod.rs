@@ -2,6 +2,8 @@
 //! One file per concern; each function validates its input and maps errors for the browser.
 
 pub mod activity;
+#[cfg(feature = "ssr")]
+pub mod authorize;
 pub mod dkim;
 pub mod dns;
 pub mod identities;

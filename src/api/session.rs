@@ -7,5 +7,5 @@ use crate::user::User;
 /// The signed-in user (the server decides every write on its own; this only shapes the page).
 #[server(endpoint = "me")]
 pub async fn get_current_user() -> Result<Option<User>, ServerFnError> {
-    Ok(crate::auth::guard::current_user())
+    Ok(crate::api::authorize::current_user())
 }

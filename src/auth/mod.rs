@@ -1,6 +1,6 @@
 //! Who is asking, trusted only from the SSO proxy. Each request is authenticated once, in
 //! `middleware`, and the `User` is put in the request's extensions; server functions read
-//! it back through `guard`.
+//! it back through `api::authorize`.
 //!
 //! Modes: `none` (loopback only: everyone is the local operator), `trusted-header` (the
 //! proxy's user/email/groups headers, believed only from `--trusted-proxy` peers) and
@@ -8,7 +8,6 @@
 
 pub mod alb;
 pub mod csrf;
-pub mod guard;
 pub mod headers;
 pub mod host;
 pub mod jwt;

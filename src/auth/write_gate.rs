@@ -10,8 +10,7 @@ use axum::{
 };
 use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER, ServerFnError};
 
-use super::guard::NOT_SIGNED_IN;
-use crate::user::User;
+use crate::user::{NOT_SIGNED_IN, User};
 
 /// Where server functions are served.
 pub const SERVER_FN_PREFIX: &str = "/api/";

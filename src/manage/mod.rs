@@ -9,8 +9,8 @@ pub mod record;
 
 use secrecy::SecretString;
 
-use crate::api::dkim::UNSIGNED_WHILE_PENDING;
 use crate::audit::entry::Outcome;
+use crate::change_answer::UNSIGNED_WHILE_PENDING;
 use crate::inventory::{Inventory, snapshot::Found};
 use crate::model::{Identity, IdentityKey, IdentityType, SigningOrigin};
 use crate::ses::{error::Error, reader::SesConnection, writer::SigningSetup};

@@ -1,4 +1,5 @@
-//! The tower-http stack, applied in one place so its order is visible and deliberate.
+//! Every middleware, applied in one place so its order is visible and deliberate: the
+//! tower-http stack outside, then who may ask what (host, CSRF, authentication, roles).
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use axum::{
             SET_COOKIE, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
         },
     },
+    middleware::from_fn_with_state,
 };
 use tower::ServiceBuilder;
 use tower_http::{
@@ -24,7 +26,8 @@ use tower_http::{
 };
 use tracing::Level;
 
-use super::{config::HttpLimits, security::OTHER_POLICY};
+use super::{security::OTHER_POLICY, state::AppState};
+use crate::auth::write_gate::ReadFunctions;
 
 /// Headers whose values must never reach a log line: credentials, cookies, and the SSO
 /// proxy's identity headers (`identity`).
@@ -35,15 +38,32 @@ fn sensitive_headers(identity: &[HeaderName]) -> Arc<[HeaderName]> {
         .collect()
 }
 
-/// Wraps `router` in the stack, outermost first: secrets marked → traced → headers set →
-/// compressed → panics become 500 → body limited → timed out.
-pub fn apply(
-    router: Router,
-    limits: &HttpLimits,
-    identity_headers: &[HeaderName],
-    hsts_max_age_secs: Option<u64>,
-) -> Router {
-    let sensitive = sensitive_headers(identity_headers);
+/// Wraps `router` in every middleware, outermost first: secrets marked → traced → headers
+/// set → compressed → panics become 500 → body limited → timed out → Host checked (DNS
+/// rebinding) → cross-site posts refused → authenticated → viewers kept from writes.
+pub fn apply(router: Router, state: &AppState, reads: ReadFunctions) -> Router {
+    let security = state.security.clone();
+    let router = router
+        // Innermost, inside authentication, which puts the user in the request.
+        .layer(from_fn_with_state(reads, crate::auth::write_gate::guard))
+        .layer(from_fn_with_state(
+            state.auth.clone(),
+            crate::auth::middleware::authenticate,
+        ))
+        // Outside authentication: a forged cross-site post is refused whoever it claims to be.
+        .layer(from_fn_with_state(
+            security.allowed_origins.clone(),
+            crate::auth::csrf::protect,
+        ))
+        // A request for a name dkimdash does not answer to (DNS rebinding) reaches nothing.
+        .layer(from_fn_with_state(
+            security.hosts.clone(),
+            crate::auth::host::guard,
+        ));
+    let limits = &state.limits;
+    let identity_headers = state.auth.identity_headers();
+    let hsts_max_age_secs = security.hsts_max_age_secs;
+    let sensitive = sensitive_headers(&identity_headers);
     // Only when configured: HSTS on a plain-HTTP deployment would lock users out.
     let hsts = hsts_max_age_secs.map(|secs| {
         HeaderValue::from_str(&format!("max-age={secs}; includeSubDomains"))

@@ -7,7 +7,6 @@ pub mod downloads;
 pub mod health;
 pub mod middleware;
 pub mod notices;
-pub mod router;
 pub mod security;
 pub mod serve;
 pub mod shutdown;

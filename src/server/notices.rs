@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::api::dkim::Notice;
+use crate::change_answer::Notice;
 
 /// How long a notice can be shown (a reload right after the post still shows it).
 const KEEP_FOR: Duration = Duration::from_secs(15 * 60);
@@ -64,7 +64,7 @@ fn expire(kept: &mut VecDeque<Kept>, now: Instant) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::dkim::{NoticeForm, Typed, WriteOutcome};
+    use crate::change_answer::{NoticeForm, Typed, WriteOutcome};
 
     fn notice(text: &str) -> Notice {
         Notice {

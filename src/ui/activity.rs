@@ -7,7 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::activity::{SHOWN, list_activity};
 use crate::audit::entry::{AuditEntry, Outcome};
-use crate::ui::{format::utc_minute, links};
+use crate::routes;
+use crate::ui::format::utc_minute;
 
 /// The activity page.
 #[component]
@@ -62,7 +63,7 @@ pub fn ChangesTable(entries: Vec<AuditEntry>, link_identity: bool) -> impl IntoV
         .into_iter()
         .map(|entry| {
             let identity = if link_identity {
-                let href = links::identity_page(&entry.region, &entry.identity, Some(&entry.account));
+                let href = routes::identity_page(&entry.region, &entry.identity, Some(&entry.account));
                 view! { <a href=href>{entry.identity.clone()}</a> }.into_any()
             } else {
                 entry.identity.clone().into_any()

@@ -6,9 +6,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::dkim::{AddDomain, Notice, NoticeForm, Typed, get_notice};
+use crate::api::dkim::{AddDomain, get_notice};
 use crate::api::inventory::{TargetChoice, list_targets};
 use crate::api::session::get_current_user;
+use crate::change_answer::{Notice, NoticeForm, Typed};
 use crate::ui::manage_dkim::{KeyFields, Outcome, OutcomeLine, forget_key_after, open_when_added};
 
 /// The add-domain page.

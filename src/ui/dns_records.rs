@@ -7,14 +7,15 @@ use leptos::prelude::*;
 use crate::api::identities::IdentityDetail;
 use crate::dns_check::{DnsHealth, Finding};
 use crate::model::{DnsRecord, IdentityType, SigningOrigin};
-use crate::ui::{copy::CopyButton, links};
+use crate::routes;
+use crate::ui::copy::CopyButton;
 
 /// The records section of the identity page.
 #[component]
 pub fn DnsRecords(detail: IdentityDetail, account_in_links: bool) -> impl IntoView {
     let identity = &detail.identity;
     let account = account_in_links.then_some(identity.account.as_str());
-    let download = |ext| links::identity_download(&identity.region, &identity.name, account, ext);
+    let download = |ext| routes::identity_download(&identity.region, &identity.name, account, ext);
     let (csv, zone, json) = (download("csv"), download("zone"), download("json"));
     let explanation = explain(&detail);
     let has_records = !detail.records.is_empty();
@@ -154,7 +155,7 @@ fn explain(detail: &IdentityDetail) -> AnyView {
         Some(SigningOrigin::Replica { parent_region }) => {
             let parent = match &detail.parent {
                 Some(parent) => {
-                    let href = links::identity_page(&parent.region, &parent.name, None);
+                    let href = routes::identity_page(&parent.region, &parent.name, None);
                     view! { <a href=href data-testid="parent-link">{format!("{} in {}", parent.name, parent.region)}</a> }.into_any()
                 }
                 None => view! { <span>{format!("{} in {parent_region} (a region this dashboard does not read)", identity.name)}</span> }.into_any(),

@@ -8,6 +8,7 @@ use leptos_router::components::Form;
 use crate::api::identities::IdentitiesView;
 use crate::dns_check::DnsHealth;
 use crate::model::{DkimStatus, Identity, IdentityType};
+use crate::routes;
 use crate::table::{
     query::{OriginFilter, PER_PAGE_CHOICES, SortColumn, TableQuery},
     select::TableRow,
@@ -15,7 +16,6 @@ use crate::table::{
 use crate::ui::{
     badge::StatusBadge,
     format::{ago, utc_minute},
-    links,
 };
 
 /// The table card for `query`, from the `table` resource the page keeps current.
@@ -231,11 +231,11 @@ fn Rows(query: TableQuery, view: IdentitiesView) -> impl IntoView {
         <Pager query=query.clone() page=page.page pages=page.pages />
         <p class="downloads">
             "Records of " {if query.is_filtered() { "the filtered identities" } else { "all identities" }} ": "
-            <a href=links::table_download(&query_string, "csv") download>"CSV"</a>
+            <a href=routes::table_download(&query_string, "csv") download>"CSV"</a>
             " · "
-            <a href=links::table_download(&query_string, "zone") download>"BIND zone"</a>
+            <a href=routes::table_download(&query_string, "zone") download>"BIND zone"</a>
             " · "
-            <a href=links::table_download(&query_string, "json") download>"JSON"</a>
+            <a href=routes::table_download(&query_string, "json") download>"JSON"</a>
         </p>
     }
 }
@@ -262,7 +262,7 @@ fn Row(row: TableRow, now: i64, show_account: bool) -> impl IntoView {
         read_at,
         ..
     } = identity;
-    let href = links::identity_page(&region, &name, show_account.then_some(account.as_str()));
+    let href = routes::identity_page(&region, &name, show_account.then_some(account.as_str()));
     let origin = match &dkim.origin {
         Some(origin) => origin.label(),
         None => "not read yet".to_owned(),

@@ -5,14 +5,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::activity::list_activity;
-use crate::api::dkim::{
-    AddDomain, ChangeSigning, Notice, NoticeForm, SetSigningEnabled, Typed, WriteOutcome,
-    get_notice,
-};
+use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled, get_notice};
 use crate::api::dns::{CheckDns, DnsCheckAnswer};
 use crate::api::identities::{IdentityDetail, IdentityLink, IdentityLookup, get_identity};
 use crate::audit::entry::AuditEntry;
+use crate::change_answer::{Notice, NoticeForm, Typed, WriteOutcome};
 use crate::model::SigningOrigin;
+use crate::routes;
 use crate::ui::{
     activity::ChangesTable,
     badge::StatusBadge,
@@ -20,7 +19,6 @@ use crate::ui::{
     dns_records::DnsRecords,
     format::{ago, utc_minute},
     identities::type_label,
-    links,
     manage_dkim::{ManageDkim, OutcomeLine, Writes},
 };
 
@@ -126,7 +124,7 @@ const RECENT: usize = 5;
 fn RecentChanges(name: String, entries: Vec<AuditEntry>) -> impl IntoView {
     let more = entries.len() > RECENT;
     let entries: Vec<AuditEntry> = entries.into_iter().take(RECENT).collect();
-    let all = format!("/activity?identity={}", links::segment(&name));
+    let all = format!("/activity?identity={}", routes::segment(&name));
     view! {
         <section class="card" aria-labelledby="recent-heading">
             <h2 id="recent-heading">"Recent changes"</h2>
@@ -258,7 +256,7 @@ fn Replicas(replicas: Vec<IdentityLink>) -> impl IntoView {
                 {replicas
                     .into_iter()
                     .map(|replica| {
-                        let href = links::identity_page(&replica.region, &replica.name, None);
+                        let href = routes::identity_page(&replica.region, &replica.name, None);
                         view! {
                             <li>
                                 <a href=href>{format!("{} in {}", replica.name, replica.region)}</a>
@@ -282,7 +280,7 @@ fn Ambiguous(region: String, name: String, accounts: Vec<String>) -> impl IntoVi
                 {accounts
                     .into_iter()
                     .map(|account| {
-                        let href = links::identity_page(&region, &name, Some(&account));
+                        let href = routes::identity_page(&region, &name, Some(&account));
                         view! { <li><a href=href>{account}</a></li> }
                     })
                     .collect_view()}

@@ -7,9 +7,8 @@
 use leptos::{html, prelude::*};
 use leptos_router::hooks::use_navigate;
 
-use crate::api::dkim::{
-    AddDomain, ChangeSigning, SetSigningEnabled, Typed, UNSIGNED_WHILE_PENDING, WriteOutcome,
-};
+use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled};
+use crate::change_answer::{Typed, UNSIGNED_WHILE_PENDING, WriteOutcome};
 use crate::model::{Identity, IdentityType, SigningOrigin};
 
 /// The server actions of the identity page.

@@ -12,7 +12,6 @@ pub mod home;
 pub mod identities;
 pub mod identity;
 pub mod layout;
-pub mod links;
 pub mod manage_dkim;
 pub mod not_found;
 pub mod overview;

@@ -12,7 +12,8 @@ use axum::{
 use dkimdash::{
     inventory::{Inventory, RefreshSettings},
     model::SesBackend,
-    server::{config::HttpLimits, router::router, state::AppState},
+    router::router,
+    server::{config::HttpLimits, state::AppState},
     ses::{budget::CallBudget, reader::SesConnection},
     sim::{self, RunningSimulator, SimConfig},
 };

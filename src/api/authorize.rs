@@ -5,10 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header::RETRY_AFTER, request::Parts};
 use leptos::prelude::*;
 
 use crate::server::state::AppState;
-use crate::user::User;
-
-/// Why a write without a signed-in user is refused.
-pub const NOT_SIGNED_IN: &str = "Not signed in: open dkimdash through your company's SSO.";
+use crate::user::{NOT_SIGNED_IN, User};
 
 /// The signed-in user of the current request, if any.
 pub fn current_user() -> Option<User> {

@@ -1,4 +1,5 @@
-//! URLs of the dashboard's own pages and downloads, built in one place.
+//! (pure, shared) URLs of the dashboard's own pages and downloads, built in one place: the
+//! pages link with them, and the server functions redirect with them.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -10,6 +11,11 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~')
     .remove(b'@');
+
+/// The page that adds a domain.
+pub const ADD_DOMAIN_PAGE: &str = "/add";
+/// The audit log's page.
+pub const ACTIVITY_PAGE: &str = "/activity";
 
 /// One path segment, escaped.
 pub fn segment(value: &str) -> String {
