@@ -13,7 +13,7 @@ pub const UNSIGNED_WHILE_PENDING: &str = "while the new setup is PENDING, SES si
 /// What a change did, in words. A refusal (bad input, SES said no) is a normal answer,
 /// not an HTTP error: `ServerFnError` is left for requests that never got an answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WriteOutcome {
+pub enum ChangeAnswer {
     /// Made; what to do next, and the identity's page (where its new records are).
     Done {
         /// What happened and what to do next.
@@ -43,16 +43,16 @@ pub struct Notice {
     /// Which form was sent.
     pub form: NoticeForm,
     /// SES's answer or the refusal.
-    pub outcome: WriteOutcome,
+    pub outcome: ChangeAnswer,
     /// The fields as typed; never the private key.
-    pub typed: Typed,
+    pub typed: FormEcho,
 }
 
 /// Form fields as typed, by name (empty ones left out).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Typed(pub BTreeMap<String, String>);
+pub struct FormEcho(pub BTreeMap<String, String>);
 
-impl Typed {
+impl FormEcho {
     /// The non-empty fields among `fields`.
     pub fn from_fields<'a>(fields: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Self {
         Self(

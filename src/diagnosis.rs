@@ -20,9 +20,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attention::{PENDING_LIMIT_SECS, pending_since};
 use crate::dns_check::{DnsHealth, DnsReport, Finding, RecordCheck};
 use crate::model::{DkimStatus, Identity, IdentityType, KeyLength, SigningOrigin, UnixSeconds};
-use crate::table::attention::{PENDING_LIMIT_SECS, pending_since};
 
 const HOUR: UnixSeconds = 3600;
 
@@ -88,7 +88,7 @@ impl NextAction {
         match self {
             Self::SetUpDkim => "Set up DKIM",
             Self::RestartEasyDkim | Self::RestartByodkim { .. } => "Restart verification",
-            Self::TurnSigningOn => "Turn signing on",
+            Self::TurnSigningOn => "CallPriority signing on",
         }
     }
 
@@ -315,8 +315,9 @@ fn success(identity: &Identity, records: &Records) -> Diagnosis {
                 "SES verified DKIM for {name}, but signing is off, so SES sends its mail without a DKIM signature. {}",
                 dns_sentence(records)
             ),
-            next_step: "Turn signing on (Manage DKIM on this page), unless it is off on purpose."
-                .to_owned(),
+            next_step:
+                "CallPriority signing on (Manage DKIM on this page), unless it is off on purpose."
+                    .to_owned(),
             action: Some(NextAction::TurnSigningOn),
             notes: Vec::new(),
         },
@@ -596,7 +597,7 @@ fn notes(
     }
     if set_up && !identity.dkim.signing_enabled && main.action != Some(NextAction::TurnSigningOn) {
         notes.push(format!(
-            "Signing is turned off: SES sends mail from {} without a DKIM signature, even once verified. Turn it on with Manage DKIM unless that is intended.",
+            "Signing is turned off: SES sends mail from {} without a DKIM signature, even once verified. CallPriority it on with Manage DKIM unless that is intended.",
             identity.name
         ));
     }

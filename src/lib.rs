@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod app;
+pub mod attention;
 pub mod audit;
 pub mod change_answer;
 pub mod diagnosis;
@@ -25,11 +26,11 @@ pub mod user;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod changes;
+#[cfg(feature = "ssr")]
 pub mod dns;
 #[cfg(feature = "ssr")]
 pub mod inventory;
-#[cfg(feature = "ssr")]
-pub mod manage;
 #[cfg(feature = "ssr")]
 pub mod router;
 #[cfg(feature = "ssr")]

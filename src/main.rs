@@ -53,7 +53,7 @@ async fn serve(
     let reconciling = tokio::spawn({
         let (inventory, audit) = (backend.inventory.clone(), audit.clone());
         async move {
-            dkimdash::manage::reconcile::reconcile_pending(&inventory, &audit).await;
+            dkimdash::changes::reconcile::reconcile_pending(&inventory, &audit).await;
         }
     });
     let state = AppState::new(

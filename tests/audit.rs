@@ -10,10 +10,10 @@ use std::{path::PathBuf, time::Duration};
 use axum::{Router, http::StatusCode};
 use dkimdash::{
     audit::{
-        entry::Outcome,
+        entry::AuditOutcome,
         log::{Attempt, AuditLog, Filter},
     },
-    manage::reconcile::{Reconciled, reconcile_pending},
+    changes::reconcile::{Reconciled, reconcile_pending},
     model::SesBackend,
     router::router,
     sim::{Faults, RunningSimulator},
@@ -91,7 +91,7 @@ async fn every_change_is_recorded_survives_a_restart_and_holds_no_key() {
     // A restart: the same file opened afresh.
     let log = AuditLog::open(&path).await.unwrap();
     let entries = log.recent(&Filter::default(), 10).await.unwrap();
-    let summary: Vec<(&str, &str, Outcome)> = entries
+    let summary: Vec<(&str, &str, AuditOutcome)> = entries
         .iter()
         .rev()
         .map(|e| (e.identity.as_str(), e.action.as_str(), e.outcome))
@@ -102,18 +102,18 @@ async fn every_change_is_recorded_survives_a_restart_and_holds_no_key() {
             (
                 "acme.example",
                 "switch to BYODKIM (selector audit1)",
-                Outcome::Done
+                AuditOutcome::Done
             ),
-            ("acme.example", "turn signing off", Outcome::Done),
+            ("acme.example", "turn signing off", AuditOutcome::Done),
             (
                 "audited.example",
                 "add domain with Easy DKIM (1024 bits)",
-                Outcome::Done
+                AuditOutcome::Done
             ),
             (
                 "audited.example",
                 "add domain with Easy DKIM (1024 bits)",
-                Outcome::Refused
+                AuditOutcome::Refused
             ),
         ]
     );
@@ -212,7 +212,10 @@ async fn a_change_whose_request_goes_away_is_still_completed_in_the_log() {
     let entry = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             let entries = log.recent(&Filter::default(), 10).await.unwrap();
-            if let Some(entry) = entries.into_iter().find(|e| e.outcome != Outcome::Pending) {
+            if let Some(entry) = entries
+                .into_iter()
+                .find(|e| e.outcome != AuditOutcome::Pending)
+            {
                 return entry;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -220,7 +223,7 @@ async fn a_change_whose_request_goes_away_is_still_completed_in_the_log() {
     })
     .await
     .expect("the entry is completed, not left pending");
-    assert_eq!(entry.outcome, Outcome::Done);
+    assert_eq!(entry.outcome, AuditOutcome::Done);
     assert_eq!(entry.action, "turn signing off");
     assert!(
         entry
@@ -275,7 +278,7 @@ async fn changes_left_pending_by_a_stopped_server_are_settled_at_the_next_start(
 
     let entries = log.recent(&Filter::default(), 10).await.unwrap();
     let find = |id| entries.iter().find(|e| e.id == id).unwrap();
-    assert_eq!(find(known).outcome, Outcome::Unknown);
+    assert_eq!(find(known).outcome, AuditOutcome::Unknown);
     assert!(
         find(known)
             .after_signing
@@ -284,7 +287,7 @@ async fn changes_left_pending_by_a_stopped_server_are_settled_at_the_next_start(
         "{:?}",
         find(known)
     );
-    assert_eq!(find(gone).outcome, Outcome::Unknown);
+    assert_eq!(find(gone).outcome, AuditOutcome::Unknown);
     assert!(
         find(gone)
             .answer
@@ -293,7 +296,7 @@ async fn changes_left_pending_by_a_stopped_server_are_settled_at_the_next_start(
             .contains("no longer had")
     );
     // A target this run does not read is left for a later start.
-    assert_eq!(find(unmanaged).outcome, Outcome::Pending);
+    assert_eq!(find(unmanaged).outcome, AuditOutcome::Pending);
     // Nothing is left to do the second time.
     assert_eq!(
         reconcile_pending(&inventory, &log).await,

@@ -1,13 +1,13 @@
-//! DKIM changes: thin `#[server]` wrappers over `crate::manage`, which checks the input,
+//! DKIM changes: thin `#[server]` wrappers over `crate::changes`, which checks the input,
 //! calls SES and re-reads the identity. POST only; answers carry words, never key material.
 // One argument per form field, so the forms work as plain HTML posts too.
 #![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 
-use crate::change_answer::{Notice, WriteOutcome};
+use crate::change_answer::{ChangeAnswer, Notice};
 #[cfg(feature = "ssr")]
-use crate::change_answer::{NoticeForm, Typed};
+use crate::change_answer::{FormEcho, NoticeForm};
 use crate::model::PastedKey;
 
 /// The answer kept under `id` for a plain-HTML form post, if it is still kept.
@@ -31,11 +31,11 @@ pub async fn change_signing(
     private_key: Option<PastedKey>,
     generate: Option<String>,
     confirm: Option<String>,
-) -> Result<WriteOutcome, ServerFnError> {
+) -> Result<ChangeAnswer, ServerFnError> {
     // Before anything else: a viewer's request never reaches SES.
     let user = crate::api::authorize::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
-    let typed = Typed::from_fields([
+    let typed = FormEcho::from_fields([
         ("mode", Some(mode.as_str())),
         ("key_length", key_length.as_deref()),
         ("selector", selector.as_deref()),
@@ -58,14 +58,14 @@ pub async fn change_signing(
         let (region, name, account) = (region.clone(), name.clone(), account.clone());
         async move {
             let actor = state.actor(&user);
-            crate::manage::change_signing(&actor, &region, &name, account.as_deref(), change).await
+            crate::changes::change_signing(&actor, &region, &name, account.as_deref(), change).await
         }
     })
     .await;
     Ok(answer(NoticeForm::Signing, outcome(result), back_to, typed))
 }
 
-/// Turn DKIM signing on (`enabled=on`) or off (`enabled=off`, with `confirm`).
+/// CallPriority DKIM signing on (`enabled=on`) or off (`enabled=off`, with `confirm`).
 #[server(endpoint = "dkim/enabled")]
 pub async fn set_signing_enabled(
     region: String,
@@ -73,7 +73,7 @@ pub async fn set_signing_enabled(
     account: Option<String>,
     enabled: String,
     confirm: Option<String>,
-) -> Result<WriteOutcome, ServerFnError> {
+) -> Result<ChangeAnswer, ServerFnError> {
     // Before anything else: a viewer's request never reaches SES.
     let user = crate::api::authorize::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
@@ -82,12 +82,12 @@ pub async fn set_signing_enabled(
         "on" => true,
         "off" => false,
         other => {
-            let refused = WriteOutcome::Refused(format!("Signing: '{other}' is not on or off"));
+            let refused = ChangeAnswer::Refused(format!("Signing: '{other}' is not on or off"));
             return Ok(answer(
                 NoticeForm::Enabled,
                 refused,
                 back_to,
-                Typed::default(),
+                FormEcho::default(),
             ));
         }
     };
@@ -96,7 +96,7 @@ pub async fn set_signing_enabled(
         let (region, name, account) = (region.clone(), name.clone(), account.clone());
         async move {
             let actor = state.actor(&user);
-            crate::manage::set_signing_enabled(
+            crate::changes::set_signing_enabled(
                 &actor,
                 &region,
                 &name,
@@ -112,7 +112,7 @@ pub async fn set_signing_enabled(
         NoticeForm::Enabled,
         outcome(result),
         back_to,
-        Typed::default(),
+        FormEcho::default(),
     ))
 }
 
@@ -130,13 +130,13 @@ pub async fn add_domain(
     generate: Option<String>,
     parent_region: Option<String>,
     tags: Option<String>,
-) -> Result<WriteOutcome, ServerFnError> {
-    use crate::manage::{self, NewDomainSigning};
+) -> Result<ChangeAnswer, ServerFnError> {
+    use crate::changes::{self, NewDomainSigning};
 
     // Before anything else: a viewer's request never reaches SES.
     let user = crate::api::authorize::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
-    let typed = Typed::from_fields([
+    let typed = FormEcho::from_fields([
         ("account", Some(account.as_str())),
         ("region", Some(region.as_str())),
         ("domain", Some(domain.as_str())),
@@ -171,7 +171,7 @@ pub async fn add_domain(
         let (account, region) = (account.clone(), region.clone());
         async move {
             let actor = state.actor(&user);
-            manage::add_domain(&actor, &account, &region, &domain, signing, tags.as_deref()).await
+            changes::add_domain(&actor, &account, &region, &domain, signing, tags.as_deref()).await
         }
     })
     .await;
@@ -188,13 +188,14 @@ pub async fn add_domain(
 /// and its audit entry records SES's answer instead of staying pending.
 #[cfg(feature = "ssr")]
 async fn to_the_end(
-    change: impl std::future::Future<Output = Result<crate::manage::Done, crate::manage::WriteError>>
-    + Send
+    change: impl std::future::Future<
+        Output = Result<crate::changes::ChangeMade, crate::changes::WriteError>,
+    > + Send
     + 'static,
-) -> Result<crate::manage::Done, crate::manage::WriteError> {
+) -> Result<crate::changes::ChangeMade, crate::changes::WriteError> {
     tokio::spawn(change).await.unwrap_or_else(|error| {
         tracing::error!(%error, "a change stopped before it ended");
-        Err(crate::manage::WriteError(
+        Err(crate::changes::WriteError(
             "The change stopped before SES's answer was recorded; the Activity page shows what was recorded.".to_owned(),
         ))
     })
@@ -214,9 +215,10 @@ struct SigningForm<'a> {
 #[cfg(feature = "ssr")]
 impl SigningForm<'_> {
     /// The change they ask for, or the refusal of an unknown mode.
-    fn change(self) -> Result<crate::manage::SigningChange, WriteOutcome> {
-        let mode = crate::manage::Mode::parse(self.mode).map_err(|e| WriteOutcome::Refused(e.0))?;
-        Ok(crate::manage::SigningChange {
+    fn change(self) -> Result<crate::changes::SigningChange, ChangeAnswer> {
+        let mode =
+            crate::changes::Mode::parse(self.mode).map_err(|e| ChangeAnswer::Refused(e.0))?;
+        Ok(crate::changes::SigningChange {
             mode,
             key_length: self.key_length,
             selector: self.selector,
@@ -230,8 +232,8 @@ impl SigningForm<'_> {
 }
 
 #[cfg(feature = "ssr")]
-fn outcome(result: Result<crate::manage::Done, crate::manage::WriteError>) -> WriteOutcome {
-    use crate::inventory::snapshot::Found;
+fn outcome(result: Result<crate::changes::ChangeMade, crate::changes::WriteError>) -> ChangeAnswer {
+    use crate::inventory::snapshot::Lookup;
 
     match result {
         Ok(done) => {
@@ -244,10 +246,10 @@ fn outcome(result: Result<crate::manage::Done, crate::manage::WriteError>) -> Wr
                     .snapshot()
                     .find(&identity.region, &identity.name, None)
                 {
-                    Found::Several(_) => Some(identity.account.as_str()),
+                    Lookup::Several(_) => Some(identity.account.as_str()),
                     _ => None,
                 };
-            WriteOutcome::Done {
+            ChangeAnswer::Done {
                 identity_href: crate::routes::identity_page(
                     &identity.region,
                     &identity.name,
@@ -256,7 +258,7 @@ fn outcome(result: Result<crate::manage::Done, crate::manage::WriteError>) -> Wr
                 message: done.message,
             }
         }
-        Err(refusal) => WriteOutcome::Refused(refusal.0),
+        Err(refusal) => ChangeAnswer::Refused(refusal.0),
     }
 }
 
@@ -265,9 +267,14 @@ fn outcome(result: Result<crate::manage::Done, crate::manage::WriteError>) -> Wr
 /// outcome kept for it and refills the form with what was typed. A new domain's page
 /// shows how it was added whichever way the form was sent, so that answer is always kept.
 #[cfg(feature = "ssr")]
-fn answer(form: NoticeForm, outcome: WriteOutcome, back_to: String, typed: Typed) -> WriteOutcome {
+fn answer(
+    form: NoticeForm,
+    outcome: ChangeAnswer,
+    back_to: String,
+    typed: FormEcho,
+) -> ChangeAnswer {
     let plain = plain_form_post();
-    let added = form == NoticeForm::AddDomain && matches!(outcome, WriteOutcome::Done { .. });
+    let added = form == NoticeForm::AddDomain && matches!(outcome, ChangeAnswer::Done { .. });
     if !plain && !added {
         return outcome;
     }
@@ -278,19 +285,19 @@ fn answer(form: NoticeForm, outcome: WriteOutcome, back_to: String, typed: Typed
         typed,
     });
     let (outcome, next) = match outcome {
-        WriteOutcome::Done {
+        ChangeAnswer::Done {
             message,
             identity_href,
         } => {
             let identity_href = crate::routes::with_notice(&identity_href, &id);
             let next = identity_href.clone();
-            let done = WriteOutcome::Done {
+            let done = ChangeAnswer::Done {
                 message,
                 identity_href,
             };
             (done, next)
         }
-        refused @ WriteOutcome::Refused(_) => (refused, crate::routes::with_notice(&back_to, &id)),
+        refused @ ChangeAnswer::Refused(_) => (refused, crate::routes::with_notice(&back_to, &id)),
     };
     if plain {
         leptos_axum::redirect(&next);

@@ -26,7 +26,7 @@ pub async fn check_dns(
     name: String,
     account: Option<String>,
 ) -> Result<DnsCheckAnswer, ServerFnError> {
-    use crate::inventory::snapshot::Found;
+    use crate::inventory::snapshot::Lookup;
     use crate::server::state::AppState;
 
     let state = expect_context::<AppState>();
@@ -46,8 +46,8 @@ pub async fn check_dns(
     }
     let snapshot = state.inventory.snapshot();
     let identity = match snapshot.find(&region, &name, account.as_deref()) {
-        Found::One(identity) => identity.clone(),
-        Found::Several(_) | Found::Nothing => return Ok(DnsCheckAnswer::NotFound),
+        Lookup::One(identity) => identity.clone(),
+        Lookup::Several(_) | Lookup::Nothing => return Ok(DnsCheckAnswer::NotFound),
     };
     match monitor
         .check_now(&state.inventory, &identity, &user.name)

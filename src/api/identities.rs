@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::attention::Attention;
 use crate::diagnosis::Diagnosis;
 use crate::dns_check::DnsReport;
 use crate::model::{DkimStatus, DnsRecord, Identity, UnixSeconds};
-use crate::table::{attention::Attention, query::TableQuery, select::TablePage};
+use crate::table::{query::TableQuery, select::TablePage};
 
 /// One page of the table plus what the filter form offers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,7 +86,7 @@ pub struct IdentityDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IdentityLookup {
     /// Exactly one (or the one the account names).
-    Found(Box<IdentityDetail>),
+    Lookup(Box<IdentityDetail>),
     /// The name exists in this region in several accounts: pick one.
     Ambiguous(Vec<String>),
     /// Not in the inventory.
@@ -100,8 +101,8 @@ pub async fn get_identity(
     name: String,
     account: Option<String>,
 ) -> Result<IdentityLookup, ServerFnError> {
-    use crate::inventory::{self, snapshot::Found};
-    use crate::{records, server::state::AppState, table::attention::attention};
+    use crate::inventory::{self, snapshot::Lookup};
+    use crate::{attention::attention, records, server::state::AppState};
 
     let state = expect_context::<AppState>();
     let inventory = state.inventory.clone();
@@ -109,9 +110,9 @@ pub async fn get_identity(
         .snapshot()
         .find(&region, &name, account.as_deref())
     {
-        Found::One(identity) => identity.clone(),
-        Found::Several(accounts) => return Ok(IdentityLookup::Ambiguous(accounts)),
-        Found::Nothing => return Ok(IdentityLookup::NotFound),
+        Lookup::One(identity) => identity.clone(),
+        Lookup::Several(accounts) => return Ok(IdentityLookup::Ambiguous(accounts)),
+        Lookup::Nothing => return Ok(IdentityLookup::NotFound),
     };
     if identity.details_read_at.is_none() {
         match inventory.refresh_identity(&identity.key()).await {
@@ -162,7 +163,7 @@ pub async fn get_identity(
     let now = inventory::now();
     let dns = inventory.records_of(&identity);
     let report = state.dns.as_ref().and_then(|d| d.report(&identity.key()));
-    Ok(IdentityLookup::Found(Box::new(IdentityDetail {
+    Ok(IdentityLookup::Lookup(Box::new(IdentityDetail {
         zone_lines: records::to_bind(&dns, &records::unchecked),
         records: dns,
         diagnosis: crate::diagnosis::diagnose(&identity, report.as_ref(), now),

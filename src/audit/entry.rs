@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a recorded change ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
+pub enum AuditOutcome {
     /// Sent to SES; the answer was never recorded (the server stopped, or the log failed).
     Pending,
     /// SES made the change.
@@ -16,7 +16,7 @@ pub enum Outcome {
     Unknown,
 }
 
-impl Outcome {
+impl AuditOutcome {
     /// As stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -62,7 +62,7 @@ pub struct AuditEntry {
     /// Signing after it, as SES reported it.
     pub after_signing: Option<String>,
     /// How it ended.
-    pub outcome: Outcome,
+    pub outcome: AuditOutcome,
     /// SES's answer in words.
     pub answer: Option<String>,
 }

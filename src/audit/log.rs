@@ -14,7 +14,7 @@ use sqlx::{
 };
 use tokio::sync::OnceCell;
 
-use super::entry::{AuditEntry, Outcome};
+use super::entry::{AuditEntry, AuditOutcome};
 use crate::user::User;
 
 /// The log; cheap to clone (a connection pool).
@@ -158,7 +158,7 @@ impl AuditLog {
     pub async fn finish(
         &self,
         id: i64,
-        outcome: Outcome,
+        outcome: AuditOutcome,
         after: Option<&str>,
         answer: &str,
     ) -> Result<(), AuditError> {
@@ -247,7 +247,7 @@ fn entry(row: &SqliteRow) -> AuditEntry {
         action: row.get("action"),
         before_signing: row.get("before_signing"),
         after_signing: row.get("after_signing"),
-        outcome: Outcome::parse(row.get::<&str, _>("outcome")),
+        outcome: AuditOutcome::parse(row.get::<&str, _>("outcome")),
         answer: row.get("answer"),
     }
 }
@@ -294,9 +294,9 @@ mod tests {
             all.iter().map(|e| e.id).collect::<Vec<_>>(),
             [second, first]
         );
-        assert!(all.iter().all(|e| e.outcome == Outcome::Pending));
+        assert!(all.iter().all(|e| e.outcome == AuditOutcome::Pending));
 
-        log.finish(first, Outcome::Done, Some("BYODKIM, signing on"), "ok")
+        log.finish(first, AuditOutcome::Done, Some("BYODKIM, signing on"), "ok")
             .await
             .unwrap();
         let only_a = Filter {
@@ -305,7 +305,7 @@ mod tests {
         };
         let a = log.recent(&only_a, 10).await.unwrap();
         assert_eq!(a.len(), 1);
-        assert_eq!(a[0].outcome, Outcome::Done);
+        assert_eq!(a[0].outcome, AuditOutcome::Done);
         assert_eq!(a[0].after_signing.as_deref(), Some("BYODKIM, signing on"));
         assert_eq!(a[0].user_email.as_deref(), Some("alice@example.com"));
         let by_bob = Filter {

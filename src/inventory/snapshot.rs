@@ -7,7 +7,7 @@ use crate::ses::target::Target;
 
 /// What looking an identity up by region and name found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Found<'a> {
+pub enum Lookup<'a> {
     /// Exactly one.
     One(&'a Identity),
     /// The same name in this region in several accounts (their labels).
@@ -72,7 +72,7 @@ impl Snapshot {
     }
 
     /// The identity called `name` in `region` (in `account`, when given).
-    pub fn find(&self, region: &str, name: &str, account: Option<&str>) -> Found<'_> {
+    pub fn find(&self, region: &str, name: &str, account: Option<&str>) -> Lookup<'_> {
         let candidates: Vec<&Identity> = self
             .identities
             .iter()
@@ -80,9 +80,9 @@ impl Snapshot {
             .filter(|i| account.is_none_or(|a| a == i.account))
             .collect();
         match candidates.as_slice() {
-            [] => Found::Nothing,
-            [one] => Found::One(one),
-            many => Found::Several(many.iter().map(|i| i.account.clone()).collect()),
+            [] => Lookup::Nothing,
+            [one] => Lookup::One(one),
+            many => Lookup::Several(many.iter().map(|i| i.account.clone()).collect()),
         }
     }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::model::{DkimState, Identity, IdentityType, UnixSeconds};
 use crate::ses::{
-    budget::Turn,
+    budget::CallPriority,
     error::Error,
     reader::{BatchDkim, SesConnection},
 };
@@ -69,7 +69,7 @@ pub async fn backfill(
     {
         // In the background: an operator's read or change goes first.
         match reader
-            .details_as(Turn::Background, &identity.name, now)
+            .details_as(CallPriority::Background, &identity.name, now)
             .await
         {
             Ok(full) => read.push(full),

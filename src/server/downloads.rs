@@ -10,7 +10,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::state::AppState;
-use crate::inventory::{self, snapshot::Found};
+use crate::inventory::{self, snapshot::Lookup};
 use std::collections::HashMap;
 
 use crate::dns_check::Finding;
@@ -71,15 +71,15 @@ pub async fn identity_records(
     };
     let snapshot = state.inventory.snapshot();
     let identity = match snapshot.find(&region, &name, params.account.as_deref()) {
-        Found::One(identity) => identity,
-        Found::Several(accounts) => {
+        Lookup::One(identity) => identity,
+        Lookup::Several(accounts) => {
             let message = format!(
                 "{name} exists in {region} in several accounts ({}): add ?account= to say which.\n",
                 accounts.join(", ")
             );
             return (StatusCode::CONFLICT, message).into_response();
         }
-        Found::Nothing => {
+        Lookup::Nothing => {
             let message = format!("{name} is not in {region} in the inventory.\n");
             return (StatusCode::NOT_FOUND, message).into_response();
         }

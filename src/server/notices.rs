@@ -17,11 +17,11 @@ const CAPACITY: usize = 512;
 /// The notices not yet expired, oldest first.
 #[derive(Clone, Debug, Default)]
 pub struct Notices {
-    kept: Arc<Mutex<VecDeque<Kept>>>,
+    kept: Arc<Mutex<VecDeque<KeptNotice>>>,
 }
 
 #[derive(Debug)]
-struct Kept {
+struct KeptNotice {
     id: String,
     at: Instant,
     notice: Notice,
@@ -36,7 +36,7 @@ impl Notices {
         if kept.len() == CAPACITY {
             kept.pop_front();
         }
-        kept.push_back(Kept {
+        kept.push_back(KeptNotice {
             id: id.clone(),
             at: Instant::now(),
             notice,
@@ -52,7 +52,7 @@ impl Notices {
     }
 }
 
-fn expire(kept: &mut VecDeque<Kept>, now: Instant) {
+fn expire(kept: &mut VecDeque<KeptNotice>, now: Instant) {
     while kept
         .front()
         .is_some_and(|k| now.duration_since(k.at) > KEEP_FOR)
@@ -64,13 +64,13 @@ fn expire(kept: &mut VecDeque<Kept>, now: Instant) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::change_answer::{NoticeForm, Typed, WriteOutcome};
+    use crate::change_answer::{ChangeAnswer, FormEcho, NoticeForm};
 
     fn notice(text: &str) -> Notice {
         Notice {
             form: NoticeForm::Signing,
-            outcome: WriteOutcome::Refused(text.to_owned()),
-            typed: Typed::default(),
+            outcome: ChangeAnswer::Refused(text.to_owned()),
+            typed: FormEcho::default(),
         }
     }
 
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn expired_notices_are_dropped() {
-        let mut kept = VecDeque::from([Kept {
+        let mut kept = VecDeque::from([KeptNotice {
             id: "a".into(),
             at: Instant::now(),
             notice: notice("a"),

@@ -81,8 +81,8 @@ impl AppState {
     }
 
     /// `user` making changes on this state's inventory, recorded in its audit log.
-    pub fn actor<'a>(&'a self, user: &'a crate::user::User) -> crate::manage::Actor<'a> {
-        crate::manage::Actor {
+    pub fn actor<'a>(&'a self, user: &'a crate::user::User) -> crate::changes::Actor<'a> {
+        crate::changes::Actor {
             inventory: &self.inventory,
             audit: &self.audit,
             user,

@@ -28,7 +28,7 @@ const BACKGROUND_POLL: Duration = Duration::from_millis(20);
 
 /// Whose call it is: someone waits for a foreground call; background calls give way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Turn {
+pub enum CallPriority {
     /// Sweeps, operator reads and writes: take the next free slot.
     Foreground,
     /// Backfill: take a slot only when no foreground call is waiting for one.
@@ -111,13 +111,13 @@ impl CallBudget {
         Fut: Future<Output = Result<T, E>>,
         E: Into<Error>,
     {
-        self.run_as(Turn::Foreground, operation, call).await
+        self.run_as(CallPriority::Foreground, operation, call).await
     }
 
     /// Runs `call` within the budget on `turn`, retrying what is worth retrying.
     pub async fn run_as<T, E, F, Fut>(
         &self,
-        turn: Turn,
+        turn: CallPriority,
         operation: &'static str,
         mut call: F,
     ) -> Result<T, Error>
@@ -153,13 +153,13 @@ impl CallBudget {
 impl CallBudget {
     /// Waits for a slot: at once in line for a foreground call; for a background call, only
     /// a slot no foreground call is waiting for.
-    async fn wait_for(&self, turn: Turn) {
+    async fn wait_for(&self, turn: CallPriority) {
         match turn {
-            Turn::Foreground => {
+            CallPriority::Foreground => {
                 let _waiting = Waiting::new(&self.foreground_waiting);
                 self.limiter.until_ready().await;
             }
-            Turn::Background => loop {
+            CallPriority::Background => loop {
                 if self.foreground_waiting.load(Ordering::SeqCst) == 0
                     && self.limiter.check().is_ok()
                 {
@@ -234,7 +234,7 @@ mod tests {
         let worker = || async {
             for _ in 0..2 {
                 budget
-                    .run_as(Turn::Background, "Backfill", || record('b'))
+                    .run_as(CallPriority::Background, "Backfill", || record('b'))
                     .await
                     .unwrap();
             }

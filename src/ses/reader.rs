@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use aws_sdk_sesv2::operation::get_email_identity::GetEmailIdentityOutput;
 
-use super::budget::{CallBudget, CallCounts, Turn};
+use super::budget::{CallBudget, CallCounts, CallPriority};
 use super::client::SesClients;
 use super::error::Error;
 use super::target::Target;
@@ -135,13 +135,13 @@ impl SesConnection {
 
     /// Full v2 details of one identity.
     pub async fn details(&self, name: &str, now: UnixSeconds) -> Result<Identity, Error> {
-        self.details_as(Turn::Foreground, name, now).await
+        self.details_as(CallPriority::Foreground, name, now).await
     }
 
     /// Full v2 details of one identity, on `turn` (the backfill runs in the background).
     pub async fn details_as(
         &self,
-        turn: Turn,
+        turn: CallPriority,
         name: &str,
         now: UnixSeconds,
     ) -> Result<Identity, Error> {

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::attention::{Attention, attention};
 use super::query::{OriginFilter, SortColumn, TableQuery};
+use crate::attention::{Attention, attention};
 use crate::dns_check::{DnsHealth, DnsHealths, health_of};
 use crate::model::{DkimStatus, Identity, KeyLength, SigningOrigin, UnixSeconds};
 
@@ -235,8 +235,8 @@ fn key_rank(identity: &Identity) -> (u8, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attention::tests::domain;
     use crate::model::IdentityType;
-    use crate::table::attention::tests::domain;
 
     fn names(page: &TablePage) -> Vec<&str> {
         page.rows.iter().map(|r| r.identity.name.as_str()).collect()

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::activity::{SHOWN, list_activity};
-use crate::audit::entry::{AuditEntry, Outcome};
+use crate::audit::entry::{AuditEntry, AuditOutcome};
 use crate::routes;
 use crate::ui::format::utc_minute;
 
@@ -111,11 +111,11 @@ pub fn ChangesTable(entries: Vec<AuditEntry>, link_identity: bool) -> impl IntoV
     .into_any()
 }
 
-fn outcome_label(outcome: Outcome) -> &'static str {
+fn outcome_label(outcome: AuditOutcome) -> &'static str {
     match outcome {
-        Outcome::Done => "Done",
-        Outcome::Refused => "Refused",
-        Outcome::Pending => "No answer recorded",
-        Outcome::Unknown => "Answer lost; state re-read",
+        AuditOutcome::Done => "Done",
+        AuditOutcome::Refused => "Refused",
+        AuditOutcome::Pending => "No answer recorded",
+        AuditOutcome::Unknown => "Answer lost; state re-read",
     }
 }

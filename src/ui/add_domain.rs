@@ -9,8 +9,10 @@ use leptos_router::hooks::use_query_map;
 use crate::api::dkim::{AddDomain, get_notice};
 use crate::api::inventory::{TargetChoice, list_targets};
 use crate::api::session::get_current_user;
-use crate::change_answer::{Notice, NoticeForm, Typed};
-use crate::ui::manage_dkim::{KeyFields, Outcome, OutcomeLine, forget_key_after, open_when_added};
+use crate::change_answer::{FormEcho, Notice, NoticeForm};
+use crate::ui::manage_dkim::{
+    ChangeAnswerLine, ChangeAnswerPanel, KeyFields, forget_key_after, open_when_added,
+};
 
 /// The add-domain page.
 #[component]
@@ -65,7 +67,7 @@ fn AddDomainForm(
             outcome,
             typed,
         }) => (Some(outcome), typed),
-        _ => (None, Typed::default()),
+        _ => (None, FormEcho::default()),
     };
     let accounts = distinct(targets.iter().map(|t| t.account.clone()));
     let regions = distinct(targets.iter().map(|t| t.region.clone()));
@@ -95,8 +97,8 @@ fn AddDomainForm(
         }
     };
     view! {
-        {kept.map(|outcome| view! { <Show when=move || add.value().get().is_none()><OutcomeLine outcome=outcome.clone() /></Show> })}
-        <Outcome action_value=Signal::derive(move || add.value().get()) />
+        {kept.map(|outcome| view! { <Show when=move || add.value().get().is_none()><ChangeAnswerLine outcome=outcome.clone() /></Show> })}
+        <ChangeAnswerPanel action_value=Signal::derive(move || add.value().get()) />
         <ActionForm action=add attr:class="manage-form" attr:data-testid="add-domain-form">
             <div class="field">
                 <label for="add-account">"Account"</label>

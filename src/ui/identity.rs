@@ -9,7 +9,7 @@ use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled, get_notice};
 use crate::api::dns::{CheckDns, DnsCheckAnswer};
 use crate::api::identities::{IdentityDetail, IdentityLink, IdentityLookup, get_identity};
 use crate::audit::entry::AuditEntry;
-use crate::change_answer::{Notice, NoticeForm, Typed, WriteOutcome};
+use crate::change_answer::{ChangeAnswer, FormEcho, Notice, NoticeForm};
 use crate::model::SigningOrigin;
 use crate::routes;
 use crate::ui::{
@@ -19,7 +19,7 @@ use crate::ui::{
     dns_records::DnsRecords,
     format::{ago, utc_minute},
     identities::type_label,
-    manage_dkim::{ManageDkim, OutcomeLine, Writes},
+    manage_dkim::{ChangeAnswerLine, ManageDkim, Writes},
 };
 
 /// `/identity/:region/:name`, optionally `?account=` when a name exists in several accounts.
@@ -48,8 +48,8 @@ pub fn IdentityPage() -> impl IntoView {
     // state). Not after a refusal: the form must keep what was typed.
     let changes = RwSignal::new(0_u32);
     Effect::new(move |_| {
-        let done = |value: Option<Result<WriteOutcome, ServerFnError>>| {
-            matches!(value, Some(Ok(WriteOutcome::Done { .. })))
+        let done = |value: Option<Result<ChangeAnswer, ServerFnError>>| {
+            matches!(value, Some(Ok(ChangeAnswer::Done { .. })))
         };
         let checked = matches!(check.value().get(), Some(Ok(DnsCheckAnswer::Checked(_))));
         let succeeded = done(change.value().get()) || done(enable.value().get()) || checked;
@@ -86,14 +86,14 @@ pub fn IdentityPage() -> impl IntoView {
                 let notice = notice.await;
                 let history = history.await.unwrap_or_default();
                 match lookup.await {
-                    Ok(IdentityLookup::Found(detail)) => {
+                    Ok(IdentityLookup::Lookup(detail)) => {
                         let typed = refill(notice.as_ref());
                         let replica_regions = detail.replica_regions.clone();
                         let can_change = detail.can_change;
                         view! {
                             {notice.map(|notice| view! {
                                 <Show when=move || !acted()>
-                                    <section class="card"><OutcomeLine outcome=notice.outcome.clone() /></section>
+                                    <section class="card"><ChangeAnswerLine outcome=notice.outcome.clone() /></section>
                                 </Show>
                             })}
                             <Detail detail=*detail.clone() account_in_links=account.is_some() check />
@@ -135,14 +135,14 @@ fn RecentChanges(name: String, entries: Vec<AuditEntry>) -> impl IntoView {
 }
 
 /// What the signing form gets back after a refused plain post.
-fn refill(notice: Option<&Notice>) -> Typed {
+fn refill(notice: Option<&Notice>) -> FormEcho {
     match notice {
         Some(Notice {
             form: NoticeForm::Signing,
-            outcome: WriteOutcome::Refused(_),
+            outcome: ChangeAnswer::Refused(_),
             typed,
         }) => typed.clone(),
-        _ => Typed::default(),
+        _ => FormEcho::default(),
     }
 }
 

@@ -2,13 +2,13 @@
 //! DKIM key length, turn signing on or off, create a DEED replica. `ActionForm`s: buttons
 //! are disabled while a request runs, SES's answer is shown in words, and the private key
 //! field is emptied after every submit (the other fields keep what was typed). With
-//! JavaScript off the same forms post plainly and come back with the answer (`Typed`).
+//! JavaScript off the same forms post plainly and come back with the answer (`FormEcho`).
 
 use leptos::{html, prelude::*};
 use leptos_router::hooks::use_navigate;
 
 use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled};
-use crate::change_answer::{Typed, UNSIGNED_WHILE_PENDING, WriteOutcome};
+use crate::change_answer::{ChangeAnswer, FormEcho, UNSIGNED_WHILE_PENDING};
 use crate::model::{Identity, IdentityType, SigningOrigin};
 
 /// The server actions of the identity page.
@@ -30,7 +30,7 @@ pub fn ManageDkim(
     identity: Identity,
     account: Option<String>,
     writes: Writes,
-    typed: Typed,
+    typed: FormEcho,
     replica_regions: Vec<String>,
 ) -> impl IntoView {
     let Writes {
@@ -53,12 +53,12 @@ pub fn ManageDkim(
             {match refusal {
                 Some(why) => view! { <p class="muted">{why}</p> }.into_any(),
                 None => view! {
-                    <Outcome action_value=Signal::derive(move || change.value().get()) />
+                    <ChangeAnswerPanel action_value=Signal::derive(move || change.value().get()) />
                     <SigningForm identity=identity.clone() account=account.clone() change typed />
-                    <Outcome action_value=Signal::derive(move || enable.value().get()) />
+                    <ChangeAnswerPanel action_value=Signal::derive(move || enable.value().get()) />
                     <EnabledForm identity=identity.clone() account enable />
                     {(!replica_regions.is_empty()).then(|| view! {
-                        <Outcome action_value=Signal::derive(move || add.value().get()) />
+                        <ChangeAnswerPanel action_value=Signal::derive(move || add.value().get()) />
                         <ReplicaForm identity regions=replica_regions add />
                     })}
                 }
@@ -80,10 +80,12 @@ fn IdentityFields(region: String, name: String, account: Option<String>) -> impl
 
 /// SES's answer to the last submit, or the reason it was refused.
 #[component]
-pub fn Outcome(action_value: Signal<Option<Result<WriteOutcome, ServerFnError>>>) -> impl IntoView {
+pub fn ChangeAnswerPanel(
+    action_value: Signal<Option<Result<ChangeAnswer, ServerFnError>>>,
+) -> impl IntoView {
     move || {
         action_value.get().map(|result| match result {
-            Ok(outcome) => view! { <OutcomeLine outcome /> }.into_any(),
+            Ok(outcome) => view! { <ChangeAnswerLine outcome /> }.into_any(),
             Err(error) => view! { <p class="error" role="alert" data-testid="write-error">{crate::ui::format::server_error_text(&error)}</p> }.into_any(),
         })
     }
@@ -91,13 +93,13 @@ pub fn Outcome(action_value: Signal<Option<Result<WriteOutcome, ServerFnError>>>
 
 /// One answer, done or refused.
 #[component]
-pub fn OutcomeLine(outcome: WriteOutcome) -> impl IntoView {
+pub fn ChangeAnswerLine(outcome: ChangeAnswer) -> impl IntoView {
     match outcome {
-        WriteOutcome::Done { message, .. } => {
+        ChangeAnswer::Done { message, .. } => {
             view! { <p class="notice" role="status" data-testid="write-outcome">{message}</p> }
                 .into_any()
         }
-        WriteOutcome::Refused(why) => {
+        ChangeAnswer::Refused(why) => {
             view! { <p class="error" role="alert" data-testid="write-error">{why}</p> }.into_any()
         }
     }
@@ -107,7 +109,7 @@ pub fn OutcomeLine(outcome: WriteOutcome) -> impl IntoView {
 pub fn open_when_added(add: ServerAction<AddDomain>) {
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(WriteOutcome::Done { identity_href, .. })) = add.value().get() {
+        if let Some(Ok(ChangeAnswer::Done { identity_href, .. })) = add.value().get() {
             navigate(&identity_href, Default::default());
         }
     });
@@ -135,7 +137,7 @@ where
 /// form and the add-domain form. Values set as properties too, so a form re-rendered
 /// after a change shows the new state rather than what the browser kept.
 #[component]
-pub fn KeyFields(typed: Typed, key_field: NodeRef<html::Textarea>) -> impl IntoView {
+pub fn KeyFields(typed: FormEcho, key_field: NodeRef<html::Textarea>) -> impl IntoView {
     let key_length = typed.get("key_length").unwrap_or("").to_owned();
     let selector = typed.get("selector").unwrap_or("").to_owned();
     let generate = typed.get("generate").is_some();
@@ -172,7 +174,7 @@ fn SigningForm(
     identity: Identity,
     account: Option<String>,
     change: ServerAction<ChangeSigning>,
-    typed: Typed,
+    typed: FormEcho,
 ) -> impl IntoView {
     let is_byodkim = identity.dkim.origin == Some(SigningOrigin::Byodkim);
     let is_easy = identity.dkim.origin == Some(SigningOrigin::EasyDkim);
@@ -233,7 +235,7 @@ fn EnabledForm(
                 </label>
             })}
             <button type="submit" disabled=move || pending.get()>
-                {if enabled { "Turn signing off" } else { "Turn signing on" }}
+                {if enabled { "CallPriority signing off" } else { "CallPriority signing on" }}
             </button>
         </ActionForm>
     }

@@ -2,12 +2,12 @@
 //! recording its answer) are completed with what SES reports now, so the log never keeps
 //! a change whose outcome nobody will learn.
 
-use crate::audit::{entry::Outcome, log::AuditLog};
+use crate::audit::{entry::AuditOutcome, log::AuditLog};
 use crate::inventory::Inventory;
 use crate::model::IdentityKey;
 use crate::ses::error::Error;
 
-use super::record::describe;
+use super::audit_trail::describe;
 
 /// How the pending entries were settled.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub async fn reconcile_pending(inventory: &Inventory, audit: &AuditLog) -> Recon
             }
         };
         match audit
-            .finish(entry.id, Outcome::Unknown, after.as_deref(), &answer)
+            .finish(entry.id, AuditOutcome::Unknown, after.as_deref(), &answer)
             .await
         {
             Ok(()) => done.settled += 1,

@@ -2,7 +2,7 @@
 //! answer. If the log cannot be written, the change is not sent: nothing unrecorded.
 
 use crate::audit::{
-    entry::Outcome,
+    entry::AuditOutcome,
     log::{Attempt, AuditLog},
 };
 use crate::inventory::{self, Inventory};
@@ -50,7 +50,7 @@ pub(super) async fn begin(
 pub(super) async fn close(
     actor: &Actor<'_>,
     id: i64,
-    outcome: Outcome,
+    outcome: AuditOutcome,
     after: Option<&Identity>,
     answer: &str,
 ) -> Result<(), WriteError> {

@@ -1,0 +1,35 @@
+//! After SES said yes: the identity is read again so the pages show SES's answer at once,
+//! and the audit entry is completed with the new state.
+
+use crate::audit::entry::AuditOutcome;
+use crate::model::IdentityKey;
+
+use super::{Actor, ChangeMade, WriteError, audit_trail};
+
+/// Re-reads the identity so the page shows SES's answer at once, and completes the audit
+/// entry with the new state.
+pub(super) async fn finish(
+    actor: &Actor<'_>,
+    entry: i64,
+    key: IdentityKey,
+    message: String,
+    what: &'static str,
+) -> Result<ChangeMade, WriteError> {
+    tracing::info!(
+        identity = %key.name, region = %key.region, account = %key.account,
+        user = %actor.user.name, entry, "{what}"
+    );
+    match actor.inventory.refresh_identity(&key).await {
+        Ok(identity) => {
+            audit_trail::close(actor, entry, AuditOutcome::Done, Some(&identity), &message).await?;
+            Ok(ChangeMade { message, identity })
+        }
+        Err(error) => {
+            let message = format!(
+                "{message} (Re-reading it from SES failed: {error}; the next sweep will show it.)"
+            );
+            audit_trail::close(actor, entry, AuditOutcome::Done, None, &message).await?;
+            Err(WriteError(message))
+        }
+    }
+}
