@@ -273,3 +273,37 @@ async fn unreachable_ses_on_first_start_is_explained_not_blank() {
     assert!(text_of(&html, "table-count").starts_with("No identities yet."));
     assert!(row_statuses(&html).is_empty());
 }
+
+#[tokio::test]
+async fn refresh_now_sweeps_once_a_minute_and_says_when_the_next_can_start() {
+    let sim = simulator(true).await;
+    let inventory = read_inventory(&sim, &["us-east-1"], 0).await;
+    let app = app_with(inventory.clone(), SesBackend::Simulator);
+    sim.simulator.reset_stats();
+
+    let (status, body) = support::post(&app, "refresh_inventory", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("Started") || body.contains("Joined"),
+        "{body}"
+    );
+    // The sweep ran: SES was listed again.
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while inventory.is_sweeping() || sim.simulator.stats().total_calls() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the sweep runs and ends");
+    let calls = sim.simulator.stats().total_calls();
+
+    let (status, body) = support::post(&app, "refresh_inventory", &[]).await;
+    assert_eq!(status, StatusCode::OK, "not an error: {body}");
+    assert!(body.contains("TooSoon"), "{body}");
+    assert!(body.contains("retry_after_secs"), "{body}");
+    assert_eq!(
+        sim.simulator.stats().total_calls(),
+        calls,
+        "no second sweep"
+    );
+}

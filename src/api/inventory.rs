@@ -76,24 +76,34 @@ pub async fn get_ses_backend() -> Result<SesBackend, ServerFnError> {
     Ok(expect_context::<AppState>().backend)
 }
 
-/// Starts a sweep of every target now (or joins the one running) and returns at once. At
-/// most one a minute, whoever asks: answered 429 with Retry-After sooner.
-#[server(endpoint = "refresh_inventory")]
-pub async fn refresh_inventory() -> Result<(), ServerFnError> {
-    use crate::{inventory::ForcedRefresh, server::state::AppState};
-    use axum::http::{HeaderValue, StatusCode, header::RETRY_AFTER};
+/// What "Refresh now" did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefreshAnswer {
+    /// A sweep started.
+    Started,
+    /// A sweep was running already; it is the refresh.
+    Joined,
+    /// The last one started under a minute ago; the next may start in this many seconds.
+    TooSoon {
+        /// Seconds until the next forced refresh may start.
+        retry_after_secs: u64,
+    },
+}
 
-    match expect_context::<AppState>().inventory.force_refresh() {
-        ForcedRefresh::Started | ForcedRefresh::Joined => Ok(()),
-        ForcedRefresh::TooSoon { retry_after } => {
-            let secs = retry_after.as_secs().max(1);
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(StatusCode::TOO_MANY_REQUESTS);
-                response.insert_header(RETRY_AFTER, HeaderValue::from(secs));
-            }
-            Err(ServerFnError::ServerError(format!(
-                "The inventory was refreshed less than a minute ago: try again in {secs} s."
-            )))
-        }
-    }
+/// Starts a sweep of every target now (or joins the one running) and returns at once. At
+/// most one a minute, whoever asks: sooner, it says when the next may start (a normal
+/// answer, not an error: the data is at most a minute old).
+#[server(endpoint = "refresh_inventory")]
+pub async fn refresh_inventory() -> Result<RefreshAnswer, ServerFnError> {
+    use crate::{inventory::ForcedRefresh, server::state::AppState};
+
+    Ok(
+        match expect_context::<AppState>().inventory.force_refresh() {
+            ForcedRefresh::Started => RefreshAnswer::Started,
+            ForcedRefresh::Joined => RefreshAnswer::Joined,
+            ForcedRefresh::TooSoon { retry_after } => RefreshAnswer::TooSoon {
+                retry_after_secs: retry_after.as_secs().max(1),
+            },
+        },
+    )
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::inventory::{InventorySummary, RefreshInventory};
+use crate::api::inventory::{InventorySummary, RefreshAnswer, RefreshInventory};
 use crate::model::TargetStatus;
 use crate::ui::{format::ago, strip::SummaryStrip};
 
@@ -23,17 +23,14 @@ pub fn InventoryOverview(
                     </button>
                 </ActionForm>
                 {move || {
-                    refresh
-                        .value()
-                        .get()
-                        .and_then(Result::err)
-                        .map(|error| {
-                            view! {
-                                <p class="error" role="alert" data-testid="refresh-refused">
-                                    {crate::ui::format::server_error_text(&error)}
-                                </p>
-                            }
-                        })
+                    let said = match refresh.value().get()? {
+                        Ok(RefreshAnswer::TooSoon { retry_after_secs }) => format!(
+                            "Refreshed less than a minute ago: the next refresh can start in {retry_after_secs} s."
+                        ),
+                        Ok(_) => return None,
+                        Err(error) => crate::ui::format::server_error_text(&error),
+                    };
+                    Some(view! { <p class="muted" role="status" data-testid="refresh-answer">{said}</p> })
                 }}
             </div>
             <Transition fallback=|| view! { <p aria-busy="true">"Loading the inventory…"</p> }>
