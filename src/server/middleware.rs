@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use axum::{
     Router,
+    body::Body,
+    extract::Request,
     http::{
         HeaderName, HeaderValue, StatusCode,
         header::{
@@ -12,7 +14,8 @@ use axum::{
             SET_COOKIE, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
         },
     },
-    middleware::from_fn_with_state,
+    middleware::{Next, from_fn_with_state},
+    response::{IntoResponse, Response},
 };
 use tower::ServiceBuilder;
 use tower_http::{
@@ -27,7 +30,8 @@ use tower_http::{
 use tracing::Level;
 
 use super::{security::OTHER_POLICY, state::AppState};
-use crate::auth::write_gate::ReadFunctions;
+use crate::auth::write_gate::{ReadFunctions, SERVER_FN_PREFIX};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
 /// Headers whose values must never reach a log line: credentials, cookies, and the SSO
 /// proxy's identity headers (`identity`).
@@ -40,11 +44,14 @@ fn sensitive_headers(identity: &[HeaderName]) -> Arc<[HeaderName]> {
 
 /// Wraps `router` in every middleware, outermost first: secrets marked → traced → headers
 /// set → compressed → panics become 500 → body limited → timed out → Host checked (DNS
-/// rebinding) → cross-site posts refused → authenticated → viewers kept from writes.
+/// rebinding) → cross-site posts refused → authenticated → viewers kept from writes →
+/// unreadable server function arguments answered 400.
 pub fn apply(router: Router, state: &AppState, reads: ReadFunctions) -> Router {
     let security = state.security.clone();
     let router = router
-        // Innermost, inside authentication, which puts the user in the request.
+        // Innermost: sees the server function's own answer, before any compression.
+        .layer(axum::middleware::from_fn(unreadable_arguments_are_400))
+        // Inside authentication, which puts the user in the request.
         .layer(from_fn_with_state(reads, crate::auth::write_gate::guard))
         .layer(from_fn_with_state(
             state.auth.clone(),
@@ -107,4 +114,32 @@ pub fn apply(router: Router, state: &AppState, reads: ReadFunctions) -> Router {
             limits.request_timeout,
         ));
     router.layer(stack)
+}
+
+/// Largest server function error body read back (they are one line).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// A server function that cannot read its arguments (a missing field, broken JSON or form
+/// encoding, a value of the wrong type, bytes that are not UTF-8) answers 500 `Args|…` (or
+/// `MissingArg|…`, `Deserialization|…`). That is the client's
+/// mistake: it becomes 400 with the same words, so monitoring that counts 5xx sees only
+/// dkimdash's own failures.
+async fn unreadable_arguments_are_400(request: Request, next: Next) -> Response {
+    let server_fn = request.uri().path().starts_with(SERVER_FN_PREFIX);
+    let response = next.run(request).await;
+    if !server_fn
+        || response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let unreadable = [&b"Args|"[..], b"MissingArg|", b"Deserialization|"];
+    if unreadable.iter().any(|prefix| bytes.starts_with(prefix)) {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
