@@ -36,7 +36,7 @@ async fn setup() -> (RunningSimulator, Router) {
         );
         add(
             EAST,
-            SimIdentity::byodkim_domain("own.example", "s1", now),
+            SimIdentity::byodkim_domain("own.example", "s1", None, now),
             DkimStatus::Success,
         );
         add(
@@ -59,6 +59,103 @@ fn sim_dkim(sim: &RunningSimulator, region: &str, name: &str) -> Option<DkimStat
         .with_regions(|regions, now| regions.get(region, name, now))
         .ok()
         .map(|view: IdentityView| view.dkim)
+}
+
+/// The public half of the key the simulator was given for `name` (it keeps no private key).
+fn sim_public_key(sim: &RunningSimulator, region: &str, name: &str) -> String {
+    sim.simulator
+        .regions()
+        .byodkim_public_key(region, name)
+        .expect("the simulator kept the public half of the key it was given")
+}
+
+/// The `p=` of the TXT record the identity page tells the operator to publish.
+fn published_key(page: &str) -> &str {
+    let start = page
+        .find("v=DKIM1; k=rsa; p=")
+        .expect("a TXT value on the page")
+        + 18;
+    let end = start + page[start..].find(['<', '"', ' ']).expect("the value ends");
+    &page[start..end]
+}
+
+/// The public half of `pem` (PKCS#1 or PKCS#8), worked out here, independently of both
+/// the dashboard and the simulator: base64 of the DER SubjectPublicKeyInfo.
+fn public_half(pem: &str) -> String {
+    use base64::Engine as _;
+    use rsa::{pkcs1::DecodeRsaPrivateKey, pkcs8::DecodePrivateKey, pkcs8::EncodePublicKey};
+    let key = rsa::RsaPrivateKey::from_pkcs1_pem(pem)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(pem))
+        .unwrap();
+    let der = key.to_public_key().to_public_key_der().unwrap();
+    base64::engine::general_purpose::STANDARD.encode(der.as_bytes())
+}
+
+#[tokio::test]
+async fn the_published_key_is_the_public_half_of_the_key_ses_was_given() {
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    let (sim, app) = setup().await;
+    let pkcs8 = {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        rsa::RsaPrivateKey::from_pkcs1_pem(KEY_PEM)
+            .unwrap()
+            .to_pkcs8_pem(LineEnding::LF)
+            .unwrap()
+            .to_string()
+    };
+    // Pasted PKCS#1 and a server-generated key on existing identities; pasted PKCS#8 when
+    // adding a domain with BYODKIM.
+    // (server function, identity, its form fields, the public key expected when known here)
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Option<String>);
+    let cases: [Case; 3] = [
+        (
+            "dkim/signing",
+            "easy.example",
+            vec![
+                ("name", "easy.example"),
+                ("private_key", KEY_PEM),
+                ("confirm", "on"),
+            ],
+            Some(public_half(KEY_PEM)),
+        ),
+        (
+            "dkim/signing",
+            "own.example",
+            vec![
+                ("name", "own.example"),
+                ("generate", "on"),
+                ("confirm", "on"),
+            ],
+            None,
+        ),
+        (
+            "dkim/add",
+            "byo.example",
+            vec![
+                ("account", "demo"),
+                ("domain", "byo.example"),
+                ("private_key", pkcs8.as_str()),
+            ],
+            Some(public_half(&pkcs8)),
+        ),
+    ];
+    for (endpoint, name, fields, expected) in cases {
+        let mut form = vec![("region", EAST), ("mode", "byodkim"), ("selector", "pub1")];
+        form.extend(fields);
+        let (status, body) = post(&app, endpoint, &form).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.starts_with("{\"Done\":"), "{name}: {body}");
+        let given = sim_public_key(&sim, EAST, name);
+        if let Some(expected) = expected {
+            assert_eq!(given, expected, "{name}: the simulator derived another key");
+        }
+        let (_, page) = get(&app, &format!("/identity/{EAST}/{name}")).await;
+        assert_eq!(
+            published_key(&page),
+            given,
+            "{name}: the page must publish the public half of the key SES signs with"
+        );
+    }
 }
 
 #[tokio::test]

@@ -46,6 +46,10 @@ pub struct SimIdentity {
     pub tags: Vec<(String, String)>,
     /// The TXT token of v1's domain verification, once VerifyDomainIdentity issued one.
     pub verification_token: Option<String>,
+    /// BYODKIM: the public half of the private key SES was given (base64 of the DER
+    /// SubjectPublicKeyInfo), what the selector's TXT record must publish. The private
+    /// half is never kept.
+    pub byodkim_public_key: Option<String>,
 }
 
 impl SimIdentity {
@@ -69,6 +73,7 @@ impl SimIdentity {
             error_type: None,
             tags: Vec::new(),
             verification_token: None,
+            byodkim_public_key: None,
         }
     }
 
@@ -81,10 +86,15 @@ impl SimIdentity {
     }
 
     /// A new BYODKIM domain: its selector is its one token, PENDING, signing on.
-    pub fn byodkim_domain(name: &str, selector: &str, now: UnixSeconds) -> Self {
+    pub fn byodkim_domain(
+        name: &str,
+        selector: &str,
+        public_key: Option<&str>,
+        now: UnixSeconds,
+    ) -> Self {
         let mut identity = Self::blank(name, IdentityType::Domain, now);
         identity.signing_enabled = true;
-        identity.use_byodkim(selector, now);
+        identity.use_byodkim(selector, public_key, now);
         identity
     }
 
@@ -116,6 +126,7 @@ impl SimIdentity {
     /// Switches to Easy DKIM with fresh tokens; PENDING until the new CNAMEs are found.
     pub fn use_easy_dkim(&mut self, key_length: KeyLength, now: UnixSeconds) {
         self.origin = Some(SigningOrigin::EasyDkim);
+        self.byodkim_public_key = None;
         self.tokens = easy_dkim_tokens();
         self.current_key_length = Some(key_length.clone());
         self.next_key_length = Some(key_length);
@@ -124,9 +135,10 @@ impl SimIdentity {
     }
 
     /// Switches to (or updates) BYODKIM; PENDING until the selector's TXT record is found.
-    pub fn use_byodkim(&mut self, selector: &str, now: UnixSeconds) {
+    pub fn use_byodkim(&mut self, selector: &str, public_key: Option<&str>, now: UnixSeconds) {
         self.origin = Some(SigningOrigin::Byodkim);
         self.tokens = vec![selector.to_owned()];
+        self.byodkim_public_key = public_key.map(str::to_owned);
         self.current_key_length = None;
         self.next_key_length = None;
         self.last_key_generation = None;
@@ -211,7 +223,7 @@ mod tests {
         identity.set_status(DkimStatus::Success, 150);
         let old_tokens = identity.tokens.clone();
 
-        identity.use_byodkim("sel1", 200);
+        identity.use_byodkim("sel1", None, 200);
         assert_eq!(identity.status, DkimStatus::Pending);
         assert_eq!(identity.tokens, vec!["sel1".to_owned()]);
         assert_eq!(identity.origin, Some(SigningOrigin::Byodkim));

@@ -285,7 +285,8 @@ pub fn demo(regions: &mut Regions, now: UnixSeconds) {
                 identity
             }
             Setup::Byodkim(selector, status) => {
-                let mut identity = SimIdentity::byodkim_domain(name, selector, now - 30 * DAY);
+                let mut identity =
+                    SimIdentity::byodkim_domain(name, selector, None, now - 30 * DAY);
                 identity.set_status(status, now - DAY);
                 identity
             }

@@ -168,6 +168,14 @@ impl Regions {
         self.view(region, &canonical_name(name), now)
     }
 
+    /// BYODKIM: the public half of the key SES was given for `name`, if it has one (for
+    /// tests: SES never returns it).
+    pub fn byodkim_public_key(&self, region: &str, name: &str) -> Option<String> {
+        self.region(region)
+            .get(&canonical_name(name))
+            .and_then(|identity| identity.byodkim_public_key.clone())
+    }
+
     /// v2 DeleteEmailIdentity.
     pub fn delete(&mut self, region: &str, name: &str) -> Result<(), SimError> {
         let name = canonical_name(name);
@@ -267,8 +275,8 @@ impl Regions {
         match SigningOrigin::from_ses(origin) {
             SigningOrigin::EasyDkim => set_easy_dkim(identity, &input, now)?,
             SigningOrigin::Byodkim => {
-                let selector = byodkim_input(&input)?;
-                identity.use_byodkim(&selector, now);
+                let (selector, public_key) = byodkim_input(&input)?;
+                identity.use_byodkim(&selector, Some(&public_key), now);
             }
             SigningOrigin::Replica { .. } => {
                 return Err(SimError::bad_request(format!(
@@ -560,8 +568,13 @@ fn new_domain_with_signing(
         };
     }
     if input.selector.is_some() || input.private_key.is_some() {
-        let selector = byodkim_input(&input)?;
-        return Ok(SimIdentity::byodkim_domain(name, &selector, now));
+        let (selector, public_key) = byodkim_input(&input)?;
+        return Ok(SimIdentity::byodkim_domain(
+            name,
+            &selector,
+            Some(&public_key),
+            now,
+        ));
     }
     let key_length = match &input.next_key_length {
         Some(value) => validate::key_length(value).map_err(SimError::bad_request)?,
@@ -570,8 +583,9 @@ fn new_domain_with_signing(
     Ok(SimIdentity::easy_dkim_domain(name, key_length, now))
 }
 
-/// Checks BYODKIM input: selector and key both present and valid, no key length.
-fn byodkim_input(input: &SigningInput) -> Result<String, SimError> {
+/// Checks BYODKIM input: selector and key both present and valid, no key length. Returns
+/// the selector and the key's public half.
+fn byodkim_input(input: &SigningInput) -> Result<(String, String), SimError> {
     let (Some(selector), Some(private_key)) = (&input.selector, &input.private_key) else {
         return Err(SimError::bad_request(
             "SigningAttributes: BYODKIM (EXTERNAL) needs both DomainSigningSelector and DomainSigningPrivateKey",
@@ -583,8 +597,8 @@ fn byodkim_input(input: &SigningInput) -> Result<String, SimError> {
         ));
     }
     validate::selector(selector).map_err(SimError::bad_request)?;
-    validate::private_key(private_key).map_err(SimError::bad_request)?;
-    Ok(selector.clone())
+    let public_key = validate::private_key(private_key).map_err(SimError::bad_request)?;
+    Ok((selector.clone(), public_key))
 }
 
 /// Easy DKIM: switch to it (fresh tokens, PENDING) or, if already on it, change the next

@@ -3,7 +3,10 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use rsa::{
-    RsaPrivateKey, pkcs1::DecodeRsaPrivateKey, pkcs8::DecodePrivateKey, traits::PublicKeyParts,
+    RsaPrivateKey,
+    pkcs1::DecodeRsaPrivateKey,
+    pkcs8::{DecodePrivateKey, EncodePublicKey},
+    traits::PublicKeyParts,
 };
 
 use crate::model::KeyLength;
@@ -58,8 +61,10 @@ pub fn selector(value: &str) -> Result<(), String> {
 }
 
 /// A BYODKIM private key: base64 (no PEM armour, no line breaks) of a PKCS#1 or PKCS#8
-/// DER RSA key of 1024 to 2048 bits. The key itself never appears in the message.
-pub fn private_key(value: &str) -> Result<(), String> {
+/// DER RSA key of 1024 to 2048 bits. Returns its public half (base64 of the DER
+/// SubjectPublicKeyInfo, what the selector's TXT record must publish as `p=`). The key
+/// itself never appears in the message.
+pub fn private_key(value: &str) -> Result<String, String> {
     const FIELD: &str = "DomainSigningPrivateKey";
     if value.is_empty() || value.len() > MAX_PRIVATE_KEY_CHARS {
         return Err(format!(
@@ -86,7 +91,11 @@ pub fn private_key(value: &str) -> Result<(), String> {
             "{FIELD}: the RSA key is {bits} bits; SES accepts 1024 to 2048 bits"
         ));
     }
-    Ok(())
+    let public = key
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|_| format!("{FIELD}: its public key cannot be encoded"))?;
+    Ok(STANDARD.encode(public.as_bytes()))
 }
 
 /// `RSA_1024_BIT` or `RSA_2048_BIT`.
@@ -166,8 +175,16 @@ mod tests {
         let k1024 = key(1024);
         let pkcs1 = STANDARD.encode(k1024.to_pkcs1_der().unwrap().as_bytes());
         let pkcs8 = STANDARD.encode(k1024.to_pkcs8_der().unwrap().as_bytes());
-        assert_eq!(private_key(&pkcs1), Ok(()));
-        assert_eq!(private_key(&pkcs8), Ok(()));
+        // Both give the key's public half, the SubjectPublicKeyInfo a TXT record publishes.
+        let public = STANDARD.encode(
+            k1024
+                .to_public_key()
+                .to_public_key_der()
+                .unwrap()
+                .as_bytes(),
+        );
+        assert_eq!(private_key(&pkcs1), Ok(public.clone()));
+        assert_eq!(private_key(&pkcs8), Ok(public));
 
         let small = STANDARD.encode(key(512).to_pkcs1_der().unwrap().as_bytes());
         assert!(private_key(&small).unwrap_err().contains("512 bits"));
