@@ -14,7 +14,7 @@ use dkimdash::{
     model::{DkimState, DkimStatus, KeyLength, SesBackend, SigningOrigin},
     sim::{RunningSimulator, identity::SimIdentity, store::IdentityView},
 };
-use support::{app_with, fetch, get, post, read_inventory, simulator};
+use support::{app_with, captured_logs, fetch, get, post, read_inventory, simulator};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
@@ -578,39 +578,6 @@ async fn without_javascript_a_post_leads_to_a_page_with_the_answer() {
     assert!(!page.contains("already exists"));
 }
 
-/// Everything logged, at every level, from every crate (the SDK included).
-#[derive(Clone, Default)]
-struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Every log line of this test binary, from the first call on. A process-wide subscriber:
-/// a thread-local one misses events when another test thread caches a callsite's interest
-/// first. The other tests here send the same key, so their lines are checked too.
-fn captured_logs() -> LogBuffer {
-    static LOGS: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = LogBuffer::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-        logs
-    })
-    .clone()
-}
-
 #[tokio::test]
 async fn the_private_key_appears_in_no_log_line_and_no_answer() {
     let logs = captured_logs();
@@ -631,7 +598,7 @@ async fn the_private_key_appears_in_no_log_line_and_no_answer() {
     );
     let (_, page) = get(&app, "/identity/us-east-1/easy.example").await;
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("signing changed"),
         "the change itself is logged"

@@ -124,21 +124,26 @@ async fn app_with_flags(flags: &[&str]) -> Router {
     router(state_with(inventory, SesBackend::Simulator).with_auth(auth))
 }
 
-#[tokio::test]
-async fn pomerium_style_assertions_are_verified_against_the_jwks() {
-    let keys = Arc::new(Mutex::new(vec![jwk(RSA_OLD, "old")]));
-    let jwks = jwks_server(keys.clone()).await;
-    let app = app_with_flags(&[
+/// The Pomerium preset, its keys from the JWKS at `jwks`.
+async fn pomerium_app(jwks: &str) -> Router {
+    app_with_flags(&[
         "--jwt-preset",
         "pomerium",
         "--jwks-url",
-        &jwks,
+        jwks,
         "--jwt-issuer",
         ISSUER,
         "--jwt-audience",
         AUDIENCE,
     ])
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn pomerium_style_assertions_are_verified_against_the_jwks() {
+    let keys = Arc::new(Mutex::new(vec![jwk(RSA_OLD, "old")]));
+    let jwks = jwks_server(keys.clone()).await;
+    let app = pomerium_app(&jwks).await;
 
     let good = rs256(RSA_OLD, "old", &claims(json!({})));
     let (status, page) = status_with(&app, HEADER, Some(&good)).await;
@@ -379,17 +384,7 @@ async fn a_token_whose_algorithm_is_not_its_keys_family_is_401_never_a_panic() {
         rs512_only,
     ]));
     let jwks = jwks_server(keys).await;
-    let app = app_with_flags(&[
-        "--jwt-preset",
-        "pomerium",
-        "--jwks-url",
-        &jwks,
-        "--jwt-issuer",
-        ISSUER,
-        "--jwt-audience",
-        AUDIENCE,
-    ])
-    .await;
+    let app = pomerium_app(&jwks).await;
     // The right pairs verify.
     let (status, page) = status_with(
         &app,
@@ -483,17 +478,7 @@ async fn a_slow_key_fetch_holds_up_no_token_whose_key_is_known() {
     let gate = Arc::new(Semaphore::new(0));
     let requests = Arc::new(AtomicUsize::new(0));
     let jwks = gated_jwks_server(vec![jwk(RSA_OLD, "old")], gate.clone(), requests.clone()).await;
-    let app = app_with_flags(&[
-        "--jwt-preset",
-        "pomerium",
-        "--jwks-url",
-        &jwks,
-        "--jwt-issuer",
-        ISSUER,
-        "--jwt-audience",
-        AUDIENCE,
-    ])
-    .await;
+    let app = pomerium_app(&jwks).await;
     let known = rs256(RSA_OLD, "old", &claims(json!({})));
     assert_eq!(
         status_with(&app, HEADER, Some(&known)).await.0,

@@ -19,7 +19,7 @@ use clap::Parser;
 use dkimdash::{model::SesBackend, router::router, server::config::Config};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
-use support::{fetch, read_inventory, simulator, state_with};
+use support::{captured_logs, fetch, read_inventory, simulator, state_with};
 
 const EC_PRIVATE: &str = include_str!("fixtures/keys/ec-p256.pem");
 const PROXY: &str = "10.0.0.7:41000";
@@ -30,36 +30,6 @@ const EMAIL: &str = "mail-5e1b2d@example.com";
 const GROUPS: &str = "grp-c4d8e0, dkim-operators";
 const BEARER: &str = "tok-9a8b7c6d5e4f";
 const COOKIE: &str = "session=ck-1f2e3d4c";
-
-/// Every log line of this test binary, from the first call on (process-wide: a
-/// thread-local subscriber misses events whose callsite interest another thread cached).
-fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
-    #[derive(Clone, Default)]
-    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    static LOGS: std::sync::OnceLock<Buffer> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Buffer::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-        logs
-    })
-    .0
-    .clone()
-}
 
 async fn app(mode: &[&str]) -> Router {
     let sim = simulator(true).await;
@@ -174,7 +144,7 @@ async fn no_identity_header_cookie_or_token_is_ever_logged() {
         StatusCode::UNAUTHORIZED
     );
 
-    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("request not authenticated"),
         "the refusals are logged: {logs}"
