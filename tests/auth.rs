@@ -446,3 +446,59 @@ async fn dns_rebinding_a_loopback_dashboard_gets_nothing() {
         StatusCode::MISDIRECTED_REQUEST
     );
 }
+
+#[tokio::test]
+async fn in_the_default_mode_a_cross_site_post_changes_nothing() {
+    // --auth none: everyone on loopback is the operator, so the only guard against a web
+    // page posting to the local dashboard is the same-origin rule.
+    let (sim, app) = loopback_dashboard(&[]).await;
+    sim.simulator.reset_stats();
+    let post = |site: Option<&str>, origin: Option<&str>| {
+        let mut builder = Request::post("/api/dkim/enabled")
+            .header("host", "127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(site) = site {
+            builder = builder.header("sec-fetch-site", site);
+        }
+        if let Some(origin) = origin {
+            builder = builder.header(header::ORIGIN, origin);
+        }
+        builder
+            .body(Body::from(
+                serde_urlencoded::to_string(SIGNING_OFF).unwrap(),
+            ))
+            .unwrap()
+    };
+    for (case, request) in [
+        (
+            "cross-site",
+            post(Some("cross-site"), Some("https://evil.example")),
+        ),
+        (
+            "same-site other origin",
+            post(Some("same-site"), Some("http://127.0.0.1:8080")),
+        ),
+        (
+            "no fetch metadata, foreign origin",
+            post(None, Some("https://evil.example")),
+        ),
+    ] {
+        let (status, _, _) = fetch(&app, request).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{case}");
+    }
+    assert_eq!(
+        sim.simulator.stats().total_calls(),
+        0,
+        "SES was never called"
+    );
+
+    // The dashboard's own page posting: the change is made.
+    let (status, _, body) = fetch(
+        &app,
+        post(Some("same-origin"), Some("http://127.0.0.1:3000")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("Done"), "{body}");
+    assert!(sim.simulator.stats().total_calls() > 0);
+}

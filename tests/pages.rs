@@ -307,3 +307,50 @@ async fn refresh_now_sweeps_once_a_minute_and_says_when_the_next_can_start() {
         "no second sweep"
     );
 }
+
+#[tokio::test]
+async fn the_table_zone_and_json_downloads_write_a_shared_record_once() {
+    // eu.acme.example in eu-west-1 is a DEED replica of the one in us-east-1: it publishes
+    // its parent's three CNAMEs, so "download all" must write them once.
+    let sim = simulator(true).await;
+    let inventory = read_inventory(&sim, &["us-east-1", "eu-west-1"], 100).await;
+    let app = app_with(inventory, SesBackend::Simulator);
+    let parent = tokens(&sim, "us-east-1", "eu.acme.example");
+    assert_eq!(parent.len(), 3);
+
+    let (status, zone) = get(&app, "/download/identities.zone?q=eu.acme.example").await;
+    assert_eq!(status, StatusCode::OK, "{zone}");
+    let records: Vec<&str> = zone
+        .lines()
+        .filter(|l| !l.starts_with(';') && !l.is_empty())
+        .collect();
+    let expected: Vec<String> = parent
+        .iter()
+        .map(|t| format!("{t}._domainkey.eu.acme.example. 3600 IN CNAME {t}.dkim.amazonses.com."))
+        .collect();
+    assert_eq!(records, expected, "{zone}");
+    let headers: Vec<&str> = zone
+        .lines()
+        .filter(|l| l.starts_with("; eu.acme.example ("))
+        .collect();
+    assert_eq!(
+        headers.len(),
+        1,
+        "one identity wrote them, the other had none new:\n{zone}"
+    );
+
+    // The JSON lists each identity with its own copy of the records.
+    let (status, json) = get(&app, "/download/identities.json?q=eu.acme.example").await;
+    assert_eq!(status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    let identities = json.as_array().unwrap();
+    assert_eq!(identities.len(), 2, "{json}");
+    for identity in identities {
+        assert_eq!(identity["identity"], "eu.acme.example");
+        assert_eq!(
+            identity["records"].as_array().unwrap().len(),
+            3,
+            "{identity}"
+        );
+    }
+}
