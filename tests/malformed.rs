@@ -68,8 +68,33 @@ async fn every_server_function_answers_a_broken_body_with_a_4xx() {
     let (status, _, answer) = fetch(&app, post("/api/dkim/add", Some(FORM), "")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(answer.contains("account"), "{answer}");
-    let (status, _, answer) = fetch(&app, post("/api/dkim/add", Some(JSON), "{\"region\":")).await;
+    let (status, _, answer) = fetch(&app, post("/api/dkim/add", Some(FORM), "account=%ZZ")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    // Anything but a form is the wrong media type, named as such.
+    for content_type in [Some(JSON), Some("text/plain"), None] {
+        let (status, _, answer) =
+            fetch(&app, post("/api/dkim/add", content_type, "{\"region\":")).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}: {answer}"
+        );
+        assert!(answer.contains(FORM), "{answer}");
+    }
+    // A form with a charset parameter is a form.
+    let (status, _, answer) = fetch(
+        &app,
+        post(
+            "/api/dkim/add",
+            Some("application/x-www-form-urlencoded; charset=UTF-8"),
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    // The wrong method.
+    let get = Request::get("/api/dkim/add").body(Body::empty()).unwrap();
+    assert_eq!(fetch(&app, get).await.0, StatusCode::METHOD_NOT_ALLOWED);
 }
 
 /// A request of any method to any path with any query and body.

@@ -45,12 +45,14 @@ fn sensitive_headers(identity: &[HeaderName]) -> Arc<[HeaderName]> {
 /// Wraps `router` in every middleware, outermost first: secrets marked → traced → headers
 /// set → compressed → panics become 500 → body limited → timed out → Host checked (DNS
 /// rebinding) → cross-site posts refused → authenticated → viewers kept from writes →
-/// unreadable server function arguments answered 400.
+/// server function posts that are not forms answered 415 → unreadable server function
+/// arguments answered 400.
 pub fn apply(router: Router, state: &AppState, reads: ReadFunctions) -> Router {
     let security = state.security.clone();
     let router = router
         // Innermost: sees the server function's own answer, before any compression.
         .layer(axum::middleware::from_fn(unreadable_arguments_are_400))
+        .layer(axum::middleware::from_fn(server_functions_take_forms))
         // Inside authentication, which puts the user in the request.
         .layer(from_fn_with_state(reads, crate::auth::write_gate::guard))
         .layer(from_fn_with_state(
@@ -114,6 +116,28 @@ pub fn apply(router: Router, state: &AppState, reads: ReadFunctions) -> Router {
             limits.request_timeout,
         ));
     router.layer(stack)
+}
+
+/// The one body every server function reads (the browser's forms and Leptos' client both
+/// send it).
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A post to a server function that is not a URL-encoded form (JSON, say, or no content
+/// type at all) could only fail to parse: 415, naming what to send.
+async fn server_functions_take_forms(request: Request, next: Next) -> Response {
+    let server_fn_post = request.method() == axum::http::Method::POST
+        && request.uri().path().starts_with(SERVER_FN_PREFIX);
+    let form = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(FORM));
+    if !server_fn_post || form {
+        return next.run(request).await;
+    }
+    let message = format!("415 Unsupported Media Type: send the fields as {FORM}.\n");
+    (StatusCode::UNSUPPORTED_MEDIA_TYPE, message).into_response()
 }
 
 /// Largest server function error body read back (they are one line).
