@@ -88,7 +88,7 @@ impl NextAction {
         match self {
             Self::SetUpDkim => "Set up DKIM",
             Self::RestartEasyDkim | Self::RestartByodkim { .. } => "Restart verification",
-            Self::TurnSigningOn => "CallPriority signing on",
+            Self::TurnSigningOn => "Turn signing on",
         }
     }
 
@@ -315,9 +315,8 @@ fn success(identity: &Identity, records: &Records) -> Diagnosis {
                 "SES verified DKIM for {name}, but signing is off, so SES sends its mail without a DKIM signature. {}",
                 dns_sentence(records)
             ),
-            next_step:
-                "CallPriority signing on (Manage DKIM on this page), unless it is off on purpose."
-                    .to_owned(),
+            next_step: "Turn signing on (Manage DKIM on this page), unless it is off on purpose."
+                .to_owned(),
             action: Some(NextAction::TurnSigningOn),
             notes: Vec::new(),
         },
@@ -597,7 +596,7 @@ fn notes(
     }
     if set_up && !identity.dkim.signing_enabled && main.action != Some(NextAction::TurnSigningOn) {
         notes.push(format!(
-            "Signing is turned off: SES sends mail from {} without a DKIM signature, even once verified. CallPriority it on with Manage DKIM unless that is intended.",
+            "Signing is turned off: SES sends mail from {} without a DKIM signature, even once verified. Turn it on with Manage DKIM unless that is intended.",
             identity.name
         ));
     }

@@ -256,10 +256,10 @@ impl Finding {
                 found.iter().map(|f| shorten(f)).collect::<Vec<_>>().join(", ")
             ),
             Self::ZoneAppended { found_at } => format!(
-                "Lookup at {found_at} instead: your DNS provider appended the zone to the name. Enter the name without the domain (or with a trailing dot)."
+                "Found at {found_at} instead: your DNS provider appended the zone to the name. Enter the name without the domain (or with a trailing dot)."
             ),
             Self::Proxied { addresses } => format!(
-                "The name answers with addresses ({}) instead of a CNAME: the provider proxies or flattens it. CallPriority proxying off (DNS only) for this record.",
+                "The name answers with addresses ({}) instead of a CNAME: the provider proxies or flattens it. Turn proxying off (DNS only) for this record.",
                 addresses.join(", ")
             ),
             Self::TxtMalformed { problems, .. } => format!(

@@ -65,7 +65,7 @@ pub async fn change_signing(
     Ok(answer(NoticeForm::Signing, outcome(result), back_to, typed))
 }
 
-/// CallPriority DKIM signing on (`enabled=on`) or off (`enabled=off`, with `confirm`).
+/// Turn DKIM signing on (`enabled=on`) or off (`enabled=off`, with `confirm`).
 #[server(endpoint = "dkim/enabled")]
 pub async fn set_signing_enabled(
     region: String,

@@ -86,7 +86,7 @@ pub struct IdentityDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IdentityLookup {
     /// Exactly one (or the one the account names).
-    Lookup(Box<IdentityDetail>),
+    Found(Box<IdentityDetail>),
     /// The name exists in this region in several accounts: pick one.
     Ambiguous(Vec<String>),
     /// Not in the inventory.
@@ -163,7 +163,7 @@ pub async fn get_identity(
     let now = inventory::now();
     let dns = inventory.records_of(&identity);
     let report = state.dns.as_ref().and_then(|d| d.report(&identity.key()));
-    Ok(IdentityLookup::Lookup(Box::new(IdentityDetail {
+    Ok(IdentityLookup::Found(Box::new(IdentityDetail {
         zone_lines: records::to_bind(&dns, &records::unchecked),
         records: dns,
         diagnosis: crate::diagnosis::diagnose(&identity, report.as_ref(), now),

@@ -37,7 +37,7 @@ pub struct DnsOptions {
     )]
     pub dns_nameserver_port: u16,
 
-    /// CallPriority the DNS checks off (for a host that cannot reach DNS).
+    /// Turn the DNS checks off (for a host that cannot reach DNS).
     #[arg(long, env = "DKIMDASH_NO_DNS_CHECKS")]
     pub no_dns_checks: bool,
 }

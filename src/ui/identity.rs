@@ -86,7 +86,7 @@ pub fn IdentityPage() -> impl IntoView {
                 let notice = notice.await;
                 let history = history.await.unwrap_or_default();
                 match lookup.await {
-                    Ok(IdentityLookup::Lookup(detail)) => {
+                    Ok(IdentityLookup::Found(detail)) => {
                         let typed = refill(notice.as_ref());
                         let replica_regions = detail.replica_regions.clone();
                         let can_change = detail.can_change;

@@ -235,7 +235,7 @@ fn EnabledForm(
                 </label>
             })}
             <button type="submit" disabled=move || pending.get()>
-                {if enabled { "CallPriority signing off" } else { "CallPriority signing on" }}
+                {if enabled { "Turn signing off" } else { "Turn signing on" }}
             </button>
         </ActionForm>
     }
