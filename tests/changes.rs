@@ -199,6 +199,8 @@ async fn easy_to_byodkim_and_back_with_confirmation() {
         "public key shown: {html}"
     );
     assert!(html.contains("data-status=\"PENDING\""), "{html}");
+    // The operator's controls say what they do.
+    assert!(html.contains("Turn signing off"), "{html}");
 
     let back = [
         ("region", EAST),
