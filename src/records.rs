@@ -126,13 +126,12 @@ pub fn to_zone_file<'a>(
     identities: impl IntoIterator<Item = (&'a Identity, Vec<DnsRecord>)>,
     finding_of: FindingOf,
 ) -> String {
-    let key = |r: &DnsRecord| (r.record_type, r.name.clone(), r.value.clone());
     let mut written = std::collections::HashSet::new();
     let mut out = String::new();
     for (identity, records) in identities {
         let fresh: Vec<DnsRecord> = records
             .into_iter()
-            .filter(|r| !written.contains(&key(r)))
+            .filter(|r| written.insert((r.record_type, r.name.clone(), r.value.clone())))
             .collect();
         if fresh.is_empty() {
             continue;
@@ -144,7 +143,6 @@ pub fn to_zone_file<'a>(
         out.push('\n');
         out.push_str(&to_bind(&fresh, finding_of));
         out.push('\n');
-        written.extend(fresh.iter().map(key));
     }
     out
 }
@@ -186,10 +184,10 @@ fn bind_line(record: &DnsRecord) -> String {
 pub fn zone_name(name: &str) -> Option<String> {
     let name = name.strip_suffix('.').unwrap_or(name);
     let plain = !name.is_empty()
-        && name.len() <= 253
+        && name.len() <= crate::names::MAX_DOMAIN_LEN
         && name.split('.').all(|label| {
             !label.is_empty()
-                && label.len() <= 63
+                && label.len() <= crate::names::MAX_LABEL_LEN
                 && label
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

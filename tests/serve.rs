@@ -20,6 +20,18 @@ async fn start(limits: ConnectionLimits) -> std::net::SocketAddr {
     addr
 }
 
+/// A whole `GET /livez` on a connection of its own; the raw answer.
+async fn ask_livez(addr: std::net::SocketAddr) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
 /// Sends `GET /livez` a byte every 100 ms, for at most `bytes` bytes; returns how many were
 /// sent before the server closed the connection (`None`: never closed).
 async fn trickle(stream: &mut TcpStream, bytes: usize) -> Option<usize> {
@@ -61,13 +73,7 @@ async fn a_client_sending_headers_a_byte_a_time_is_cut_off() {
     assert!(sent < 150, "closed after {sent} bytes");
 
     // A normal request is answered.
-    let mut quick = TcpStream::connect(addr).await.unwrap();
-    quick
-        .write_all(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    quick.read_to_string(&mut answer).await.unwrap();
+    let answer = ask_livez(addr).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
 
@@ -81,16 +87,7 @@ async fn an_idle_connection_is_closed_and_frees_its_slot() {
     // The one slot: taken by a connection that sends nothing.
     let mut idle = TcpStream::connect(addr).await.unwrap();
     // A second client waits in the backlog until the idle one is closed.
-    let waiting = tokio::spawn(async move {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        stream
-            .write_all(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).await.unwrap();
-        answer
-    });
+    let waiting = tokio::spawn(ask_livez(addr));
     let mut buffer = [0u8; 64];
     let closed = tokio::time::timeout(Duration::from_secs(10), idle.read(&mut buffer))
         .await
