@@ -6,24 +6,24 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::app_error::AppError;
+
 /// What a mode switch means for mail: shown where the operator confirms it, and in the
 /// refusal when the confirmation is missing.
 pub const UNSIGNED_WHILE_PENDING: &str = "while the new setup is PENDING, SES signs with neither the old nor the new key, so mail may go out unsigned until the new records are published and SES has found them.";
 
-/// What a change did, in words. A refusal (bad input, SES said no) is a normal answer,
-/// not an HTTP error: `ServerFnError` is left for requests that never got an answer.
+/// A change made: what to do next, and the identity's page (where its new records are).
+/// A change not made is an [`AppError`], whose words say why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ChangeAnswer {
-    /// Made; what to do next, and the identity's page (where its new records are).
-    Done {
-        /// What happened and what to do next.
-        message: String,
-        /// The identity's page.
-        identity_href: String,
-    },
-    /// Not made (or maybe not): why, in words an operator can act on.
-    Refused(String),
+pub struct ChangeDone {
+    /// What happened and what to do next.
+    pub message: String,
+    /// The identity's page.
+    pub identity_href: String,
 }
+
+/// What a change answered: made, or not (and why).
+pub type ChangeAnswer = Result<ChangeDone, AppError>;
 
 /// The form a kept answer belongs to, so the page shows it (and refills) the right one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

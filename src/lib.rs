@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod app;
+pub mod app_error;
 pub mod attention;
 pub mod audit;
 pub mod change_answer;

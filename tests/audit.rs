@@ -66,12 +66,12 @@ async fn every_change_is_recorded_survives_a_restart_and_holds_no_key() {
     ];
     assert_eq!(post(&app, "dkim/add", &add).await.0, StatusCode::OK);
     // SES refuses this one (it exists now): recorded as refused, with SES's answer.
-    assert_eq!(post(&app, "dkim/add", &add).await.0, StatusCode::OK);
+    assert_eq!(post(&app, "dkim/add", &add).await.0, StatusCode::CONFLICT);
     // Refused before SES (no confirmation): not a change, not recorded.
     let unconfirmed = &byodkim[..5];
     assert_eq!(
         post(&app, "dkim/signing", unconfirmed).await.0,
-        StatusCode::OK
+        StatusCode::UNPROCESSABLE_ENTITY
     );
 
     // The identity page and the activity page show them.
@@ -180,7 +180,14 @@ async fn a_change_the_log_cannot_record_is_not_sent() {
         ("confirm", "on"),
     ];
     let (status, body) = post(&app, "dkim/enabled", &off).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        matches!(
+            serde_json::from_str(&body),
+            Ok(dkimdash::app_error::AppError::Unavailable(_))
+        ),
+        "{body}"
+    );
     assert!(body.contains("audit log could not record it"), "{body}");
     assert_eq!(sim.simulator.stats().total_calls(), 0, "SES was not asked");
 }

@@ -10,11 +10,14 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
+use dkimdash::app_error::{AppError, Field};
 use dkimdash::{
     model::{DkimState, DkimStatus, KeyLength, SesBackend, SigningOrigin},
     sim::{RunningSimulator, identity::SimIdentity, store::IdentityView},
 };
-use support::{app_with, captured_logs, fetch, get, post, read_inventory, simulator};
+use support::{
+    app_with, captured_logs, change_answer, fetch, get, post, read_inventory, simulator,
+};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
@@ -144,7 +147,7 @@ async fn the_published_key_is_the_public_half_of_the_key_ses_was_given() {
         form.extend(fields);
         let (status, body) = post(&app, endpoint, &form).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert!(body.starts_with("{\"Done\":"), "{name}: {body}");
+        assert!(change_answer(status, &body).is_ok(), "{name}: {body}");
         let given = sim_public_key(&sim, EAST, name);
         if let Some(expected) = expected {
             assert_eq!(given, expected, "{name}: the simulator derived another key");
@@ -170,7 +173,17 @@ async fn easy_to_byodkim_and_back_with_confirmation() {
     ];
 
     let (status, body) = post(&app, "dkim/signing", &switch).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        matches!(
+            change_answer(status, &body),
+            Err(AppError::Invalid {
+                field: Some(Field::Confirm),
+                ..
+            })
+        ),
+        "{body}"
+    );
     assert!(body.contains("Confirm the change first"), "{body}");
     assert_eq!(
         sim_dkim(&sim, EAST, "easy.example").unwrap().origin,
@@ -180,7 +193,7 @@ async fn easy_to_byodkim_and_back_with_confirmation() {
     let confirmed: Vec<(&str, &str)> = switch.iter().copied().chain([("confirm", "on")]).collect();
     let (status, body) = post(&app, "dkim/signing", &confirmed).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body.starts_with("{\"Done\":"), "{body}");
+    assert!(change_answer(status, &body).is_ok(), "{body}");
     assert!(body.contains("selector sel2026 (BYODKIM)"), "{body}");
     assert!(
         !body.contains("PRIVATE KEY") && !body.contains(&KEY_PEM[40..80]),
@@ -275,7 +288,14 @@ async fn none_to_either_mode_byodkim_key_update_and_key_length_rule() {
         Some(KeyLength::Rsa1024)
     );
     let (status, body) = post(&app, "dkim/signing", &length("2048")).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        matches!(
+            change_answer(status, &body),
+            Err(AppError::Invalid { field: None, .. })
+        ),
+        "SES's own refusal names no field: {body}"
+    );
     assert!(body.contains("SES refused the change"), "{body}");
 }
 
@@ -288,7 +308,17 @@ async fn signing_off_needs_confirmation_and_on_again() {
         ("enabled", "off"),
     ];
     let (status, body) = post(&app, "dkim/enabled", &off).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        matches!(
+            change_answer(status, &body),
+            Err(AppError::Invalid {
+                field: Some(Field::Confirm),
+                ..
+            })
+        ),
+        "{body}"
+    );
     assert!(body.contains("Confirm first"), "{body}");
     assert!(
         sim_dkim(&sim, EAST, "easy.example")
@@ -342,7 +372,11 @@ async fn a_new_domain_appears_at_once_with_its_tokens() {
         assert!(html.contains(&format!(">{token}._domainkey.xn--bcher-kva.example<")));
     }
     let (status, body) = post(&app, "dkim/add", &add).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        matches!(change_answer(status, &body), Err(AppError::Conflict(_))),
+        "{body}"
+    );
     assert!(body.contains("already exists in us-east-1"), "{body}");
 }
 
@@ -367,8 +401,17 @@ async fn deed_replicas_only_of_easy_dkim_parents_elsewhere() {
         (replica("own.example", WEST, EAST), "uses BYODKIM"),
     ] {
         let (status, body) = post(&app, "dkim/add", &form).await;
-        assert_eq!(status, StatusCode::OK, "{why}");
-        assert!(body.starts_with("{\"Refused\":"), "{body}");
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+        assert!(
+            matches!(
+                change_answer(status, &body),
+                Err(AppError::Invalid {
+                    field: Some(Field::ParentRegion),
+                    ..
+                })
+            ),
+            "{body}"
+        );
         assert!(body.contains(why), "{why}: {body}");
     }
     let (status, body) = post(&app, "dkim/add", &replica("easy.example", WEST, EAST)).await;
@@ -404,19 +447,37 @@ async fn bad_input_is_refused_before_ses_is_called() {
     let big = include_str!("fixtures/keys/rsa-4096.pem");
     let long_selector = "x".repeat(64);
     let long_label = format!("{}.example", "a".repeat(64));
-    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+    type Form<'a> = Vec<(&'a str, &'a str)>;
+    let cases: Vec<(Form, Field, &str)> = vec![
         (
             byodkim("bad_selector", KEY_PEM),
+            Field::Selector,
             "Selector: 'bad_selector' is not valid",
         ),
-        (byodkim("-s", KEY_PEM), "cannot start or end with a hyphen"),
-        (byodkim(&long_selector, KEY_PEM), "longer than 63"),
-        (byodkim("s1", ""), "Paste a private key"),
-        (byodkim("s1", "garbage!"), "neither PEM nor base64"),
-        (byodkim("s1", ec), "an EC key"),
-        (byodkim("s1", encrypted), "encrypted with a passphrase"),
-        (byodkim("s1", small), "512 bits"),
-        (byodkim("s1", big), "4096 bits"),
+        (
+            byodkim("-s", KEY_PEM),
+            Field::Selector,
+            "cannot start or end with a hyphen",
+        ),
+        (
+            byodkim(&long_selector, KEY_PEM),
+            Field::Selector,
+            "longer than 63",
+        ),
+        (byodkim("s1", ""), Field::PrivateKey, "Paste a private key"),
+        (
+            byodkim("s1", "garbage!"),
+            Field::PrivateKey,
+            "neither PEM nor base64",
+        ),
+        (byodkim("s1", ec), Field::PrivateKey, "an EC key"),
+        (
+            byodkim("s1", encrypted),
+            Field::PrivateKey,
+            "encrypted with a passphrase",
+        ),
+        (byodkim("s1", small), Field::PrivateKey, "512 bits"),
+        (byodkim("s1", big), Field::PrivateKey, "4096 bits"),
         (
             vec![
                 ("account", "demo"),
@@ -424,6 +485,7 @@ async fn bad_input_is_refused_before_ses_is_called() {
                 ("domain", "no_underscores.example"),
                 ("mode", "easy"),
             ],
+            Field::Domain,
             "Domain: 'no_underscores.example' is not valid",
         ),
         (
@@ -433,6 +495,7 @@ async fn bad_input_is_refused_before_ses_is_called() {
                 ("domain", &long_label),
                 ("mode", "easy"),
             ],
+            Field::Domain,
             "1 to 63 characters",
         ),
         (
@@ -442,18 +505,24 @@ async fn bad_input_is_refused_before_ses_is_called() {
                 ("domain", "new.example"),
                 ("mode", "easy"),
             ],
+            Field::Target,
             "does not manage demo/ap-south-1",
         ),
     ];
-    for (form, expected) in cases {
+    for (form, field, expected) in cases {
         let endpoint = if form[0].0 == "account" {
             "dkim/add"
         } else {
             "dkim/signing"
         };
         let (status, body) = post(&app, endpoint, &form).await;
-        assert_eq!(status, StatusCode::OK, "{expected}");
-        assert!(body.starts_with("{\"Refused\":"), "{body}");
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{expected}");
+        match change_answer(status, &body) {
+            Err(AppError::Invalid {
+                field: Some(named), ..
+            }) => assert_eq!(named, field, "{body}"),
+            other => panic!("{expected}: {other:?}"),
+        }
         assert!(body.contains(expected), "expected {expected:?} in {body}");
     }
     assert_eq!(
@@ -479,7 +548,11 @@ async fn an_identity_deleted_meanwhile_is_reported_plainly() {
         ],
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        matches!(change_answer(status, &body), Err(AppError::NotFound(_))),
+        "{body}"
+    );
     assert!(
         body.contains("SES no longer has easy.example in us-east-1"),
         "{body}"

@@ -4,6 +4,8 @@
 
 #![cfg(feature = "ssr")]
 
+mod support;
+
 use std::{
     net::{Ipv4Addr, SocketAddr},
     num::NonZeroU32,
@@ -307,4 +309,53 @@ async fn reports_are_fresh_for_the_shortest_ttl() {
     // Every record and negative answer in these zones lives 300 s.
     assert_eq!(report.fresh_until, 10_300);
     assert_eq!(report.health(), DnsHealth::Problem);
+}
+
+/// "Check DNS now" over HTTP against the demo's DNS servers: a check answers with its
+/// report, and asking too often is a normal answer saying when to come back (the page
+/// decodes it), not an error status whose body the page cannot read.
+#[tokio::test]
+async fn check_dns_now_answers_and_says_when_to_ask_again() {
+    use axum::http::StatusCode;
+    use dkimdash::api::dns::DnsCheckAnswer;
+    use dkimdash::dns::monitor::DnsMonitor;
+
+    let sim = support::simulator(true).await;
+    let demo_dns = dkimdash::dns::demo::start(&sim.simulator).await.unwrap();
+    let checker = Checker::new(CheckerSettings {
+        resolver: Some(demo_dns.resolver()),
+        timeout: Duration::from_secs(2),
+        per_server_rate: NonZeroU32::new(1000).unwrap(),
+        concurrency: 4,
+        nameserver_port: demo_dns.nameserver_port(),
+    })
+    .unwrap();
+    let inventory = support::read_inventory(&sim, &["us-east-1"], 100).await;
+    let state = support::state_with(inventory, dkimdash::model::SesBackend::Simulator)
+        .with_dns(DnsMonitor::new(checker));
+    let app = dkimdash::router::router(state);
+    let form = [("region", "us-east-1"), ("name", "acme.example")];
+    let mut answers = Vec::new();
+    for _ in 0..6 {
+        let (status, body) = support::post(&app, "check_dns", &form).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let answer: DnsCheckAnswer =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        answers.push(answer);
+    }
+    match &answers[0] {
+        DnsCheckAnswer::Checked(report) => assert_eq!(report.records.len(), 3),
+        other => panic!("{other:?}"),
+    }
+    // Five checks in a burst, then the sixth waits.
+    assert!(
+        answers[..5]
+            .iter()
+            .all(|a| matches!(a, DnsCheckAnswer::Checked(_)))
+    );
+    assert!(
+        matches!(answers[5], DnsCheckAnswer::TooSoon(secs) if (1..=10).contains(&secs)),
+        "{:?}",
+        answers[5]
+    );
 }

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::app_error::AppError;
 use crate::audit::entry::AuditEntry;
 
 /// How many entries a page shows at most.
@@ -15,7 +16,7 @@ pub async fn list_activity(
     user: Option<String>,
     region: Option<String>,
     account: Option<String>,
-) -> Result<Vec<AuditEntry>, ServerFnError> {
+) -> Result<Vec<AuditEntry>, AppError> {
     use crate::audit::log::Filter;
 
     let state = expect_context::<crate::server::state::AppState>();
@@ -29,8 +30,6 @@ pub async fn list_activity(
     };
     state.audit.recent(&filter, SHOWN).await.map_err(|error| {
         tracing::error!(%error, "audit log read failed");
-        ServerFnError::ServerError(
-            "The audit log could not be read; see the server log.".to_owned(),
-        )
+        AppError::Unavailable("The audit log could not be read; see the server log.".to_owned())
     })
 }

@@ -5,14 +5,17 @@
 
 use leptos::prelude::*;
 
-use crate::change_answer::{ChangeAnswer, Notice};
+use crate::app_error::AppError;
 #[cfg(feature = "ssr")]
-use crate::change_answer::{FormEcho, NoticeForm};
+use crate::app_error::Field;
+#[cfg(feature = "ssr")]
+use crate::change_answer::{ChangeAnswer, FormEcho, NoticeForm};
+use crate::change_answer::{ChangeDone, Notice};
 use crate::model::PastedKey;
 
 /// The answer kept under `id` for a plain-HTML form post, if it is still kept.
 #[server(endpoint = "dkim/notice")]
-pub async fn get_notice(id: String) -> Result<Option<Notice>, ServerFnError> {
+pub async fn get_notice(id: String) -> Result<Option<Notice>, AppError> {
     let state = expect_context::<crate::server::state::AppState>();
     Ok(state.notices.get(&id))
 }
@@ -31,10 +34,7 @@ pub async fn change_signing(
     private_key: Option<PastedKey>,
     generate: Option<String>,
     confirm: Option<String>,
-) -> Result<ChangeAnswer, ServerFnError> {
-    // Before anything else: a viewer's request never reaches SES.
-    let user = crate::api::authorize::authorize_write()?;
-    let state = expect_context::<crate::server::state::AppState>();
+) -> Result<ChangeDone, AppError> {
     let typed = FormEcho::from_fields([
         ("mode", Some(mode.as_str())),
         ("key_length", key_length.as_deref()),
@@ -42,27 +42,27 @@ pub async fn change_signing(
         ("generate", generate.as_deref()),
     ]);
     let back_to = crate::routes::identity_page(&region, &name, account.as_deref());
-    let form = SigningForm {
-        mode: &mode,
-        key_length,
-        selector,
-        private_key,
-        generate,
-        confirmed: confirm.is_some(),
-    };
-    let change = match form.change() {
-        Ok(change) => change,
-        Err(refused) => return Ok(answer(NoticeForm::Signing, refused, back_to, typed)),
-    };
-    let result = to_the_end({
-        let (region, name, account) = (region.clone(), name.clone(), account.clone());
-        async move {
+    let outcome = async {
+        // Before anything else: a viewer's request never reaches SES.
+        let user = crate::api::authorize::authorize_write()?;
+        let state = expect_context::<crate::server::state::AppState>();
+        let form = SigningForm {
+            mode: &mode,
+            key_length,
+            selector,
+            private_key,
+            generate,
+            confirmed: confirm.is_some(),
+        };
+        let change = form.change()?;
+        let made = to_the_end(async move {
             let actor = state.actor(&user);
             crate::changes::change_signing(&actor, &region, &name, account.as_deref(), change).await
-        }
-    })
-    .await;
-    Ok(answer(NoticeForm::Signing, outcome(result), back_to, typed))
+        })
+        .await?;
+        Ok::<_, AppError>(done(made))
+    };
+    answer(NoticeForm::Signing, outcome.await, back_to, typed)
 }
 
 /// Turn DKIM signing on (`enabled=on`) or off (`enabled=off`, with `confirm`).
@@ -73,28 +73,24 @@ pub async fn set_signing_enabled(
     account: Option<String>,
     enabled: String,
     confirm: Option<String>,
-) -> Result<ChangeAnswer, ServerFnError> {
-    // Before anything else: a viewer's request never reaches SES.
-    let user = crate::api::authorize::authorize_write()?;
-    let state = expect_context::<crate::server::state::AppState>();
+) -> Result<ChangeDone, AppError> {
     let back_to = crate::routes::identity_page(&region, &name, account.as_deref());
-    let enabled = match enabled.as_str() {
-        "on" => true,
-        "off" => false,
-        other => {
-            let refused = ChangeAnswer::Refused(format!("Signing: '{other}' is not on or off"));
-            return Ok(answer(
-                NoticeForm::Enabled,
-                refused,
-                back_to,
-                FormEcho::default(),
-            ));
-        }
-    };
-    let confirmed = confirm.is_some();
-    let result = to_the_end({
-        let (region, name, account) = (region.clone(), name.clone(), account.clone());
-        async move {
+    let outcome = async {
+        // Before anything else: a viewer's request never reaches SES.
+        let user = crate::api::authorize::authorize_write()?;
+        let state = expect_context::<crate::server::state::AppState>();
+        let enabled = match enabled.as_str() {
+            "on" => true,
+            "off" => false,
+            other => {
+                return Err(AppError::invalid(
+                    Field::Enabled,
+                    format!("Signing: '{other}' is not on or off"),
+                ));
+            }
+        };
+        let confirmed = confirm.is_some();
+        let made = to_the_end(async move {
             let actor = state.actor(&user);
             crate::changes::set_signing_enabled(
                 &actor,
@@ -105,15 +101,16 @@ pub async fn set_signing_enabled(
                 confirmed,
             )
             .await
-        }
-    })
-    .await;
-    Ok(answer(
+        })
+        .await?;
+        Ok::<_, AppError>(done(made))
+    };
+    answer(
         NoticeForm::Enabled,
-        outcome(result),
+        outcome.await,
         back_to,
         FormEcho::default(),
-    ))
+    )
 }
 
 /// Add a domain identity: `mode` `easy` (with `key_length`), `byodkim` (with `selector` and
@@ -130,12 +127,9 @@ pub async fn add_domain(
     generate: Option<String>,
     parent_region: Option<String>,
     tags: Option<String>,
-) -> Result<ChangeAnswer, ServerFnError> {
+) -> Result<ChangeDone, AppError> {
     use crate::changes::{self, NewDomainSigning};
 
-    // Before anything else: a viewer's request never reaches SES.
-    let user = crate::api::authorize::authorize_write()?;
-    let state = expect_context::<crate::server::state::AppState>();
     let typed = FormEcho::from_fields([
         ("account", Some(account.as_str())),
         ("region", Some(region.as_str())),
@@ -148,39 +142,34 @@ pub async fn add_domain(
         ("tags", tags.as_deref()),
     ]);
     let back_to = crate::routes::ADD_DOMAIN_PAGE.to_owned();
-    let signing = if mode == "replica" {
-        NewDomainSigning::Replica {
-            parent_region: parent_region.unwrap_or_default(),
-        }
-    } else {
-        let form = SigningForm {
-            mode: &mode,
-            key_length,
-            selector,
-            private_key,
-            generate,
-            // Nothing signs with a new identity yet: no mail can go out unsigned.
-            confirmed: true,
+    let outcome = async {
+        // Before anything else: a viewer's request never reaches SES.
+        let user = crate::api::authorize::authorize_write()?;
+        let state = expect_context::<crate::server::state::AppState>();
+        let signing = if mode == "replica" {
+            NewDomainSigning::Replica {
+                parent_region: parent_region.unwrap_or_default(),
+            }
+        } else {
+            let form = SigningForm {
+                mode: &mode,
+                key_length,
+                selector,
+                private_key,
+                generate,
+                // Nothing signs with a new identity yet: no mail can go out unsigned.
+                confirmed: true,
+            };
+            NewDomainSigning::Own(form.change()?)
         };
-        match form.change() {
-            Ok(change) => NewDomainSigning::Own(change),
-            Err(refused) => return Ok(answer(NoticeForm::AddDomain, refused, back_to, typed)),
-        }
-    };
-    let result = to_the_end({
-        let (account, region) = (account.clone(), region.clone());
-        async move {
+        let made = to_the_end(async move {
             let actor = state.actor(&user);
             changes::add_domain(&actor, &account, &region, &domain, signing, tags.as_deref()).await
-        }
-    })
-    .await;
-    Ok(answer(
-        NoticeForm::AddDomain,
-        outcome(result),
-        back_to,
-        typed,
-    ))
+        })
+        .await?;
+        Ok::<_, AppError>(done(made))
+    };
+    answer(NoticeForm::AddDomain, outcome.await, back_to, typed)
 }
 
 /// Runs a change in a task of its own, to its end: if the request goes away (the browser
@@ -189,15 +178,13 @@ pub async fn add_domain(
 #[cfg(feature = "ssr")]
 async fn to_the_end(
     change: impl std::future::Future<
-        Output = Result<crate::changes::ChangeMade, crate::changes::WriteError>,
+        Output = Result<crate::changes::ChangeMade, crate::changes::ChangeError>,
     > + Send
     + 'static,
-) -> Result<crate::changes::ChangeMade, crate::changes::WriteError> {
+) -> Result<crate::changes::ChangeMade, crate::changes::ChangeError> {
     tokio::spawn(change).await.unwrap_or_else(|error| {
         tracing::error!(%error, "a change stopped before it ended");
-        Err(crate::changes::WriteError(
-            "The change stopped before SES's answer was recorded; the Activity page shows what was recorded.".to_owned(),
-        ))
+        Err(crate::changes::ChangeError::Interrupted)
     })
 }
 
@@ -215,11 +202,9 @@ struct SigningForm<'a> {
 #[cfg(feature = "ssr")]
 impl SigningForm<'_> {
     /// The change they ask for, or the refusal of an unknown mode.
-    fn change(self) -> Result<crate::changes::SigningChange, ChangeAnswer> {
-        let mode =
-            crate::changes::Mode::parse(self.mode).map_err(|e| ChangeAnswer::Refused(e.0))?;
+    fn change(self) -> Result<crate::changes::SigningChange, crate::changes::ChangeError> {
         Ok(crate::changes::SigningChange {
-            mode,
+            mode: crate::changes::Mode::parse(self.mode)?,
             key_length: self.key_length,
             selector: self.selector,
             private_key: self
@@ -231,41 +216,33 @@ impl SigningForm<'_> {
     }
 }
 
+/// A change made, as the browser sees it: the message and the identity's page.
 #[cfg(feature = "ssr")]
-fn outcome(result: Result<crate::changes::ChangeMade, crate::changes::WriteError>) -> ChangeAnswer {
+fn done(made: crate::changes::ChangeMade) -> ChangeDone {
     use crate::inventory::snapshot::Lookup;
 
-    match result {
-        Ok(done) => {
-            let identity = &done.identity;
-            let state = expect_context::<crate::server::state::AppState>();
-            // Name the account only when the name alone would be ambiguous.
-            let account =
-                match state
-                    .inventory
-                    .snapshot()
-                    .find(&identity.region, &identity.name, None)
-                {
-                    Lookup::Several(_) => Some(identity.account.as_str()),
-                    _ => None,
-                };
-            ChangeAnswer::Done {
-                identity_href: crate::routes::identity_page(
-                    &identity.region,
-                    &identity.name,
-                    account,
-                ),
-                message: done.message,
-            }
-        }
-        Err(refusal) => ChangeAnswer::Refused(refusal.0),
+    let identity = &made.identity;
+    let state = expect_context::<crate::server::state::AppState>();
+    // Name the account only when the name alone would be ambiguous.
+    let account = match state
+        .inventory
+        .snapshot()
+        .find(&identity.region, &identity.name, None)
+    {
+        Lookup::Several(_) => Some(identity.account.as_str()),
+        _ => None,
+    };
+    ChangeDone {
+        identity_href: crate::routes::identity_page(&identity.region, &identity.name, account),
+        message: made.message,
     }
 }
 
-/// A script-driven post gets `outcome` as its answer. A plain form post (JavaScript off)
-/// is sent on to the identity's page (done) or `back_to` (refused), which shows the
-/// outcome kept for it and refills the form with what was typed. A new domain's page
-/// shows how it was added whichever way the form was sent, so that answer is always kept.
+/// A script-driven post gets `outcome` as its answer (a refusal with its own status). A
+/// plain form post (JavaScript off) is sent on to the identity's page (done) or `back_to`
+/// (not), which shows the outcome kept for it and refills the form with what was typed.
+/// A new domain's page shows how it was added whichever way the form was sent, so that
+/// answer is always kept.
 #[cfg(feature = "ssr")]
 fn answer(
     form: NoticeForm,
@@ -274,7 +251,7 @@ fn answer(
     typed: FormEcho,
 ) -> ChangeAnswer {
     let plain = plain_form_post();
-    let added = form == NoticeForm::AddDomain && matches!(outcome, ChangeAnswer::Done { .. });
+    let added = form == NoticeForm::AddDomain && outcome.is_ok();
     if !plain && !added {
         return outcome;
     }
@@ -285,19 +262,19 @@ fn answer(
         typed,
     });
     let (outcome, next) = match outcome {
-        ChangeAnswer::Done {
+        Ok(ChangeDone {
             message,
             identity_href,
-        } => {
+        }) => {
             let identity_href = crate::routes::with_notice(&identity_href, &id);
             let next = identity_href.clone();
-            let done = ChangeAnswer::Done {
+            let done = ChangeDone {
                 message,
                 identity_href,
             };
-            (done, next)
+            (Ok(done), next)
         }
-        refused @ ChangeAnswer::Refused(_) => (refused, crate::routes::with_notice(&back_to, &id)),
+        Err(refusal) => (Err(refusal), crate::routes::with_notice(&back_to, &id)),
     };
     if plain {
         leptos_axum::redirect(&next);

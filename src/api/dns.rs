@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::app_error::AppError;
 use crate::dns_check::DnsReport;
 
 /// What "Check DNS now" got.
@@ -25,7 +26,7 @@ pub async fn check_dns(
     region: String,
     name: String,
     account: Option<String>,
-) -> Result<DnsCheckAnswer, ServerFnError> {
+) -> Result<DnsCheckAnswer, AppError> {
     use crate::inventory::snapshot::Lookup;
     use crate::server::state::AppState;
 
@@ -33,8 +34,7 @@ pub async fn check_dns(
     let Some(monitor) = state.dns.as_ref() else {
         return Ok(DnsCheckAnswer::Off);
     };
-    let user =
-        crate::api::authorize::current_user().ok_or_else(|| ServerFnError::new("not signed in"))?;
+    let user = crate::api::authorize::signed_in()?;
     // With JavaScript off the browser posted the form itself: send it back to the page,
     // which shows the new result (or, when asked too often, the last one).
     if crate::api::dkim::plain_form_post() {
@@ -54,15 +54,8 @@ pub async fn check_dns(
         .await
     {
         Ok(report) => Ok(DnsCheckAnswer::Checked(report)),
-        Err(too_soon) => {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
-                response.insert_header(
-                    axum::http::header::RETRY_AFTER,
-                    axum::http::HeaderValue::from(too_soon.retry_after_secs),
-                );
-            }
-            Ok(DnsCheckAnswer::TooSoon(too_soon.retry_after_secs))
-        }
+        // A normal answer, not an error (as "Refresh now"): the page shows the last
+        // result and says when the next check can run.
+        Err(too_soon) => Ok(DnsCheckAnswer::TooSoon(too_soon.retry_after_secs)),
     }
 }

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::app_error::AppError;
 use crate::attention::Attention;
 use crate::diagnosis::Diagnosis;
 use crate::dns_check::DnsReport;
@@ -24,7 +25,7 @@ pub struct IdentitiesView {
 
 /// One page of the identities table; the server filters, sorts and pages.
 #[server(endpoint = "identities")]
-pub async fn list_identities(query: TableQuery) -> Result<IdentitiesView, ServerFnError> {
+pub async fn list_identities(query: TableQuery) -> Result<IdentitiesView, AppError> {
     use crate::{inventory, server::state::AppState, table::select};
 
     let state = expect_context::<AppState>();
@@ -100,7 +101,7 @@ pub async fn get_identity(
     region: String,
     name: String,
     account: Option<String>,
-) -> Result<IdentityLookup, ServerFnError> {
+) -> Result<IdentityLookup, AppError> {
     use crate::inventory::{self, snapshot::Lookup};
     use crate::{attention::attention, records, server::state::AppState};
 

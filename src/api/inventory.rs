@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::app_error::AppError;
 use crate::model::{DkimStatus, SesBackend, TargetStatus, UnixSeconds};
 use crate::table::select::Facets;
 
@@ -27,7 +28,7 @@ pub struct InventorySummary {
 
 /// Reads the cached snapshot; never calls SES.
 #[server(endpoint = "inventory_summary")]
-pub async fn get_inventory_summary() -> Result<InventorySummary, ServerFnError> {
+pub async fn get_inventory_summary() -> Result<InventorySummary, AppError> {
     use crate::{inventory, server::state::AppState, table::select::facets};
 
     let state = expect_context::<AppState>();
@@ -55,7 +56,7 @@ pub struct TargetChoice {
 
 /// The configured accounts and regions, in configuration order.
 #[server(endpoint = "targets")]
-pub async fn list_targets() -> Result<Vec<TargetChoice>, ServerFnError> {
+pub async fn list_targets() -> Result<Vec<TargetChoice>, AppError> {
     use crate::server::state::AppState;
 
     let snapshot = expect_context::<AppState>().inventory.snapshot();
@@ -71,7 +72,7 @@ pub async fn list_targets() -> Result<Vec<TargetChoice>, ServerFnError> {
 
 /// Which SES the server reads, for the page header.
 #[server(endpoint = "ses_backend")]
-pub async fn get_ses_backend() -> Result<SesBackend, ServerFnError> {
+pub async fn get_ses_backend() -> Result<SesBackend, AppError> {
     use crate::server::state::AppState;
     Ok(expect_context::<AppState>().backend)
 }
@@ -94,7 +95,7 @@ pub enum RefreshAnswer {
 /// most one a minute, whoever asks: sooner, it says when the next may start (a normal
 /// answer, not an error: the data is at most a minute old).
 #[server(endpoint = "refresh_inventory")]
-pub async fn refresh_inventory() -> Result<RefreshAnswer, ServerFnError> {
+pub async fn refresh_inventory() -> Result<RefreshAnswer, AppError> {
     use crate::{inventory::ForcedRefresh, server::state::AppState};
 
     Ok(

@@ -2,10 +2,11 @@
 
 use leptos::prelude::*;
 
+use crate::app_error::AppError;
 use crate::user::User;
 
 /// The signed-in user (the server decides every write on its own; this only shapes the page).
 #[server(endpoint = "me")]
-pub async fn get_current_user() -> Result<Option<User>, ServerFnError> {
+pub async fn get_current_user() -> Result<Option<User>, AppError> {
     Ok(crate::api::authorize::current_user())
 }

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::app_error::AppError;
+
 /// The server's own state, shown on the home page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerStatus {
@@ -14,7 +16,7 @@ pub struct ServerStatus {
 
 /// Reads the server's status from the shared application state.
 #[server(endpoint = "server_status")]
-pub async fn get_server_status() -> Result<ServerStatus, ServerFnError> {
+pub async fn get_server_status() -> Result<ServerStatus, AppError> {
     use crate::server::state::AppState;
 
     let state = expect_context::<AppState>();

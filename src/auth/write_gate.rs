@@ -4,13 +4,14 @@
 
 use axum::{
     extract::{Request, State},
-    http::{StatusCode, header},
+    http::header,
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER, ServerFnError};
+use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 
-use crate::user::{NOT_SIGNED_IN, User};
+use crate::app_error::AppError;
+use crate::user::User;
 
 /// Where server functions are served.
 pub const SERVER_FN_PREFIX: &str = "/api/";
@@ -34,24 +35,22 @@ pub async fn guard(State(reads): State<ReadFunctions>, request: Request, next: N
     if reads.open_to_viewers(request.uri().path()) {
         return next.run(request).await;
     }
-    let (status, message) = match request.extensions().get::<User>() {
+    let refusal = match request.extensions().get::<User>() {
         Some(user) if user.can_change() => return next.run(request).await,
-        Some(user) => (StatusCode::FORBIDDEN, user.refusal()),
-        None => (StatusCode::UNAUTHORIZED, NOT_SIGNED_IN.to_owned()),
+        Some(user) => AppError::NotAllowed(user.refusal()),
+        None => AppError::NotSignedIn,
     };
     // Encoded as a server function's own error, so the page shows the message.
-    let error: ServerFnError = ServerFnError::ServerError(message);
-    let body = error.ser();
     (
-        status,
+        refusal.status(),
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (header::CONTENT_TYPE, "application/json".to_owned()),
             (
                 header::HeaderName::from_static(SERVER_FN_ERROR_HEADER),
                 request.uri().path().to_owned(),
             ),
         ],
-        body,
+        refusal.ser(),
     )
         .into_response()
 }

@@ -9,7 +9,7 @@ use crate::inventory::{self, Inventory};
 use crate::model::{Identity, SigningOrigin};
 use crate::user::User;
 
-use super::WriteError;
+use super::ChangeError;
 
 /// Who makes a change, on which inventory, recorded where.
 #[derive(Clone, Copy, Debug)]
@@ -27,7 +27,7 @@ pub(super) async fn begin(
     actor: &Actor<'_>,
     identity: &Identity,
     action: String,
-) -> Result<i64, WriteError> {
+) -> Result<i64, ChangeError> {
     let attempt = Attempt {
         at: inventory::now(),
         user: actor.user,
@@ -39,10 +39,9 @@ pub(super) async fn begin(
     };
     actor.audit.begin(&attempt).await.map_err(|error| {
         tracing::error!(%error, identity = %identity.name, "audit log write failed; change not sent");
-        WriteError(format!(
-            "The change was not sent to SES: the audit log could not record it ({}). Nothing was changed.",
-            actor.audit.place()
-        ))
+        ChangeError::AuditUnavailable {
+            place: actor.audit.place().to_owned(),
+        }
     })
 }
 
@@ -53,7 +52,7 @@ pub(super) async fn close(
     outcome: AuditOutcome,
     after: Option<&Identity>,
     answer: &str,
-) -> Result<(), WriteError> {
+) -> Result<(), ChangeError> {
     let after = after.map(describe);
     actor
         .audit
@@ -61,9 +60,10 @@ pub(super) async fn close(
         .await
         .map_err(|error| {
             tracing::error!(%error, entry = id, "audit log completion failed");
-            WriteError(format!(
-                "{answer} (The audit log could not record SES's answer, so entry {id} stays 'pending'; tell whoever runs dkimdash.)"
-            ))
+            ChangeError::AnswerUnrecorded {
+                answer: answer.to_owned(),
+                entry: id,
+            }
         })
 }
 

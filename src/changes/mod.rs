@@ -4,6 +4,7 @@
 //! a message, a log line or an answer.
 
 pub mod audit_trail;
+pub mod error;
 pub mod input;
 pub mod reconcile;
 mod refresh;
@@ -11,26 +12,16 @@ pub mod request;
 mod ses_call;
 mod target;
 
-use crate::change_answer::UNSIGNED_WHILE_PENDING;
 use crate::model::{Identity, IdentityType, SigningOrigin};
 use crate::ses::writer::SigningSetup;
 pub use audit_trail::Actor;
+pub use error::ChangeError;
+use error::Unconfirmed;
 use refresh::finish;
 use request::byodkim_input;
 pub use request::{Mode, NewDomainSigning, SigningChange};
 use ses_call::send;
 use target::{check_replica_parent, connection, locate, refuse_unless_own_domain};
-
-/// Why a change was not made (or may not have been), in the operator's words.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct WriteError(pub String);
-
-impl From<String> for WriteError {
-    fn from(message: String) -> Self {
-        Self(message)
-    }
-}
 
 /// A change made: what to tell the operator, and the identity as SES now reports it.
 #[derive(Clone, Debug)]
@@ -49,7 +40,7 @@ pub async fn change_signing(
     name: &str,
     account: Option<&str>,
     change: SigningChange,
-) -> Result<ChangeMade, WriteError> {
+) -> Result<ChangeMade, ChangeError> {
     let inventory = actor.inventory;
     let identity = locate(inventory, region, name, account)?;
     refuse_unless_own_domain(&identity)?;
@@ -62,9 +53,7 @@ pub async fn change_signing(
     let length_change_only =
         change.mode == Mode::EasyDkim && current == Some(SigningOrigin::EasyDkim);
     if !length_change_only && !change.confirmed {
-        return Err(WriteError(format!(
-            "Confirm the change first: {UNSIGNED_WHILE_PENDING}"
-        )));
+        return Err(ChangeError::NotConfirmed(Unconfirmed::ModeSwitch));
     }
     let setup = match &byodkim {
         Some((selector, key)) => SigningSetup::Byodkim { selector, key },
@@ -126,12 +115,11 @@ pub async fn set_signing_enabled(
     account: Option<&str>,
     enabled: bool,
     confirmed: bool,
-) -> Result<ChangeMade, WriteError> {
+) -> Result<ChangeMade, ChangeError> {
     let identity = locate(actor.inventory, region, name, account)?;
     if !enabled && !confirmed {
-        return Err(WriteError(format!(
-            "Confirm first: with signing off, mail from {} goes out without a DKIM signature.",
-            identity.name
+        return Err(ChangeError::NotConfirmed(Unconfirmed::SigningOff(
+            identity.name,
         )));
     }
     let action = if enabled {
@@ -166,15 +154,17 @@ pub async fn add_domain(
     domain: &str,
     signing: NewDomainSigning,
     tags: Option<&str>,
-) -> Result<ChangeMade, WriteError> {
+) -> Result<ChangeMade, ChangeError> {
     let inventory = actor.inventory;
     let domain = input::domain(domain)?;
     let tags = input::tags(tags)?;
-    let connection = inventory.connection(account, region).ok_or_else(|| {
-        WriteError(format!(
-            "The dashboard does not manage {account}/{region}; choose one of its configured accounts and regions."
-        ))
-    })?;
+    let connection =
+        inventory
+            .connection(account, region)
+            .ok_or_else(|| ChangeError::NotManaged {
+                account: account.to_owned(),
+                region: region.to_owned(),
+            })?;
     let placeholder = Identity {
         name: domain.clone(),
         identity_type: IdentityType::Domain,

@@ -4,7 +4,7 @@
 use crate::audit::entry::AuditOutcome;
 use crate::model::IdentityKey;
 
-use super::{Actor, ChangeMade, WriteError, audit_trail};
+use super::{Actor, ChangeError, ChangeMade, audit_trail};
 
 /// Re-reads the identity so the page shows SES's answer at once, and completes the audit
 /// entry with the new state.
@@ -14,7 +14,7 @@ pub(super) async fn finish(
     key: IdentityKey,
     message: String,
     what: &'static str,
-) -> Result<ChangeMade, WriteError> {
+) -> Result<ChangeMade, ChangeError> {
     tracing::info!(
         identity = %key.name, region = %key.region, account = %key.account,
         user = %actor.user.name, entry, "{what}"
@@ -25,11 +25,13 @@ pub(super) async fn finish(
             Ok(ChangeMade { message, identity })
         }
         Err(error) => {
-            let message = format!(
-                "{message} (Re-reading it from SES failed: {error}; the next sweep will show it.)"
-            );
-            audit_trail::close(actor, entry, AuditOutcome::Done, None, &message).await?;
-            Err(WriteError(message))
+            let failure = ChangeError::MadeButNotReread {
+                message,
+                error: error.to_string(),
+            };
+            audit_trail::close(actor, entry, AuditOutcome::Done, None, &failure.to_string())
+                .await?;
+            Err(failure)
         }
     }
 }

@@ -3,8 +3,9 @@
 
 use secrecy::SecretString;
 
-use super::WriteError;
+use super::ChangeError;
 use super::input;
+use crate::app_error::Field;
 use crate::signing_key::{self, SigningKey};
 
 /// Which signing the operator chose.
@@ -18,13 +19,14 @@ pub enum Mode {
 
 impl Mode {
     /// `easy` or `byodkim` as the forms send it.
-    pub fn parse(value: &str) -> Result<Self, WriteError> {
+    pub fn parse(value: &str) -> Result<Self, ChangeError> {
         match value.trim() {
             "easy" => Ok(Self::EasyDkim),
             "byodkim" => Ok(Self::Byodkim),
-            other => Err(WriteError(format!(
-                "Signing: '{other}' is not offered; choose Easy DKIM or BYODKIM"
-            ))),
+            other => Err(ChangeError::invalid(
+                Field::Mode,
+                format!("Signing: '{other}' is not offered; choose Easy DKIM or BYODKIM"),
+            )),
         }
     }
 }
@@ -59,7 +61,7 @@ pub enum NewDomainSigning {
 }
 
 /// The BYODKIM selector and key: a generated key, or the pasted one, checked.
-pub(super) fn byodkim_input(change: &SigningChange) -> Result<(String, SigningKey), WriteError> {
+pub(super) fn byodkim_input(change: &SigningChange) -> Result<(String, SigningKey), ChangeError> {
     let selector = input::selector(change.selector.as_deref().unwrap_or(""))?;
     let key = if change.generate {
         signing_key::generate()
@@ -69,6 +71,6 @@ pub(super) fn byodkim_input(change: &SigningChange) -> Result<(String, SigningKe
             None => signing_key::parse(&SecretString::from(String::new())),
         }
     }
-    .map_err(|e| WriteError(format!("Private key: {e}")))?;
+    .map_err(|e| ChangeError::invalid(Field::PrivateKey, format!("Private key: {e}")))?;
     Ok((selector, key))
 }

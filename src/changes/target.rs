@@ -5,7 +5,9 @@ use crate::inventory::{Inventory, snapshot::Lookup};
 use crate::model::{Identity, IdentityType, SigningOrigin};
 use crate::ses::reader::SesConnection;
 
-use super::WriteError;
+use super::ChangeError;
+use super::error::DkimSource;
+use crate::app_error::Field;
 
 /// A DEED replica needs an Easy DKIM parent of the same name in another region the
 /// dashboard reads; say which condition fails.
@@ -15,35 +17,40 @@ pub(super) fn check_replica_parent(
     region: &str,
     domain: &str,
     parent_region: &str,
-) -> Result<(), WriteError> {
+) -> Result<(), ChangeError> {
     if parent_region == region {
-        return Err(WriteError(format!(
-            "A DEED replica must be in another region than its parent ({region})."
-        )));
+        return Err(ChangeError::invalid(
+            Field::ParentRegion,
+            format!("A DEED replica must be in another region than its parent ({region})."),
+        ));
     }
     let snapshot = inventory.snapshot();
     let parent = match snapshot.find(parent_region, domain, Some(account)) {
         Lookup::One(parent) => parent,
         _ => {
-            return Err(WriteError(format!(
-                "There is no {domain} in {account}/{parent_region} to replicate: create it there first."
-            )));
+            return Err(ChangeError::invalid(
+                Field::ParentRegion,
+                format!(
+                    "There is no {domain} in {account}/{parent_region} to replicate: create it there first."
+                ),
+            ));
         }
     };
-    match &parent.dkim.origin {
-        Some(SigningOrigin::EasyDkim) => Ok(()),
-        Some(SigningOrigin::Byodkim) => Err(WriteError(format!(
+    let why = match &parent.dkim.origin {
+        Some(SigningOrigin::EasyDkim) => return Ok(()),
+        Some(SigningOrigin::Byodkim) => format!(
             "{domain} in {parent_region} uses BYODKIM; SES replicates only Easy DKIM identities."
-        ))),
+        ),
         Some(SigningOrigin::Replica {
             parent_region: grand,
-        }) => Err(WriteError(format!(
+        }) => format!(
             "{domain} in {parent_region} is itself a replica of {grand}; replicate the parent in {grand} instead."
-        ))),
-        _ => Err(WriteError(format!(
+        ),
+        _ => format!(
             "{domain} in {parent_region} has no Easy DKIM set up; SES can only replicate an Easy DKIM identity."
-        ))),
-    }
+        ),
+    };
+    Err(ChangeError::invalid(Field::ParentRegion, why))
 }
 
 pub(super) fn locate(
@@ -51,46 +58,46 @@ pub(super) fn locate(
     region: &str,
     name: &str,
     account: Option<&str>,
-) -> Result<Identity, WriteError> {
+) -> Result<Identity, ChangeError> {
     match inventory.snapshot().find(region, name, account) {
         Lookup::One(identity) => Ok(identity.clone()),
-        Lookup::Several(accounts) => Err(WriteError(format!(
-            "{name} exists in {region} in several accounts ({}); open it from the table to pick one.",
-            accounts.join(", ")
-        ))),
-        Lookup::Nothing => Err(WriteError(format!(
-            "{name} is not in {region} in the inventory (deleted meanwhile?)."
-        ))),
+        Lookup::Several(accounts) => Err(ChangeError::InSeveralAccounts {
+            name: name.to_owned(),
+            region: region.to_owned(),
+            accounts,
+        }),
+        Lookup::Nothing => Err(ChangeError::NotFound {
+            name: name.to_owned(),
+            region: region.to_owned(),
+        }),
     }
 }
 
 pub(super) fn connection<'a>(
     inventory: &'a Inventory,
     identity: &Identity,
-) -> Result<&'a SesConnection, WriteError> {
+) -> Result<&'a SesConnection, ChangeError> {
     inventory
         .connection(&identity.account, &identity.region)
-        .ok_or_else(|| {
-            WriteError(format!(
-                "The dashboard does not manage {}/{}.",
-                identity.account, identity.region
-            ))
+        .ok_or_else(|| ChangeError::NotManaged {
+            account: identity.account.clone(),
+            region: identity.region.clone(),
         })
 }
 
 /// Email addresses and DEED replicas take their DKIM from elsewhere: say where.
-pub(super) fn refuse_unless_own_domain(identity: &Identity) -> Result<(), WriteError> {
+pub(super) fn refuse_unless_own_domain(identity: &Identity) -> Result<(), ChangeError> {
     if identity.identity_type == IdentityType::EmailAddress {
-        return Err(WriteError(format!(
-            "{} is an email address: it signs with its domain's DKIM. Change the domain's identity instead.",
-            identity.name
-        )));
+        return Err(ChangeError::NotOwnDomain {
+            name: identity.name.clone(),
+            takes_dkim_from: DkimSource::ItsDomain,
+        });
     }
     if let Some(SigningOrigin::Replica { parent_region }) = &identity.dkim.origin {
-        return Err(WriteError(format!(
-            "{} is a DEED replica: it signs with the keys of {} in {parent_region}. Change the parent instead.",
-            identity.name, identity.name
-        )));
+        return Err(ChangeError::NotOwnDomain {
+            name: identity.name.clone(),
+            takes_dkim_from: DkimSource::Parent(parent_region.clone()),
+        });
     }
     Ok(())
 }

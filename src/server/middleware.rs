@@ -10,8 +10,9 @@ use axum::{
     http::{
         HeaderName, HeaderValue, StatusCode,
         header::{
-            AUTHORIZATION, CONTENT_SECURITY_POLICY, COOKIE, PROXY_AUTHORIZATION, REFERRER_POLICY,
-            SET_COOKIE, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+            AUTHORIZATION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION,
+            REFERRER_POLICY, RETRY_AFTER, SET_COOKIE, STRICT_TRANSPORT_SECURITY,
+            X_CONTENT_TYPE_OPTIONS,
         },
     },
     middleware::{Next, from_fn_with_state},
@@ -30,6 +31,7 @@ use tower_http::{
 use tracing::Level;
 
 use super::{security::OTHER_POLICY, state::AppState};
+use crate::app_error::AppError;
 use crate::auth::write_gate::{ReadFunctions, SERVER_FN_PREFIX};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
@@ -45,13 +47,13 @@ fn sensitive_headers(identity: &[HeaderName]) -> Arc<[HeaderName]> {
 /// Wraps `router` in every middleware, outermost first: secrets marked → traced → headers
 /// set → compressed → panics become 500 → body limited → timed out → Host checked (DNS
 /// rebinding) → cross-site posts refused → authenticated → viewers kept from writes →
-/// server function posts that are not forms answered 415 → unreadable server function
-/// arguments answered 400.
+/// server function posts that are not forms answered 415 → server function errors given
+/// their own status.
 pub fn apply(router: Router, state: &AppState, reads: ReadFunctions) -> Router {
     let security = state.security.clone();
     let router = router
         // Innermost: sees the server function's own answer, before any compression.
-        .layer(axum::middleware::from_fn(unreadable_arguments_are_400))
+        .layer(axum::middleware::from_fn(errors_get_their_status))
         .layer(axum::middleware::from_fn(server_functions_take_forms))
         // Inside authentication, which puts the user in the request.
         .layer(from_fn_with_state(reads, crate::auth::write_gate::guard))
@@ -143,12 +145,12 @@ async fn server_functions_take_forms(request: Request, next: Next) -> Response {
 /// Largest server function error body read back (they are one line).
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// A server function that cannot read its arguments (a missing field, broken JSON or form
-/// encoding, a value of the wrong type, bytes that are not UTF-8) answers 500 `Args|…` (or
-/// `MissingArg|…`, `Deserialization|…`). That is the client's
-/// mistake: it becomes 400 with the same words, so monitoring that counts 5xx sees only
-/// dkimdash's own failures.
-async fn unreadable_arguments_are_400(request: Request, next: Next) -> Response {
+/// A server function's error answer leaves the function as 500 whatever went wrong. Its
+/// body is an [`AppError`], which knows its own status: a request that could not be read
+/// becomes 400, a refused change 422, a viewer's write 403, and only dkimdash's own
+/// failures stay 5xx, so monitoring that counts them sees nothing else. A rate limit also
+/// says when to come back (`Retry-After`).
+async fn errors_get_their_status(request: Request, next: Next) -> Response {
     let server_fn = request.uri().path().starts_with(SERVER_FN_PREFIX);
     let response = next.run(request).await;
     if !server_fn
@@ -161,9 +163,16 @@ async fn unreadable_arguments_are_400(request: Request, next: Next) -> Response 
     let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let unreadable = [&b"Args|"[..], b"MissingArg|", b"Deserialization|"];
-    if unreadable.iter().any(|prefix| bytes.starts_with(prefix)) {
-        parts.status = StatusCode::BAD_REQUEST;
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = error.status();
+        parts
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let AppError::RateLimited { retry_after_secs } = error {
+            parts
+                .headers
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -64,12 +64,13 @@ fn expire(kept: &mut VecDeque<KeptNotice>, now: Instant) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::change_answer::{ChangeAnswer, FormEcho, NoticeForm};
+    use crate::app_error::AppError;
+    use crate::change_answer::{FormEcho, NoticeForm};
 
     fn notice(text: &str) -> Notice {
         Notice {
             form: NoticeForm::Signing,
-            outcome: ChangeAnswer::Refused(text.to_owned()),
+            outcome: Err(AppError::NotFound(text.to_owned())),
             typed: FormEcho::default(),
         }
     }

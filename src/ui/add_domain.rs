@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::dkim::{AddDomain, get_notice};
 use crate::api::inventory::{TargetChoice, list_targets};
 use crate::api::session::get_current_user;
+use crate::app_error::AppError;
 use crate::change_answer::{FormEcho, Notice, NoticeForm};
 use crate::ui::manage_dkim::{
     ChangeAnswerLine, ChangeAnswerPanel, KeyFields, forget_key_after, open_when_added,
@@ -29,7 +30,7 @@ pub fn AddDomainPage() -> impl IntoView {
                 Some(id) => get_notice(id).await?,
                 None => None,
             };
-            Ok::<_, ServerFnError>((can_change, targets, notice))
+            Ok::<_, AppError>((can_change, targets, notice))
         },
     );
     view! {

@@ -62,14 +62,6 @@ fn two_units(big: u64, big_unit: &str, small: u64, small_unit: &str) -> String {
     }
 }
 
-/// A server function error without the framework's prefix.
-pub fn server_error_text(error: &leptos::prelude::ServerFnError) -> String {
-    match error {
-        leptos::prelude::ServerFnError::ServerError(message) => message.clone(),
-        other => format!("The request did not reach the server: {other}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::{ago, short_duration, utc_minute};

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 
 use crate::api::identities::IdentitiesView;
+use crate::app_error::AppError;
 use crate::dns_check::DnsHealth;
 use crate::model::{DkimStatus, Identity, IdentityType};
 use crate::routes;
@@ -22,7 +23,7 @@ use crate::ui::{
 #[component]
 pub fn IdentitiesTable(
     query: Memo<TableQuery>,
-    table: Resource<Result<IdentitiesView, ServerFnError>>,
+    table: Resource<Result<IdentitiesView, AppError>>,
 ) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="table-heading">

@@ -48,9 +48,7 @@ pub fn IdentityPage() -> impl IntoView {
     // state). Not after a refusal: the form must keep what was typed.
     let changes = RwSignal::new(0_u32);
     Effect::new(move |_| {
-        let done = |value: Option<Result<ChangeAnswer, ServerFnError>>| {
-            matches!(value, Some(Ok(ChangeAnswer::Done { .. })))
-        };
+        let done = |value: Option<ChangeAnswer>| matches!(value, Some(Ok(_)));
         let checked = matches!(check.value().get(), Some(Ok(DnsCheckAnswer::Checked(_))));
         let succeeded = done(change.value().get()) || done(enable.value().get()) || checked;
         if succeeded {
@@ -139,7 +137,7 @@ fn refill(notice: Option<&Notice>) -> FormEcho {
     match notice {
         Some(Notice {
             form: NoticeForm::Signing,
-            outcome: ChangeAnswer::Refused(_),
+            outcome: Err(_),
             typed,
         }) => typed.clone(),
         _ => FormEcho::default(),

@@ -8,7 +8,7 @@ use leptos::{html, prelude::*};
 use leptos_router::hooks::use_navigate;
 
 use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled};
-use crate::change_answer::{ChangeAnswer, FormEcho, UNSIGNED_WHILE_PENDING};
+use crate::change_answer::{ChangeAnswer, ChangeDone, FormEcho, UNSIGNED_WHILE_PENDING};
 use crate::model::{Identity, IdentityType, SigningOrigin};
 
 /// The server actions of the identity page.
@@ -80,14 +80,11 @@ fn IdentityFields(region: String, name: String, account: Option<String>) -> impl
 
 /// SES's answer to the last submit, or the reason it was refused.
 #[component]
-pub fn ChangeAnswerPanel(
-    action_value: Signal<Option<Result<ChangeAnswer, ServerFnError>>>,
-) -> impl IntoView {
+pub fn ChangeAnswerPanel(action_value: Signal<Option<ChangeAnswer>>) -> impl IntoView {
     move || {
-        action_value.get().map(|result| match result {
-            Ok(outcome) => view! { <ChangeAnswerLine outcome /> }.into_any(),
-            Err(error) => view! { <p class="error" role="alert" data-testid="write-error">{crate::ui::format::server_error_text(&error)}</p> }.into_any(),
-        })
+        action_value
+            .get()
+            .map(|outcome| view! { <ChangeAnswerLine outcome /> })
     }
 }
 
@@ -95,12 +92,13 @@ pub fn ChangeAnswerPanel(
 #[component]
 pub fn ChangeAnswerLine(outcome: ChangeAnswer) -> impl IntoView {
     match outcome {
-        ChangeAnswer::Done { message, .. } => {
+        Ok(ChangeDone { message, .. }) => {
             view! { <p class="notice" role="status" data-testid="write-outcome">{message}</p> }
                 .into_any()
         }
-        ChangeAnswer::Refused(why) => {
-            view! { <p class="error" role="alert" data-testid="write-error">{why}</p> }.into_any()
+        Err(why) => {
+            view! { <p class="error" role="alert" data-testid="write-error">{why.to_string()}</p> }
+                .into_any()
         }
     }
 }
@@ -109,7 +107,7 @@ pub fn ChangeAnswerLine(outcome: ChangeAnswer) -> impl IntoView {
 pub fn open_when_added(add: ServerAction<AddDomain>) {
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(ChangeAnswer::Done { identity_href, .. })) = add.value().get() {
+        if let Some(Ok(ChangeDone { identity_href, .. })) = add.value().get() {
             navigate(&identity_href, Default::default());
         }
     });

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::inventory::{InventorySummary, RefreshAnswer, RefreshInventory};
+use crate::app_error::AppError;
 use crate::model::TargetStatus;
 use crate::ui::{format::ago, strip::SummaryStrip};
 
@@ -11,7 +12,7 @@ use crate::ui::{format::ago, strip::SummaryStrip};
 #[component]
 pub fn InventoryOverview(
     refresh: ServerAction<RefreshInventory>,
-    summary: Resource<Result<InventorySummary, ServerFnError>>,
+    summary: Resource<Result<InventorySummary, AppError>>,
 ) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="inventory-heading">
@@ -28,7 +29,7 @@ pub fn InventoryOverview(
                             "Refreshed less than a minute ago: the next refresh can start in {retry_after_secs} s."
                         ),
                         Ok(_) => return None,
-                        Err(error) => crate::ui::format::server_error_text(&error),
+                        Err(error) => error.to_string(),
                     };
                     Some(view! { <p class="muted" role="status" data-testid="refresh-answer">{said}</p> })
                 }}

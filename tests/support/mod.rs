@@ -112,6 +112,16 @@ pub async fn post(app: &Router, endpoint: &str, form: &[(&str, &str)]) -> (Statu
     (status, body)
 }
 
+/// A change's answer as the browser decodes it: made (200), or the typed refusal that any
+/// other status carries.
+pub fn change_answer(status: StatusCode, body: &str) -> dkimdash::change_answer::ChangeAnswer {
+    if status == StatusCode::OK {
+        Ok(serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}")))
+    } else {
+        Err(serde_json::from_str(body).unwrap_or_else(|e| panic!("{status} {e}: {body}")))
+    }
+}
+
 /// `GET path`: status and body.
 pub async fn get(app: &Router, path: &str) -> (StatusCode, String) {
     let (status, _, body) = fetch(app, Request::get(path).body(Body::empty()).unwrap()).await;
