@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { type Page, expect, test } from "@playwright/test";
 import { collectConsoleErrors } from "./console";
 import { gotoIdentity, hydrated } from "./loaded";
 import {
@@ -10,8 +10,13 @@ import {
 
 // Runs in the "writes" project, on a dashboard of its own.
 
+/** The signing form's next answer: a refused change is 422, with the words the page shows. */
+function signingAnswer(page: Page) {
+  return page.waitForResponse((response) => response.url().endsWith("/api/dkim/signing"));
+}
+
 test("switch Easy DKIM → BYODKIM with a generated key → Easy DKIM", async ({ page }) => {
-  const errors = collectConsoleErrors(page);
+  const errors = collectConsoleErrors(page, { expectedStatuses: [422] });
   const domain = SWITCHED_WITH_JS;
   await gotoIdentity(page, "us-east-1", domain);
   await hydrated(page);
@@ -24,7 +29,9 @@ test("switch Easy DKIM → BYODKIM with a generated key → Easy DKIM", async ({
   await form.getByLabel("BYODKIM selector").fill("pw2026");
   await form.getByLabel(/Generate a 2048-bit key/).check();
   // Without the confirmation SES is not asked, and what was typed stays.
+  const refused = signingAnswer(page);
   await form.getByRole("button", { name: "Apply" }).click();
+  expect((await refused).status()).toBe(422);
   await expect(page.getByTestId("write-error")).toContainText("Confirm the change first");
   await expect(form.getByLabel("BYODKIM selector")).toHaveValue("pw2026");
   await expect(page.getByTestId("origin")).toHaveText("Easy DKIM");
@@ -64,7 +71,7 @@ test("switch Easy DKIM → BYODKIM with a generated key → Easy DKIM", async ({
 });
 
 test("a bad selector is refused by name and the form keeps what was typed", async ({ page }) => {
-  const errors = collectConsoleErrors(page);
+  const errors = collectConsoleErrors(page, { expectedStatuses: [422] });
   await gotoIdentity(page, "us-east-1", "events.acme.example");
   await hydrated(page);
   const form = page.getByTestId("signing-form");
@@ -72,7 +79,11 @@ test("a bad selector is refused by name and the form keeps what was typed", asyn
   await form.getByLabel("BYODKIM selector").fill("bad_selector!");
   await form.getByLabel(/BYODKIM private key/).fill("-----BEGIN PRIVATE KEY-----\nnot a key\n");
   await form.getByLabel(/I understand/).check();
+  const refused = signingAnswer(page);
   await form.getByRole("button", { name: "Apply" }).click();
+  const answer = await refused;
+  expect(answer.status()).toBe(422);
+  expect(await answer.json()).toMatchObject({ Invalid: { field: "Selector" } });
   await expect(page.getByTestId("write-error")).toContainText("Selector");
   await expect(form.getByLabel("BYODKIM selector")).toHaveValue("bad_selector!");
   await expect(form.getByLabel(/BYODKIM private key/)).toHaveValue("");
