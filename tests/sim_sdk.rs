@@ -472,7 +472,7 @@ async fn signing_mode_transitions_follow_ses() {
         refused.message().unwrap().contains("once per day"),
         "{refused:?}"
     );
-    sim.simulator.advance_clock(24 * 3600);
+    sim.simulator.advance_clock(24 * 3600).unwrap();
     change(DkimSigningKeyLength::Rsa1024Bit).await.unwrap();
 
     // Signing off and on.

@@ -75,9 +75,11 @@ struct ClockBody {
     seconds: i64,
 }
 
-async fn advance_clock(State(sim): State<Simulator>, Json(body): Json<ClockBody>) -> StatusCode {
-    sim.advance_clock(body.seconds);
-    StatusCode::NO_CONTENT
+async fn advance_clock(State(sim): State<Simulator>, Json(body): Json<ClockBody>) -> Response {
+    match sim.advance_clock(body.seconds) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(why) => (StatusCode::BAD_REQUEST, why).into_response(),
+    }
 }
 
 /// Most identities one bulk call adds (a benchmark's 10,000 with room to spare).

@@ -36,6 +36,9 @@ use crate::model::UnixSeconds;
 use error::SimError;
 use store::Regions;
 
+/// How far a test may move the simulator's clock from real time: a century.
+pub const MAX_CLOCK_OFFSET_SECS: i64 = 100 * 366 * 24 * 3600;
+
 /// How the simulator starts.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
@@ -140,11 +143,23 @@ impl Simulator {
         real + self.inner.clock_offset.load(Ordering::Relaxed)
     }
 
-    /// Moves the clock forward (e.g. past SES's one-key-change-a-day rule).
-    pub fn advance_clock(&self, seconds: i64) {
+    /// Moves the clock forward (e.g. past SES's one-key-change-a-day rule), or back with a
+    /// negative `seconds`. The clock stays within [`MAX_CLOCK_OFFSET_SECS`] of real time, so
+    /// no timestamp SES reports can overflow; a move beyond that is refused.
+    pub fn advance_clock(&self, seconds: i64) -> Result<(), String> {
         self.inner
             .clock_offset
-            .fetch_add(seconds, Ordering::Relaxed);
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                offset
+                    .checked_add(seconds)
+                    .filter(|total| total.abs() <= MAX_CLOCK_OFFSET_SECS)
+            })
+            .map(|_| ())
+            .map_err(|offset| {
+                format!(
+                    "the clock may move at most {MAX_CLOCK_OFFSET_SECS} s from real time (it is {offset} s off now)"
+                )
+            })
     }
 
     /// Sets the per-region quota; `None` removes it.
