@@ -40,6 +40,28 @@ async fn probes_answer_200() {
     assert_eq!(get("/readyz").await, (StatusCode::OK, "ready".to_owned()));
 }
 
+/// A new instance is not ready until it has read SES once: behind a load balancer it would
+/// otherwise serve an empty inventory. Alive all the same.
+#[tokio::test]
+async fn ready_only_once_every_target_was_read() {
+    let sim = support::simulator(true).await;
+    let inventory = support::unread_inventory(&sim, &["us-east-1", "eu-west-1"], 0);
+    let app = support::app_with(inventory.clone(), SesBackend::Simulator);
+    assert_eq!(
+        support::get(&app, "/readyz").await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "reading SES for the first time".to_owned()
+        )
+    );
+    assert_eq!(support::get(&app, "/livez").await.0, StatusCode::OK);
+    inventory.refresh_now().await;
+    assert_eq!(
+        support::get(&app, "/readyz").await,
+        (StatusCode::OK, "ready".to_owned())
+    );
+}
+
 #[tokio::test]
 async fn home_page_is_rendered_with_the_server_function_output() {
     let (status, html) = get("/").await;

@@ -61,6 +61,17 @@ pub async fn read_inventory(
     regions: &[&str],
     backfill_per_sweep: usize,
 ) -> Inventory {
+    let inventory = unread_inventory(simulator, regions, backfill_per_sweep);
+    inventory.refresh_now().await;
+    inventory
+}
+
+/// An inventory of `regions` of the simulator (account "demo"), not read yet.
+pub fn unread_inventory(
+    simulator: &RunningSimulator,
+    regions: &[&str],
+    backfill_per_sweep: usize,
+) -> Inventory {
     let readers = regions
         .iter()
         .map(|region| {
@@ -68,15 +79,13 @@ pub async fn read_inventory(
             SesConnection::for_endpoint("demo", region, &simulator.endpoint_url(), budget)
         })
         .collect();
-    let inventory = Inventory::new(
+    Inventory::new(
         readers,
         RefreshSettings {
             interval: Duration::from_secs(3600),
             backfill_per_sweep,
         },
-    );
-    inventory.refresh_now().await;
-    inventory
+    )
 }
 
 /// Sends one request; returns the status, headers and body text.
