@@ -17,6 +17,24 @@ pub const ADD_DOMAIN_PAGE: &str = "/add";
 /// The audit log's page.
 pub const ACTIVITY_PAGE: &str = "/activity";
 
+/// The page a plain form post goes back to: `back` when it is a path on this dashboard
+/// (so a form sent from `/?status=FAILED` comes back there, filter and all), the home page
+/// otherwise. Never another site: `//host` and `\\host` count as other sites, as browsers
+/// read them.
+pub fn back_to(back: Option<&str>) -> &str {
+    match back {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path
+        }
+        _ => "/",
+    }
+}
+
 /// One path segment, escaped.
 pub fn segment(value: &str) -> String {
     utf8_percent_encode(value, SEGMENT).to_string()
@@ -68,6 +86,28 @@ fn with_account(path: String, account: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_post_goes_back_only_to_a_page_of_this_dashboard() {
+        for (back, expected) in [
+            (
+                Some("/?status=FAILED&sort=name"),
+                "/?status=FAILED&sort=name",
+            ),
+            (
+                Some("/identity/us-east-1/a.example"),
+                "/identity/us-east-1/a.example",
+            ),
+            (None, "/"),
+            (Some(""), "/"),
+            (Some("https://evil.example/"), "/"),
+            (Some("//evil.example/"), "/"),
+            (Some("/\\evil.example/"), "/"),
+            (Some("/\r\nSet-Cookie: x=1"), "/"),
+        ] {
+            assert_eq!(back_to(back), expected, "{back:?}");
+        }
+    }
 
     #[test]
     fn names_that_could_break_a_path_are_escaped() {

@@ -44,8 +44,3 @@ test("without JavaScript the detail page shows selectable records and no dead bu
   await expect(page.getByTestId("record-name").first()).toHaveCSS("user-select", "all");
 });
 
-test("without JavaScript Refresh now posts and comes back to the overview", async ({ page }) => {
-  await gotoLoaded(page, "/?status=FAILED");
-  await page.getByRole("button", { name: "Refresh now" }).click();
-  await expect(page.getByTestId("identity-total")).toHaveText(String(SEEDED));
-});

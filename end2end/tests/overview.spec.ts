@@ -2,6 +2,7 @@ import { expect, test } from "@playwright/test";
 import { collectConsoleErrors } from "./console";
 
 import { SEEDED, SEEDED_BY_STATUS } from "./seed";
+import { clockPast, expectSweptAfter, idle, lastRead } from "./sweeps";
 
 test("the demo reads the simulated SES and shows every seeded identity by status", async ({ page }) => {
   const errors = collectConsoleErrors(page);
@@ -23,15 +24,19 @@ test("the demo reads the simulated SES and shows every seeded identity by status
   expect(errors, "console errors").toEqual([]);
 });
 
-test("refresh now asks for a sweep and the page stays consistent", async ({ page }) => {
+test("refresh now runs a sweep and the page stays consistent", async ({ page }) => {
   const errors = collectConsoleErrors(page);
   await page.goto("/");
   await expect(page.getByTestId("identity-total")).toHaveText(String(SEEDED));
+  await idle(page);
+  const before = await lastRead(page);
+  await clockPast(before);
   const response = page.waitForResponse((r) => r.url().includes("/api/refresh_inventory"));
   // Before hydration the button posts a plain form (answered with a redirect back);
   // after, the action calls the server function. Either way SES is asked to sweep.
   await page.getByRole("button", { name: "Refresh now" }).click();
   expect((await response).status()).toBeLessThan(400);
+  await expectSweptAfter(page, before);
   await expect(page.getByTestId("identity-total")).toHaveText(String(SEEDED));
   expect(errors, "console errors").toEqual([]);
 });

@@ -93,11 +93,15 @@ pub enum RefreshAnswer {
 
 /// Starts a sweep of every target now (or joins the one running) and returns at once. At
 /// most one a minute, whoever asks: sooner, it says when the next may start (a normal
-/// answer, not an error: the data is at most a minute old).
+/// answer, not an error: the data is at most a minute old). A plain form post goes back to
+/// `back`, the page it was sent from (the browser sends no Referer: the dashboard's policy).
 #[server(endpoint = "refresh_inventory")]
-pub async fn refresh_inventory() -> Result<RefreshAnswer, AppError> {
+pub async fn refresh_inventory(back: Option<String>) -> Result<RefreshAnswer, AppError> {
     use crate::{inventory::ForcedRefresh, server::state::AppState};
 
+    if crate::api::dkim::plain_form_post() {
+        leptos_axum::redirect(crate::routes::back_to(back.as_deref()));
+    }
     Ok(
         match expect_context::<AppState>().inventory.force_refresh() {
             ForcedRefresh::Started => RefreshAnswer::Started,

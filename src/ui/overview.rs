@@ -2,6 +2,7 @@
 //! gone. Reads the cached snapshot only; "Refresh now" asks for a sweep.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use crate::api::inventory::{InventorySummary, RefreshAnswer, RefreshInventory};
 use crate::app_error::AppError;
@@ -14,11 +15,23 @@ pub fn InventoryOverview(
     refresh: ServerAction<RefreshInventory>,
     summary: Resource<Result<InventorySummary, AppError>>,
 ) -> impl IntoView {
+    let location = use_location();
+    let back = move || {
+        let search = location.search.get();
+        let query = search.trim_start_matches('?');
+        if query.is_empty() {
+            location.pathname.get()
+        } else {
+            format!("{}?{query}", location.pathname.get())
+        }
+    };
     view! {
         <section class="card" aria-labelledby="inventory-heading">
             <div class="card-head">
                 <h1 id="inventory-heading">"DKIM overview"</h1>
                 <ActionForm action=refresh>
+                    // Where a plain post comes back to, filters and all.
+                    <input type="hidden" name="back" value=back />
                     <button type="submit" disabled=move || refresh.pending().get()>
                         {move || if refresh.pending().get() { "Starting…" } else { "Refresh now" }}
                     </button>
@@ -114,7 +127,8 @@ fn TargetRow(target: TargetStatus, now: i64) -> impl IntoView {
             <td>{target.account}</td>
             <td>{target.region}</td>
             <td>{target.identities}</td>
-            <td>{last_read}</td>
+            // The time itself too, so a test can tell that a sweep ran.
+            <td data-testid="target-last-read" data-at=target.last_success.map(|at| at.to_string())>{last_read}</td>
             <td>{state}</td>
         </tr>
     }
