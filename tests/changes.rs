@@ -23,6 +23,17 @@ const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
 const KEY_PEM: &str = include_str!("fixtures/keys/rsa-2048-pkcs1.pem");
 
+/// A change refused for its `field`: 422, and the typed error naming that field.
+fn expect_refusal_of(field: Field, status: StatusCode, body: &str) {
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    match change_answer(status, body) {
+        Err(AppError::Invalid {
+            field: Some(named), ..
+        }) => assert_eq!(named, field, "{body}"),
+        other => panic!("expected a refusal of {field:?}: {other:?}"),
+    }
+}
+
 /// Identities to change: Easy DKIM, BYODKIM, no DKIM, an address; read into an app.
 async fn setup() -> (RunningSimulator, Router) {
     let sim = simulator(false).await;
@@ -173,17 +184,7 @@ async fn easy_to_byodkim_and_back_with_confirmation() {
     ];
 
     let (status, body) = post(&app, "dkim/signing", &switch).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        matches!(
-            change_answer(status, &body),
-            Err(AppError::Invalid {
-                field: Some(Field::Confirm),
-                ..
-            })
-        ),
-        "{body}"
-    );
+    expect_refusal_of(Field::Confirm, status, &body);
     assert!(body.contains("Confirm the change first"), "{body}");
     assert_eq!(
         sim_dkim(&sim, EAST, "easy.example").unwrap().origin,
@@ -308,17 +309,7 @@ async fn signing_off_needs_confirmation_and_on_again() {
         ("enabled", "off"),
     ];
     let (status, body) = post(&app, "dkim/enabled", &off).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        matches!(
-            change_answer(status, &body),
-            Err(AppError::Invalid {
-                field: Some(Field::Confirm),
-                ..
-            })
-        ),
-        "{body}"
-    );
+    expect_refusal_of(Field::Confirm, status, &body);
     assert!(body.contains("Confirm first"), "{body}");
     assert!(
         sim_dkim(&sim, EAST, "easy.example")
@@ -401,17 +392,7 @@ async fn deed_replicas_only_of_easy_dkim_parents_elsewhere() {
         (replica("own.example", WEST, EAST), "uses BYODKIM"),
     ] {
         let (status, body) = post(&app, "dkim/add", &form).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{why}");
-        assert!(
-            matches!(
-                change_answer(status, &body),
-                Err(AppError::Invalid {
-                    field: Some(Field::ParentRegion),
-                    ..
-                })
-            ),
-            "{body}"
-        );
+        expect_refusal_of(Field::ParentRegion, status, &body);
         assert!(body.contains(why), "{why}: {body}");
     }
     let (status, body) = post(&app, "dkim/add", &replica("easy.example", WEST, EAST)).await;
@@ -516,13 +497,7 @@ async fn bad_input_is_refused_before_ses_is_called() {
             "dkim/signing"
         };
         let (status, body) = post(&app, endpoint, &form).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{expected}");
-        match change_answer(status, &body) {
-            Err(AppError::Invalid {
-                field: Some(named), ..
-            }) => assert_eq!(named, field, "{body}"),
-            other => panic!("{expected}: {other:?}"),
-        }
+        expect_refusal_of(field, status, &body);
         assert!(body.contains(expected), "expected {expected:?} in {body}");
     }
     assert_eq!(
