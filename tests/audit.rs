@@ -14,6 +14,7 @@ use dkimdash::{
         log::{Attempt, AuditLog, Filter},
     },
     changes::reconcile::{Reconciled, reconcile_pending},
+    inventory::{Inventory, RefreshSettings},
     model::SesBackend,
     router::router,
     sim::{Faults, RunningSimulator},
@@ -312,4 +313,97 @@ async fn changes_left_pending_by_a_stopped_server_are_settled_at_the_next_start(
             left: 1
         }
     );
+}
+
+/// One change recorded in each account and region: (account, region, identity).
+const SPREAD: [(&str, &str, &str); 4] = [
+    ("prod", "us-east-1", "east.prod.example"),
+    ("prod", "eu-west-1", "west.prod.example"),
+    ("staging", "us-east-1", "east.staging.example"),
+    ("staging", "eu-west-1", "west.staging.example"),
+];
+
+/// A filter as the query's `(name, value)` pairs.
+type QueryPairs = &'static [(&'static str, &'static str)];
+
+/// Filters and the identities of `SPREAD` each one lists, by name.
+const FILTERED: [(QueryPairs, &[&str]); 5] = [
+    (
+        &[("region", "us-east-1")],
+        &["east.prod.example", "east.staging.example"],
+    ),
+    (
+        &[("region", "eu-west-1")],
+        &["west.prod.example", "west.staging.example"],
+    ),
+    (
+        &[("account", "prod")],
+        &["east.prod.example", "west.prod.example"],
+    ),
+    (
+        &[("account", "staging")],
+        &["east.staging.example", "west.staging.example"],
+    ),
+    (
+        &[("region", "eu-west-1"), ("account", "prod")],
+        &["west.prod.example"],
+    ),
+];
+
+/// The app over an audit log holding `SPREAD` (no SES needed to list it).
+async fn app_with_spread_log() -> Router {
+    let log = AuditLog::in_memory();
+    let user = User {
+        name: "erin".into(),
+        email: None,
+        groups: Vec::new(),
+        role: Role::Operator,
+    };
+    for (account, region, identity) in SPREAD {
+        let attempt = Attempt {
+            at: 1,
+            user: &user,
+            account,
+            region,
+            identity,
+            action: "turn signing off".into(),
+            before: "Easy DKIM, signing on, SUCCESS".into(),
+        };
+        log.begin(&attempt).await.unwrap();
+    }
+    let no_targets = Inventory::new(Vec::new(), RefreshSettings::default());
+    router(state_with(no_targets, SesBackend::Simulator).with_audit(log))
+}
+
+#[tokio::test]
+async fn list_activity_narrows_to_a_region_and_an_account() {
+    let app = app_with_spread_log().await;
+    for (filter, expected) in FILTERED {
+        let (status, body) = post(&app, "activity", filter).await;
+        assert_eq!(status, StatusCode::OK, "{filter:?}: {body}");
+        let entries: Vec<dkimdash::audit::entry::AuditEntry> =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        let mut listed: Vec<&str> = entries.iter().map(|e| e.identity.as_str()).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, expected, "{filter:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_activity_page_narrows_to_a_region_and_an_account() {
+    let app = app_with_spread_log().await;
+    for (filter, expected) in FILTERED {
+        let query = serde_urlencoded::to_string(filter).unwrap();
+        let (status, page) = get(&app, &format!("/activity?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert_eq!(
+            page.matches(r#"data-testid="change-row""#).count(),
+            expected.len(),
+            "{query}"
+        );
+        for (_, _, identity) in SPREAD {
+            let shown = page.contains(&format!(">{identity}</a>"));
+            assert_eq!(shown, expected.contains(&identity), "{query}: {identity}");
+        }
+    }
 }

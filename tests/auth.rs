@@ -145,16 +145,21 @@ async fn viewers_see_no_write_controls_and_every_write_is_refused_before_ses() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("(viewer)"), "{page}");
     assert!(!page.contains(r#"href="/add""#), "no add link for viewers");
-    let (_, _, page) = fetch(
-        &app,
-        request("GET", "/identity/us-east-1/acme.example", PROXY, bob, None),
-    )
-    .await;
-    assert!(page.contains("acme.example"));
-    assert!(
-        !page.contains("Manage DKIM"),
-        "no write controls for viewers"
-    );
+    // The identity page itself (not the not-found page, which repeats the name): an
+    // operator gets the write controls on it, a viewer does not.
+    for (user, role, manages) in [(CAROL, "operator", true), (bob, "viewer", false)] {
+        let (status, _, page) = fetch(
+            &app,
+            request("GET", "/identity/us-east-1/acme.example", PROXY, user, None),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{role}");
+        assert!(
+            page.contains(r#"<span data-testid="identity-name">acme.example</span>"#),
+            "{role}: {page}"
+        );
+        assert_eq!(page.contains("Manage DKIM"), manages, "{role}");
+    }
 
     sim.simulator.reset_stats();
     let writes: [(&str, &[(&str, &str)]); 3] = [
@@ -297,6 +302,42 @@ async fn a_cross_site_post_is_refused_whoever_it_claims_to_be() {
             .stats()
             .calls_of("PutEmailIdentityDkimAttributes"),
         1
+    );
+}
+
+/// Behind a proxy that rewrites `Host`, a browser that sends no `Sec-Fetch-Site` is let
+/// through by its `Origin` only when that is exactly an allowed origin.
+#[tokio::test]
+async fn without_fetch_metadata_only_an_allowed_origin_may_post() {
+    let (sim, app) = behind_proxy_with(&["--allowed-origin", "https://dkim.example.com"]).await;
+    sim.simulator.reset_stats();
+    let mut allowed_posts = 0;
+    for (origin, allowed) in [
+        ("https://dkim.example.com", true),
+        ("http://dkim.example.com", false),
+        ("https://dkim.example.com:8443", false),
+        ("https://dkim.example.com.evil.example", false),
+        ("https://evil.example", false),
+    ] {
+        let mut post = request("POST", "/api/dkim/enabled", PROXY, CAROL, Some(SIGNING_OFF));
+        post.headers_mut()
+            .insert(header::HOST, "dkim.internal:3000".parse().unwrap());
+        post.headers_mut()
+            .insert(header::ORIGIN, origin.parse().unwrap());
+        let (status, _, body) = fetch(&app, post).await;
+        if allowed {
+            allowed_posts += 1;
+            assert_eq!(status, StatusCode::OK, "{origin}: {body}");
+        } else {
+            assert_eq!(status, StatusCode::FORBIDDEN, "{origin}: {body}");
+            assert!(body.contains("cross-origin"), "{origin}: {body}");
+        }
+    }
+    assert_eq!(
+        sim.simulator
+            .stats()
+            .calls_of("PutEmailIdentityDkimAttributes"),
+        allowed_posts
     );
 }
 

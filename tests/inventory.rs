@@ -4,15 +4,18 @@
 
 mod support;
 
-use std::{num::NonZeroU32, time::Duration};
+use std::{
+    num::NonZeroU32,
+    time::{Duration, Instant},
+};
 
-use support::simulator;
+use support::{eventually, simulator};
 
 use dkimdash::{
     inventory::{FORCED_REFRESH_COOLDOWN, ForcedRefresh, Inventory, RefreshSettings},
     model::{DkimStatus, SigningOrigin},
     ses::{budget::CallBudget, reader::SesConnection},
-    sim::{self, Faults, RunningSimulator, identity::SimIdentity},
+    sim::{Faults, RunningSimulator, identity::SimIdentity},
 };
 
 const REGION: &str = "us-east-1";
@@ -158,6 +161,36 @@ async fn ses_quota_of_one_call_a_second_never_surfaces_as_an_error() {
 }
 
 #[tokio::test]
+async fn the_call_budget_paces_a_sweep_below_the_ses_quota() {
+    const READER_PER_SECOND: u32 = 4;
+    // A little above the reader's budget; also the simulator's burst.
+    const SES_PER_SECOND: u32 = 5;
+    // One list page and nine batches of 100: twice the simulator's burst.
+    const CALLS: u64 = 10;
+    let sim = simulator(false).await;
+    bulk(&sim, REGION, 900);
+    sim.simulator.set_quota(NonZeroU32::new(SES_PER_SECOND));
+    let inventory = inventory(vec![reader(&sim, REGION, READER_PER_SECOND)], 0);
+
+    let started = Instant::now();
+    inventory.refresh_now().await;
+    let took = started.elapsed();
+
+    assert_eq!(inventory.snapshot().identities.len(), 900);
+    let stats = sim.simulator.stats();
+    assert_eq!(stats.total_calls(), CALLS, "{stats:?}");
+    // Sent back to back, the calls after the burst would have been throttled.
+    assert_eq!(
+        stats.throttled, 0,
+        "the reader outran SES's quota: {stats:?}"
+    );
+    assert_eq!(inventory.call_counts().retries, 0);
+    // The first call at once, each next one a quarter second later.
+    let paced = Duration::from_millis(250 * (CALLS - 1));
+    assert!(took >= paced - Duration::from_millis(50), "{took:?}");
+}
+
+#[tokio::test]
 async fn faults_keep_the_last_good_read_and_record_the_error() {
     let sim = simulator(false).await;
     bulk(&sim, REGION, 300);
@@ -216,8 +249,8 @@ async fn first_start_shows_statuses_at_once_and_backfills_details() {
     let inventory = inventory(readers, 200);
     inventory.refresh_now().await;
     let snapshot = inventory.snapshot();
-    let seeded: usize = sim::seed::demo_counts().iter().map(|(_, n)| n).sum();
-    assert_eq!(snapshot.identities.len(), seeded);
+    // src/sim/seed.rs: 22 identities in us-east-1, 18 in eu-west-1.
+    assert_eq!(snapshot.identities.len(), 40);
     assert!(
         snapshot
             .identities
@@ -306,13 +339,18 @@ async fn a_fresh_read_during_the_backfill_is_not_overwritten_by_it() {
         error_rate: 0.0,
     });
     let inventory = inventory(vec![reader(&sim, REGION, 1000)], 2);
+    let mut published = inventory.subscribe();
     let sweeping = tokio::spawn({
         let inventory = inventory.clone();
         async move { inventory.refresh_now().await }
     });
-    while inventory.snapshot().identities.is_empty() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        published.wait_for(|snapshot| !snapshot.identities.is_empty()),
+    )
+    .await
+    .expect("the sweep publishes its list")
+    .unwrap();
 
     // The sweep has published; the backfill is reading d00000 and d00001. An operator now
     // opens d00002, whose status changed in SES.
@@ -361,13 +399,16 @@ async fn refresh_now_starts_a_sweep_joins_a_running_one_and_then_waits_a_minute(
     });
 
     assert_eq!(inventory.force_refresh(), ForcedRefresh::Started);
-    while !inventory.is_sweeping() {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    eventually("the sweep starts", Duration::from_secs(2), || {
+        inventory.is_sweeping()
+    })
+    .await;
     assert_eq!(inventory.force_refresh(), ForcedRefresh::Joined);
-    while inventory.is_sweeping() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Two calls of a second each.
+    eventually("the sweep ends", Duration::from_secs(5), || {
+        !inventory.is_sweeping()
+    })
+    .await;
     assert_eq!(inventory.snapshot().identities.len(), 10);
     let calls = sim.simulator.stats().total_calls();
 
@@ -381,4 +422,52 @@ async fn refresh_now_starts_a_sweep_joins_a_running_one_and_then_waits_a_minute(
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(sim.simulator.stats().total_calls(), calls);
+}
+
+#[tokio::test]
+async fn the_refresher_shows_a_change_in_ses_within_its_interval_unasked() {
+    const INTERVAL: Duration = Duration::from_millis(100);
+    let sim = simulator(false).await;
+    bulk(&sim, REGION, 3);
+    let inventory = Inventory::new(
+        vec![reader(&sim, REGION, 1000)],
+        RefreshSettings {
+            interval: INTERVAL,
+            backfill_per_sweep: 0,
+        },
+    );
+    let mut published = inventory.subscribe();
+    let refresher = inventory.spawn_refresher();
+    let status_of = |snapshot: &dkimdash::inventory::snapshot::Snapshot| {
+        snapshot
+            .identities
+            .iter()
+            .find(|i| i.name == "d00001.example")
+            .map(|i| i.dkim.status.clone())
+    };
+    tokio::time::timeout(
+        10 * INTERVAL,
+        published.wait_for(|s| status_of(s) == Some(DkimStatus::Success)),
+    )
+    .await
+    .expect("the refresher's first sweep")
+    .unwrap();
+
+    // Changed in SES behind the dashboard's back; nobody asks for a refresh.
+    sim.simulator
+        .with_regions(|regions, now| {
+            regions.force_status(REGION, "d00001.example", DkimStatus::Failed, None, now)
+        })
+        .unwrap();
+    let seen = tokio::time::timeout(
+        10 * INTERVAL,
+        published.wait_for(|s| status_of(s) == Some(DkimStatus::Failed)),
+    )
+    .await;
+    refresher.abort();
+    assert!(
+        seen.is_ok(),
+        "the change was not swept within {:?}",
+        10 * INTERVAL
+    );
 }

@@ -7,16 +7,30 @@ mod support;
 
 use axum::{Router, body::Body, http::Request, http::StatusCode, http::header};
 use dkimdash::{
+    app_error::AppError,
     model::{DkimStatus, KeyLength, SesBackend},
     sim::{RunningSimulator, identity::SimIdentity},
 };
-use support::{app_with, fetch, get, read_inventory, simulator};
+use support::{
+    app_with, fetch, get, post, read_inventory, read_targets, simulator,
+    table_row_names as row_names, text_of,
+};
 
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
 const PER_REGION: usize = 5_000;
 
-/// 10,000 Easy DKIM domains `d00000.example`…, 5,000 per region, statuses in turn (SES's
-/// five: every fifth identity has each), read once.
+/// SES's five statuses in turn: d00000 SUCCESS, d00001 PENDING, d00002 TEMPORARY_FAILURE,
+/// d00003 FAILED, d00004 NOT_STARTED, d00005 SUCCESS…
+const STATUS_CYCLE: [DkimStatus; 5] = [
+    DkimStatus::Success,
+    DkimStatus::Pending,
+    DkimStatus::TemporaryFailure,
+    DkimStatus::Failed,
+    DkimStatus::NotStarted,
+];
+
+/// 10,000 Easy DKIM domains `d00000.example`…, 5,000 per region, statuses in turn
+/// (`STATUS_CYCLE`: every fifth identity has each), read once.
 async fn ten_thousand() -> (RunningSimulator, Router) {
     let simulator = simulator(false).await;
     simulator.simulator.with_regions(|regions, now| {
@@ -27,7 +41,7 @@ async fn ten_thousand() -> (RunningSimulator, Router) {
                     KeyLength::Rsa2048,
                     now,
                 );
-                identity.set_status(DkimStatus::KNOWN[n % 5].clone(), now);
+                identity.set_status(STATUS_CYCLE[n % 5].clone(), now);
                 identity.auto_verify = false;
                 regions.insert(region, identity);
             }
@@ -55,25 +69,6 @@ fn row_statuses(html: &str) -> Vec<&str> {
             &rest[..rest.find('"').unwrap()]
         })
         .collect()
-}
-
-/// The identity names of the table rows, in order.
-fn row_names(html: &str) -> Vec<&str> {
-    html.match_indices("<th scope=\"row\"><a href=\"")
-        .map(|(at, m)| {
-            let rest = &html[at + m.len()..];
-            let text = &rest[rest.find('>').unwrap() + 1..];
-            &text[..text.find('<').unwrap()]
-        })
-        .collect()
-}
-
-fn text_of<'a>(html: &'a str, testid: &str) -> &'a str {
-    let marker = format!("data-testid=\"{testid}\"");
-    let at = html.find(&marker).unwrap_or_else(|| panic!("no {marker}"));
-    let rest = &html[at..];
-    let text = &rest[rest.find('>').unwrap() + 1..];
-    &text[..text.find('<').unwrap()]
 }
 
 #[tokio::test]
@@ -130,12 +125,12 @@ async fn filters_and_pages_are_done_on_the_server() {
 async fn every_strip_count_links_to_the_view_that_shows_it() {
     let (_sim, app) = ten_thousand().await;
     let (_, html) = get(&app, "/").await;
-    for (testid, count) in [
-        ("count-FAILED", 2000),
-        ("count-SUCCESS", 2000),
+    for (testid, count, href) in [
+        ("count-FAILED", 2000, "/?status=FAILED"),
+        ("count-SUCCESS", 2000, "/?status=SUCCESS"),
         // Failed and temporary failure; nothing has been pending for 72 hours yet.
-        ("facet-attention", 4000),
-        ("facet-signing-off", 0),
+        ("facet-attention", 4000, "/?attention=1"),
+        ("facet-signing-off", 0, "/?signing=off"),
     ] {
         let marker = format!("data-testid=\"{testid}\"");
         let at = html.find(&marker).unwrap_or_else(|| panic!("no {marker}"));
@@ -144,10 +139,11 @@ async fn every_strip_count_links_to_the_view_that_shows_it() {
             item.contains(&format!("<span class=\"count\">{count}</span>")),
             "{testid} should count {count}: {item}"
         );
-        let href_at = item.find("href=\"").unwrap() + 6;
-        let href =
-            item[href_at..href_at + item[href_at..].find('"').unwrap()].replace("&amp;", "&");
-        let (_, filtered) = get(&app, &href).await;
+        assert!(
+            item.contains(&format!("href=\"{href}\"")),
+            "{testid} should link to {href}: {item}"
+        );
+        let (_, filtered) = get(&app, href).await;
         let expected = if count == 0 {
             "No identity matches these filters (10000 in all).".to_owned()
         } else {
@@ -353,4 +349,103 @@ async fn the_table_zone_and_json_downloads_write_a_shared_record_once() {
             "{identity}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_name_in_two_accounts_is_told_apart_by_account() {
+    const PAGE: &str = "/identity/us-east-1/shared.example";
+    const ZONE: &str = "/download/identity/us-east-1/shared.example/records.zone";
+    // One simulator per account, each with its own shared.example (its own tokens).
+    let prod = simulator(false).await;
+    let staging = simulator(false).await;
+    for sim in [&prod, &staging] {
+        sim.simulator.with_regions(|regions, now| {
+            let mut identity =
+                SimIdentity::easy_dkim_domain("shared.example", KeyLength::Rsa2048, now);
+            identity.set_status(DkimStatus::Success, now);
+            identity.auto_verify = false;
+            regions.insert("us-east-1", identity);
+        });
+    }
+    let inventory = read_targets(
+        &[
+            ("prod", &prod, "us-east-1"),
+            ("staging", &staging, "us-east-1"),
+        ],
+        10,
+    )
+    .await;
+    let app = app_with(inventory, SesBackend::Simulator);
+
+    // Without an account the page asks which one (200, not 409), linking to each.
+    let (status, html) = get(&app, PAGE).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("exists in us-east-1 in several accounts"),
+        "{html}"
+    );
+    assert!(!html.contains("data-testid=\"identity-name\""), "{html}");
+    for link in [
+        "href=\"/identity/us-east-1/shared.example?account=prod\"",
+        "href=\"/identity/us-east-1/shared.example?account=staging\"",
+    ] {
+        assert!(html.contains(link), "no {link}: {html}");
+    }
+    let (status, body) = get(&app, ZONE).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    let prod_tokens = tokens(&prod, "us-east-1", "shared.example");
+    let staging_tokens = tokens(&staging, "us-east-1", "shared.example");
+    for (account, own, other) in [
+        ("prod", &prod_tokens, &staging_tokens),
+        ("staging", &staging_tokens, &prod_tokens),
+    ] {
+        let (status, html) = get(&app, &format!("{PAGE}?account={account}")).await;
+        assert_eq!(status, StatusCode::OK, "{account}");
+        assert_eq!(text_of(&html, "identity-name"), "shared.example");
+        let (status, zone) = get(&app, &format!("{ZONE}?account={account}")).await;
+        assert_eq!(status, StatusCode::OK, "{account}: {zone}");
+        for token in own {
+            assert!(html.contains(token), "{account}'s page lacks {token}");
+            assert!(zone.contains(token), "{account}'s zone lacks {token}");
+        }
+        for token in other {
+            assert!(!html.contains(token), "{account}'s page shows {token}");
+            assert!(!zone.contains(token), "{account}'s zone shows {token}");
+        }
+    }
+
+    // A change that does not name the account is refused before SES is asked.
+    prod.simulator.reset_stats();
+    staging.simulator.reset_stats();
+    let off = [
+        ("region", "us-east-1"),
+        ("name", "shared.example"),
+        ("enabled", "off"),
+        ("confirm", "on"),
+    ];
+    let (status, body) = post(&app, "dkim/enabled", &off).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        matches!(serde_json::from_str(&body), Ok(AppError::Conflict(_))),
+        "{body}"
+    );
+    let calls = |sim: &RunningSimulator| sim.simulator.stats().total_calls();
+    assert_eq!((calls(&prod), calls(&staging)), (0, 0));
+    // Naming it changes that account's identity only.
+    let (status, body) = post(
+        &app,
+        "dkim/enabled",
+        &[&off[..], &[("account", "staging")]].concat(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        staging
+            .simulator
+            .stats()
+            .calls_of("PutEmailIdentityDkimAttributes"),
+        1
+    );
+    assert_eq!(calls(&prod), 0);
 }

@@ -12,9 +12,8 @@ use axum::{
 use dkimdash::{
     inventory::{Inventory, RefreshSettings},
     model::SesBackend,
-    server::config::HttpLimits,
 };
-use support::{app_with, read_inventory, simulator};
+use support::{app_with, read_inventory, simulator, table_row_names, text_of};
 use tower::ServiceExt;
 
 /// An app with no targets configured: nothing to read.
@@ -100,15 +99,21 @@ async fn server_function_answers_over_http() {
 }
 
 #[tokio::test]
-async fn oversize_body_is_refused_with_413() {
-    let oversize = "a=".to_owned() + &"x".repeat(HttpLimits::default().max_body_bytes);
-    let request = Request::post("/api/server_status")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::CONTENT_LENGTH, oversize.len())
-        .body(Body::from(oversize))
-        .unwrap();
-    let (status, _) = send(request).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+async fn a_body_over_64_kib_is_refused_with_413() {
+    for (bytes, refused) in [(64 * 1024, false), (64 * 1024 + 1, true)] {
+        let body = "a=".to_owned() + &"x".repeat(bytes - 2);
+        let request = Request::post("/api/server_status")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_LENGTH, body.len())
+            .body(Body::from(body))
+            .unwrap();
+        let (status, _) = send(request).await;
+        assert_eq!(
+            status == StatusCode::PAYLOAD_TOO_LARGE,
+            refused,
+            "{bytes} bytes: {status}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -122,35 +127,78 @@ async fn responses_carry_basic_security_headers() {
     assert_eq!(headers["referrer-policy"], "no-referrer");
 }
 
+/// Counted by hand from src/sim/seed.rs. An address has its domain's DKIM status (none
+/// when its domain is not an identity in that region); a DEED replica its parent's, or
+/// FAILED without one.
+const DEMO_STATUS_COUNTS: [(&str, usize); 5] = [
+    ("SUCCESS", 24),
+    ("PENDING", 5),
+    ("TEMPORARY_FAILURE", 3),
+    // shop.acme.example and its address bounce@, internal.acme.example, dr.acme.example
+    // (replica without a parent), old.acme-europe.example.
+    ("FAILED", 5),
+    // beta.acme.example and notify.acme-europe.example (no DKIM yet), and
+    // alerts@acme.example in eu-west-1, where acme.example is not an identity.
+    ("NOT_STARTED", 3),
+];
+
+/// The demo seed's identities that need attention, by hand from src/sim/seed.rs: the
+/// FAILED and TEMPORARY_FAILURE ones, Easy DKIM PENDING for over 72 hours (legacy: 5
+/// days, gdpr: 4), and verified domains with signing off (alerts., press.).
+const DEMO_NEEDING_ATTENTION: [&str; 12] = [
+    "alerts.acme.example",
+    "billing.acme-europe.example",
+    "bounce@shop.acme.example",
+    "dr.acme.example",
+    "gdpr.acme-europe.example",
+    "internal.acme.example",
+    "legacy.acme.example",
+    "old.acme-europe.example",
+    "press.acme-europe.example",
+    "promo.acme.example",
+    "shop.acme.example",
+    "vendor.acme-europe.example",
+];
+
+/// The count the summary strip shows in its item marked `testid`.
+fn strip_count(html: &str, testid: &str) -> usize {
+    let marker = format!("data-testid=\"{testid}\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no {marker}"));
+    let item = &html[at..at + html[at..].find("</li>").expect("item ends")];
+    let count = "<span class=\"count\">";
+    let from = item
+        .find(count)
+        .unwrap_or_else(|| panic!("no count: {item}"))
+        + count.len();
+    let digits = &item[from..from + item[from..].find('<').unwrap()];
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("{testid}: {item}"))
+}
+
 #[tokio::test]
-async fn overview_shows_the_demo_inventory_with_its_status_counts() {
-    use dkimdash::sim;
-
+async fn overview_shows_the_demo_inventory_with_its_status_and_attention_counts() {
     let simulator = simulator(true).await;
-    let regions: Vec<&str> = sim::seed::demo_counts()
-        .into_iter()
-        .map(|(r, _)| r)
-        .collect();
-    let inventory = read_inventory(&simulator, &regions, 200).await;
-    let expected = inventory.snapshot().status_counts();
+    let inventory = read_inventory(&simulator, &["us-east-1", "eu-west-1"], 200).await;
+    let app = app_with(inventory, SesBackend::Simulator);
 
-    let (_, html) = support::get(&app_with(inventory, SesBackend::Simulator), "/").await;
-    let seeded: usize = sim::seed::demo_counts().iter().map(|(_, n)| n).sum();
-    assert!(
-        html.contains(&format!("data-testid=\"identity-total\">{seeded}<")),
-        "{html}"
-    );
+    let (_, html) = support::get(&app, "/").await;
+    // src/sim/seed.rs: 22 identities in us-east-1, 18 in eu-west-1.
+    assert_eq!(text_of(&html, "identity-total"), "40");
     assert!(html.contains("demo: simulated SES"), "{html}");
-    for (status, count) in expected {
-        let item = format!("data-testid=\"count-{}\"", status.as_ses());
-        let at = html
-            .find(&item)
-            .unwrap_or_else(|| panic!("no {item} in {html}"));
-        let item_html = &html[at..at + html[at..].find("</li>").expect("item ends")];
-        let count_html = format!("<span class=\"count\">{count}</span>");
-        assert!(
-            item_html.contains(&count_html),
-            "{status:?} should count {count}: {item_html}"
+    for (status, count) in DEMO_STATUS_COUNTS {
+        assert_eq!(
+            strip_count(&html, &format!("count-{status}")),
+            count,
+            "{status}"
         );
     }
+    // The twelve of DEMO_NEEDING_ATTENTION.
+    assert_eq!(strip_count(&html, "facet-attention"), 12);
+
+    // The rows the count links to are those identities.
+    let (_, html) = support::get(&app, "/?attention=1&per=200").await;
+    let mut names = table_row_names(&html);
+    names.sort_unstable();
+    assert_eq!(names, DEMO_NEEDING_ATTENTION);
 }

@@ -1,6 +1,6 @@
-//! `/activity`: every recorded change, newest first, narrowed by identity and user (a plain
-//! GET form, so it works without JavaScript); and the table of changes the identity page
-//! reuses for its own recent changes.
+//! `/activity`: every recorded change, newest first, narrowed by identity, user, region and
+//! account (a plain GET form, so it works without JavaScript); and the table of changes the
+//! identity page reuses for its own recent changes.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -10,16 +10,30 @@ use crate::audit::entry::{AuditEntry, AuditOutcome};
 use crate::routes;
 use crate::ui::format::utc_minute;
 
+/// What the activity page is narrowed to, from its URL query (empty: any).
+#[derive(Clone, Debug, PartialEq)]
+struct ActivityFilter {
+    identity: Option<String>,
+    user: Option<String>,
+    region: Option<String>,
+    account: Option<String>,
+}
+
 /// The activity page.
 #[component]
 pub fn ActivityPage() -> impl IntoView {
     let query = use_query_map();
     let filter = move || {
         let query = query.read();
-        (query.get("identity"), query.get("user"))
+        ActivityFilter {
+            identity: query.get("identity"),
+            user: query.get("user"),
+            region: query.get("region"),
+            account: query.get("account"),
+        }
     };
-    let entries = Resource::new(filter, |(identity, user)| {
-        list_activity(identity, user, None, None)
+    let entries = Resource::new(filter, |f| {
+        list_activity(f.identity, f.user, f.region, f.account)
     });
     view! {
         <p class="breadcrumb"><a href="/">"← All identities"</a></p>
@@ -31,11 +45,19 @@ pub fn ActivityPage() -> impl IntoView {
             <form method="get" action="/activity" class="filters" role="search">
                 <div class="field">
                     <label for="activity-identity">"Identity"</label>
-                    <input id="activity-identity" name="identity" value=move || filter().0.unwrap_or_default() />
+                    <input id="activity-identity" name="identity" value=move || filter().identity.unwrap_or_default() />
                 </div>
                 <div class="field">
                     <label for="activity-user">"User"</label>
-                    <input id="activity-user" name="user" value=move || filter().1.unwrap_or_default() />
+                    <input id="activity-user" name="user" value=move || filter().user.unwrap_or_default() />
+                </div>
+                <div class="field">
+                    <label for="activity-region">"Region"</label>
+                    <input id="activity-region" name="region" value=move || filter().region.unwrap_or_default() />
+                </div>
+                <div class="field">
+                    <label for="activity-account">"Account"</label>
+                    <input id="activity-account" name="account" value=move || filter().account.unwrap_or_default() />
                 </div>
                 <button type="submit">"Show"</button>
                 <a href="/activity">"Clear"</a>

@@ -176,3 +176,59 @@ pub fn captured_logs() -> LogBuffer {
     })
     .clone()
 }
+
+/// An inventory of simulator-backed targets, each `(account label, simulator, region)`,
+/// read once: the same name can then live in several accounts.
+pub async fn read_targets(
+    targets: &[(&str, &RunningSimulator, &str)],
+    backfill_per_sweep: usize,
+) -> Inventory {
+    let readers = targets
+        .iter()
+        .map(|(account, simulator, region)| {
+            let budget = CallBudget::new(NonZeroU32::new(1000).unwrap());
+            SesConnection::for_endpoint(account, region, &simulator.endpoint_url(), budget)
+        })
+        .collect();
+    let inventory = Inventory::new(
+        readers,
+        RefreshSettings {
+            interval: Duration::from_secs(3600),
+            backfill_per_sweep,
+        },
+    );
+    inventory.refresh_now().await;
+    inventory
+}
+
+/// Waits until `condition` holds, looking every few milliseconds; fails the test, saying
+/// what was awaited, once `deadline` has passed.
+pub async fn eventually(what: &str, deadline: Duration, mut condition: impl FnMut() -> bool) {
+    let polled = tokio::time::timeout(deadline, async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(polled.is_ok(), "{what}: not within {deadline:?}");
+}
+
+/// The identity names of the overview table's rows, in order.
+pub fn table_row_names(html: &str) -> Vec<&str> {
+    html.match_indices("<th scope=\"row\"><a href=\"")
+        .map(|(at, marker)| {
+            let rest = &html[at + marker.len()..];
+            let text = &rest[rest.find('>').unwrap() + 1..];
+            &text[..text.find('<').unwrap()]
+        })
+        .collect()
+}
+
+/// The text of the element marked `data-testid="{testid}"` (up to its first child tag).
+pub fn text_of<'a>(html: &'a str, testid: &str) -> &'a str {
+    let marker = format!("data-testid=\"{testid}\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no {marker}"));
+    let rest = &html[at..];
+    let text = &rest[rest.find('>').unwrap() + 1..];
+    &text[..text.find('<').unwrap()]
+}
