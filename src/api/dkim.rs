@@ -250,7 +250,7 @@ fn answer(
     back_to: String,
     typed: FormEcho,
 ) -> ChangeAnswer {
-    let plain = plain_form_post();
+    let plain = crate::api::plain_form_post();
     let added = form == NoticeForm::AddDomain && outcome.is_ok();
     if !plain && !added {
         return outcome;
@@ -280,16 +280,4 @@ fn answer(
         leptos_axum::redirect(&next);
     }
     outcome
-}
-
-/// A browser's own form submission asks for HTML; the server function client does not.
-#[cfg(feature = "ssr")]
-pub(crate) fn plain_form_post() -> bool {
-    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.contains("text/html"))
-    })
 }

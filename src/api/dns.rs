@@ -37,7 +37,7 @@ pub async fn check_dns(
     let user = crate::api::authorize::signed_in()?;
     // With JavaScript off the browser posted the form itself: send it back to the page,
     // which shows the new result (or, when asked too often, the last one).
-    if crate::api::dkim::plain_form_post() {
+    if crate::api::plain_form_post() {
         leptos_axum::redirect(&crate::routes::identity_page(
             &region,
             &name,

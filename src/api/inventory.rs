@@ -99,7 +99,7 @@ pub enum RefreshAnswer {
 pub async fn refresh_inventory(back: Option<String>) -> Result<RefreshAnswer, AppError> {
     use crate::{inventory::ForcedRefresh, server::state::AppState};
 
-    if crate::api::dkim::plain_form_post() {
+    if crate::api::plain_form_post() {
         leptos_axum::redirect(crate::routes::back_to(back.as_deref()));
     }
     Ok(

@@ -28,3 +28,17 @@ pub const READ_FUNCTIONS: &[&str] = &[
     "check_dns",
     "dkim/notice",
 ];
+
+/// Whether the request is the browser's own form submission (JavaScript off), which asks
+/// for HTML and is answered with a redirect to a page; the server function client does not
+/// ask for HTML. Read by every server function a plain form can post to.
+#[cfg(feature = "ssr")]
+pub(crate) fn plain_form_post() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.contains("text/html"))
+    })
+}
