@@ -242,17 +242,22 @@ async fn a_change_whose_request_goes_away_is_still_completed_in_the_log() {
     );
 }
 
+/// An operator who records changes in the log directly (no request, no SES).
+fn operator(name: &str) -> User {
+    User {
+        name: name.into(),
+        email: None,
+        groups: Vec::new(),
+        role: Role::Operator,
+    }
+}
+
 #[tokio::test]
 async fn changes_left_pending_by_a_stopped_server_are_settled_at_the_next_start() {
     let sim = simulator(true).await;
     let inventory = read_inventory(&sim, &["us-east-1"], 100).await;
     let log = AuditLog::in_memory();
-    let user = User {
-        name: "erin".into(),
-        email: None,
-        groups: Vec::new(),
-        role: Role::Operator,
-    };
+    let user = operator("erin");
     let attempt = |region: &'static str, identity: &'static str| Attempt {
         at: 1,
         user: &user,
@@ -353,12 +358,7 @@ const FILTERED: [(QueryPairs, &[&str]); 5] = [
 /// The app over an audit log holding `SPREAD` (no SES needed to list it).
 async fn app_with_spread_log() -> Router {
     let log = AuditLog::in_memory();
-    let user = User {
-        name: "erin".into(),
-        email: None,
-        groups: Vec::new(),
-        role: Role::Operator,
-    };
+    let user = operator("erin");
     for (account, region, identity) in SPREAD {
         let attempt = Attempt {
             at: 1,

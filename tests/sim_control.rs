@@ -21,7 +21,7 @@ use dkimdash::{
 };
 use reqwest::{Method, StatusCode, header::CONTENT_TYPE};
 use serde_json::{Value, json};
-use support::simulator;
+use support::{put_next_key_length, sim_clients, simulator};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
@@ -126,7 +126,7 @@ fn no_stats() -> Value {
 }
 
 fn clients(sim: &RunningSimulator, region: &str) -> SesClients {
-    SesClients::for_endpoint(&sim.endpoint_url(), region)
+    sim_clients(sim, region)
 }
 
 /// The SES operations the tables make. Variant names are SES's operation names, which is
@@ -548,18 +548,8 @@ async fn clock_advance_opens_the_next_daily_key_length_change() {
     call(&ses, Operation::CreateEmailIdentity, "rotate.example")
         .await
         .unwrap();
-    let change_key_length = |length: DkimSigningKeyLength| {
-        ses.v2
-            .put_email_identity_dkim_signing_attributes()
-            .email_identity("rotate.example")
-            .signing_attributes_origin(DkimSigningAttributesOrigin::AwsSes)
-            .signing_attributes(
-                DkimSigningAttributes::builder()
-                    .next_signing_key_length(length)
-                    .build(),
-            )
-            .send()
-    };
+    let change_key_length =
+        |length: DkimSigningKeyLength| put_next_key_length(&ses, "rotate.example", length);
     change_key_length(DkimSigningKeyLength::Rsa1024Bit)
         .await
         .unwrap();
@@ -568,8 +558,7 @@ async fn clock_advance_opens_the_next_daily_key_length_change() {
     control.advance_clock(23 * HOUR).await;
     let refused = change_key_length(DkimSigningKeyLength::Rsa2048Bit)
         .await
-        .unwrap_err()
-        .into_service_error();
+        .unwrap_err();
     assert!(refused.is_bad_request_exception(), "{refused:?}");
     assert!(
         refused

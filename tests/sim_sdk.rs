@@ -2,6 +2,8 @@
 //! operation round-trips with SES's fields, and bad input gets SES's errors.
 #![cfg(feature = "ssr")]
 
+mod support;
+
 use aws_sdk_ses::types::{IdentityType as V1IdentityType, VerificationStatus as V1Status};
 use aws_sdk_sesv2::{
     error::ProvideErrorMetadata,
@@ -13,23 +15,20 @@ use aws_sdk_sesv2::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use dkimdash::{
     ses::client::SesClients,
-    sim::{self, Faults, RunningSimulator, SimConfig},
+    sim::{Faults, RunningSimulator},
 };
 use rsa::{RsaPrivateKey, pkcs1::EncodeRsaPrivateKey, pkcs8::EncodePrivateKey};
+use support::{put_next_key_length, sim_clients};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
 
 async fn simulator() -> RunningSimulator {
-    let config = SimConfig {
-        calls_per_second: None,
-        ..SimConfig::default()
-    };
-    sim::spawn(config).await.expect("simulator starts")
+    support::simulator(false).await
 }
 
 fn clients(sim: &RunningSimulator, region: &str) -> SesClients {
-    SesClients::for_endpoint(&sim.endpoint_url(), region)
+    sim_clients(sim, region)
 }
 
 /// Creates an identity (Easy DKIM for a domain) that a test builds on.
@@ -435,18 +434,7 @@ async fn signing_mode_transitions_follow_ses() {
     assert_eq!(out.signing_hosted_zone(), Some("dkim.amazonses.com"));
 
     // Easy DKIM key length: one change a day.
-    let change = |length: DkimSigningKeyLength| {
-        ses.v2
-            .put_email_identity_dkim_signing_attributes()
-            .email_identity("switch.example")
-            .signing_attributes_origin(DkimSigningAttributesOrigin::AwsSes)
-            .signing_attributes(
-                DkimSigningAttributes::builder()
-                    .next_signing_key_length(length)
-                    .build(),
-            )
-            .send()
-    };
+    let change = |length: DkimSigningKeyLength| put_next_key_length(&ses, "switch.example", length);
     change(DkimSigningKeyLength::Rsa2048Bit).await.unwrap();
     let read = ses
         .v2
@@ -463,10 +451,7 @@ async fn signing_mode_transitions_follow_ses() {
         read.dkim_attributes().unwrap().current_signing_key_length(),
         Some(&DkimSigningKeyLength::Rsa1024Bit)
     );
-    let refused = change(DkimSigningKeyLength::Rsa1024Bit)
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let refused = change(DkimSigningKeyLength::Rsa1024Bit).await.unwrap_err();
     assert!(refused.is_bad_request_exception(), "{refused:?}");
     assert!(
         refused.message().unwrap().contains("once per day"),

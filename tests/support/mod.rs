@@ -4,11 +4,16 @@
 
 use std::{num::NonZeroU32, time::Duration};
 
+use aws_sdk_sesv2::{
+    operation::put_email_identity_dkim_signing_attributes::PutEmailIdentityDkimSigningAttributesError,
+    types::{DkimSigningAttributes, DkimSigningAttributesOrigin, DkimSigningKeyLength},
+};
 use axum::{
     Router,
     body::Body,
     http::{HeaderMap, Request, StatusCode},
 };
+use dkimdash::ses::client::SesClients;
 use dkimdash::{
     inventory::{Inventory, RefreshSettings},
     model::SesBackend,
@@ -42,6 +47,33 @@ pub fn state_with(inventory: Inventory, backend: SesBackend) -> AppState {
         dkimdash::auth::Auth::none(),
         dkimdash::audit::log::AuditLog::in_memory(),
     )
+}
+
+/// The real SDK clients (SES v2 and v1) for `region` of the simulator.
+pub fn sim_clients(simulator: &RunningSimulator, region: &str) -> SesClients {
+    SesClients::for_endpoint(&simulator.endpoint_url(), region)
+}
+
+/// Asks SES (API v2) for `length` as the next Easy DKIM key of `identity`; SES's refusal
+/// as its typed error.
+pub async fn put_next_key_length(
+    ses: &SesClients,
+    identity: &str,
+    length: DkimSigningKeyLength,
+) -> Result<(), PutEmailIdentityDkimSigningAttributesError> {
+    ses.v2
+        .put_email_identity_dkim_signing_attributes()
+        .email_identity(identity)
+        .signing_attributes_origin(DkimSigningAttributesOrigin::AwsSes)
+        .signing_attributes(
+            DkimSigningAttributes::builder()
+                .next_signing_key_length(length)
+                .build(),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|error| error.into_service_error())
 }
 
 /// A simulator on a loopback port, without a quota.
