@@ -11,4 +11,4 @@ ensure_rust_tools
 ensure_node_modules "$root" # the release build runs wasm-opt from npm's binaryen
 
 log "building and starting dkimdash; it will answer at http://${DKIMDASH_LISTEN:-127.0.0.1:3000} (Ctrl-C stops it)"
-exec cargo leptos serve --release
+exec cargo leptos serve --release --precompress

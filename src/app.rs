@@ -1,7 +1,7 @@
 //! The HTML shell and the routes, shared by server rendering and hydration.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},
@@ -9,8 +9,12 @@ use leptos_router::{
 };
 
 use crate::ui::{
-    activity::ActivityPage, add_domain::AddDomainPage, home::HomePage, identity::IdentityPage,
-    layout::Header, not_found::NotFound,
+    activity::ActivityPage,
+    add_domain::AddDomainPage,
+    home::HomePage,
+    identity::IdentityPage,
+    layout::{Footer, Header},
+    not_found::NotFound,
 };
 
 /// The whole HTML document the server sends; the browser build hydrates its `<body>`.
@@ -25,8 +29,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // The bundle's names carry their hashes in a release build.
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -42,7 +48,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/dkimdash.css" />
         <Title text="dkimdash" />
         <Router>
             <Header />
@@ -61,6 +66,7 @@ pub fn App() -> impl IntoView {
                     />
                 </Routes>
             </main>
+            <Footer />
         </Router>
     }
 }

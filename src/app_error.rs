@@ -105,6 +105,28 @@ impl AppError {
         }
     }
 
+    /// The error a failed answer (`status`, `body`) carries: the server's own `AppError`
+    /// when the body is one, else what the status says (a proxy or the server's limits
+    /// answered before any server function did).
+    pub fn from_answer(status: u16, body: &str) -> Self {
+        if let Ok(error) = serde_json::from_str(body) {
+            return error;
+        }
+        let said = || format!("HTTP {status}: {}", body.trim());
+        match status {
+            401 => Self::NotSignedIn,
+            403 => Self::NotAllowed(said()),
+            404 => Self::NotFound(said()),
+            429 => Self::RateLimited {
+                retry_after_secs: 60,
+            },
+            400..=499 => Self::BadRequest(said()),
+            503 | 504 => Self::Unavailable(said()),
+            502 => Self::BadGateway(said()),
+            _ => Self::Internal(said()),
+        }
+    }
+
     /// A refusal of input, with the field to correct.
     pub fn invalid(field: Field, message: impl Into<String>) -> Self {
         Self::Invalid {
@@ -188,6 +210,34 @@ mod tests {
             assert!(
                 matches!(unreadable, AppError::Unreachable(_)),
                 "{unreadable:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_answer_is_read_as_the_servers_error_or_by_its_status() {
+        let refusal = AppError::invalid(Field::Selector, "bad");
+        let body = String::from_utf8(refusal.ser().to_vec()).unwrap();
+        assert_eq!(AppError::from_answer(422, &body), refusal);
+        let cases = [
+            (401, AppError::NotSignedIn),
+            (403, AppError::NotAllowed("HTTP 403: cross-origin".into())),
+            (413, AppError::BadRequest("HTTP 413: cross-origin".into())),
+            (
+                429,
+                AppError::RateLimited {
+                    retry_after_secs: 60,
+                },
+            ),
+            (502, AppError::BadGateway("HTTP 502: cross-origin".into())),
+            (503, AppError::Unavailable("HTTP 503: cross-origin".into())),
+            (500, AppError::Internal("HTTP 500: cross-origin".into())),
+        ];
+        for (status, expected) in cases {
+            assert_eq!(
+                AppError::from_answer(status, " cross-origin\n"),
+                expected,
+                "{status}"
             );
         }
     }

@@ -43,10 +43,22 @@ pub mod signing_key;
 #[cfg(feature = "ssr")]
 pub mod sim;
 
-/// Entry point of the WebAssembly bundle: attaches the app to the server-rendered page.
+/// Entry point of the WebAssembly bundle. The page is server-rendered; only its islands
+/// (`#[island]` components) come alive here.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
+    // Leptos's loader hydrates the islands right after this returns, as one chain of
+    // microtasks; a timer runs only once that chain is done. Tests and scripts wait for
+    // the mark instead of guessing from an element the server may already have rendered.
+    leptos::prelude::set_timeout(
+        || {
+            if let Some(root) = leptos::prelude::document().document_element() {
+                let _ = root.set_attribute("data-hydrated", "");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

@@ -36,6 +36,13 @@ async fn serve(
     let mut leptos_options = get_configuration(None)
         .map_err(|error| StartError::LeptosConfig(error.to_string()))?
         .leptos_options;
+    // A release build hashes the bundle's names and leaves the hashes beside the binary:
+    // use them whether or not LEPTOS_HASH_FILES says so, or the pages would name files
+    // that do not exist.
+    if let Ok(executable) = std::env::current_exe() {
+        leptos_options.hash_files |=
+            dkimdash::server::assets::hashed_build(&executable, &leptos_options);
+    }
     let addr = config.listen_addr(leptos_options.site_addr);
     leptos_options.site_addr = addr;
     let auth = config.auth.auth(addr).map_err(StartError::Config)?;

@@ -7,9 +7,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell};
 use crate::auth::write_gate::ReadFunctions;
-use crate::server::{downloads, health, middleware, state::AppState};
+use crate::server::{assets, downloads, health, middleware, state::AppState};
 
-/// Probes, the Leptos pages and server functions, static files, and every middleware.
+/// Probes, the Leptos pages and server functions, the browser bundle, other static files,
+/// and every middleware.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let shell_options = state.leptos_options.clone();
@@ -21,6 +22,7 @@ pub fn router(state: AppState) -> Router {
             "/download/identity/{region}/{name}/{file}",
             get(downloads::identity_records),
         )
+        .merge(assets::routes(&state.leptos_options))
         .leptos_routes(&state, routes, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state.clone());

@@ -16,7 +16,7 @@ use dkimdash::{
     sim::{RunningSimulator, identity::SimIdentity, store::IdentityView},
 };
 use support::{
-    app_with, captured_logs, change_answer, fetch, get, post, read_inventory, simulator,
+    app_with, captured_logs, change_answer, fetch, get, post, read_inventory, simulator, text_of,
 };
 
 const EAST: &str = "us-east-1";
@@ -85,12 +85,10 @@ fn sim_public_key(sim: &RunningSimulator, region: &str, name: &str) -> String {
 
 /// The `p=` of the TXT record the identity page tells the operator to publish.
 fn published_key(page: &str) -> &str {
-    let start = page
-        .find("v=DKIM1; k=rsa; p=")
-        .expect("a TXT value on the page")
-        + 18;
-    let end = start + page[start..].find(['<', '"', ' ']).expect("the value ends");
-    &page[start..end]
+    let value = text_of(page, "record-value");
+    value
+        .strip_prefix("v=DKIM1; k=rsa; p=")
+        .unwrap_or_else(|| panic!("not a TXT value: {value}"))
 }
 
 /// The public half of `pem` (PKCS#1 or PKCS#8), worked out here, independently of both
@@ -558,6 +556,43 @@ async fn post_plain(
 }
 
 #[tokio::test]
+async fn a_script_sent_change_answers_with_the_page_that_shows_it() {
+    // What the write islands do: post the form asking for JSON, show a refusal in place,
+    // and after a change open `identity_href`, whose page shows SES's answer.
+    let (_sim, app) = setup().await;
+    let form = [
+        ("region", EAST),
+        ("name", "easy.example"),
+        ("mode", "byodkim"),
+        ("selector", "island-sel"),
+        ("generate", "on"),
+    ];
+    let (status, body) = post(&app, "dkim/signing", &form).await;
+    let refused = change_answer(status, &body).unwrap_err();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.to_string().contains("Confirm the change first"),
+        "{refused}"
+    );
+
+    let confirmed = [&form[..], &[("confirm", "on")]].concat();
+    let (status, body) = post(&app, "dkim/signing", &confirmed).await;
+    let done = change_answer(status, &body).unwrap();
+    assert!(
+        done.identity_href
+            .starts_with("/identity/us-east-1/easy.example?notice="),
+        "{done:?}"
+    );
+    let (status, page) = get(&app, &done.identity_href).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(text_of(&page, "write-outcome"), done.message);
+    assert!(
+        page.contains("island-sel._domainkey.easy.example"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn without_javascript_a_post_leads_to_a_page_with_the_answer() {
     let (sim, app) = setup().await;
     let switch = [
@@ -655,8 +690,7 @@ async fn the_private_key_appears_in_no_log_line_and_no_answer() {
     );
     // Each base64 line of the PEM is a piece of what went to SES as well. Lines holding only
     // the modulus can also be part of the public key (the TXT value, public by design).
-    let public_at = page.find("p=MII").expect("public key shown") + 2;
-    let public_key = &page[public_at..public_at + page[public_at..].find('<').unwrap()];
+    let public_key = published_key(&page);
     let key_lines: Vec<&str> = KEY_PEM
         .lines()
         .filter(|l| !l.starts_with("-----") && !public_key.contains(*l))

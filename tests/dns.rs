@@ -344,14 +344,14 @@ async fn check_dns_now_answers_and_says_when_to_ask_again() {
         answers.push(answer);
     }
     match &answers[0] {
-        DnsCheckAnswer::Checked(report) => assert_eq!(report.records.len(), 3),
+        DnsCheckAnswer::Checked { records, .. } => assert_eq!(*records, 3),
         other => panic!("{other:?}"),
     }
     // Five checks in a burst, then the sixth waits.
     assert!(
         answers[..5]
             .iter()
-            .all(|a| matches!(a, DnsCheckAnswer::Checked(_)))
+            .all(|a| matches!(a, DnsCheckAnswer::Checked { .. }))
     );
     assert!(
         matches!(answers[5], DnsCheckAnswer::TooSoon(secs) if (1..=10).contains(&secs)),

@@ -9,9 +9,9 @@ export async function gotoLoaded(page: Page, path: string): Promise<void> {
   }).toPass({ timeout: 30_000 });
 }
 
-/** Waits until the page's WebAssembly has hydrated (copy buttons only appear then). */
+/** Waits until the page's islands have hydrated: the WebAssembly marks `<html>` then. */
 export async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator("button.copy").first()).toBeVisible({ timeout: 20_000 });
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "", { timeout: 20_000 });
 }
 
 /** Opens an identity's page once the server's first sweep has read it. */

@@ -47,6 +47,10 @@ test("switch Easy DKIM → BYODKIM with a generated key → Easy DKIM", async ({
   // The re-rendered form is fresh: nothing confirmed for the next change, no key kept.
   await expect(form.getByLabel(/I understand/)).not.toBeChecked();
   await expect(form.getByLabel(/BYODKIM private key/)).toHaveValue("");
+  // The change opened the identity's page anew (the answer kept for it); its islands
+  // send the next change.
+  await expect(page).toHaveURL(/\?notice=/);
+  await hydrated(page);
 
   await form.getByLabel(/^Easy DKIM \(/).check();
   await form.getByLabel(/I understand/).check();
@@ -95,14 +99,17 @@ test("add a domain, see its three CNAMEs, then replicate it with DEED", async ({
   const errors = collectConsoleErrors(page);
   await gotoIdentity(page, "us-east-1", SWITCHED_WITH_JS);
   await hydrated(page);
-  // A client-side navigation: the add form is sent by the hydrated app.
   await page.getByRole("link", { name: "Add a domain" }).click();
   await expect(page).toHaveURL(/\/add$/);
+  // The form is sent by its island (a JSON answer), which then opens the new identity.
+  await hydrated(page);
   const form = page.getByTestId("add-domain-form");
   await form.getByLabel("Region", { exact: true }).selectOption("eu-west-1");
   await form.getByLabel("Domain", { exact: true }).fill("  Added-With-JS.Example. ");
   await form.getByLabel("Easy DKIM key length").selectOption("1024");
+  const added = page.waitForResponse((r) => r.url().endsWith("/api/dkim/add"));
   await form.getByRole("button", { name: "Add domain" }).click();
+  expect((await added).headers()["content-type"]).toContain("application/json");
 
   const domain = "added-with-js.example";
   await expect(page).toHaveURL(new RegExp(`/identity/eu-west-1/${domain}\\?notice=`));
@@ -111,6 +118,7 @@ test("add a domain, see its three CNAMEs, then replicate it with DEED", async ({
   await expect(statusBadge(page)).toHaveAttribute("data-status", "PENDING");
   await expectThreeCnames(page, domain);
 
+  await hydrated(page);
   const replica = page.getByTestId("replica-form");
   await replica.getByLabel("Create a DEED replica in").selectOption("us-east-1");
   await replica.getByRole("button", { name: "Create replica" }).click();

@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { collectConsoleErrors } from "./console";
 import { gotoLoaded, hydrated } from "./loaded";
+import { idle } from "./sweeps";
 
 test("the app hydrates and works under its Content-Security-Policy", async ({ page }) => {
   const errors = collectConsoleErrors(page);
@@ -19,9 +20,14 @@ test("the app hydrates and works under its Content-Security-Policy", async ({ pa
   expect(policy).not.toContain("unsafe-inline");
 
   await gotoLoaded(page, "/");
-  // Hydrated (the WebAssembly ran) and a server function answers from the page.
+  await hydrated(page);
+  // The island sends its form from the page and shows the server function's answer.
+  const answered = page.waitForResponse((r) => r.url().endsWith("/api/refresh_inventory"));
   await page.getByRole("button", { name: "Refresh now" }).click();
-  await expect(page.getByRole("button", { name: "Refresh now" })).toBeEnabled();
+  expect((await answered).headers()["content-type"]).toContain("application/json");
+  await expect(page.getByTestId("refresh-answer")).toBeVisible();
+  // A sweep it started reloads the page when done; wait for that before moving on.
+  await idle(page);
   await page.getByRole("link", { name: "acme.example", exact: true }).click();
   await hydrated(page);
   const violations = await page.evaluate(

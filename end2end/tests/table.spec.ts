@@ -73,3 +73,17 @@ test("the needs-attention count matches the rows it links to", async ({ page }) 
     await expect(page.locator(`${rows} .attention`)).toHaveCount(count, { timeout: 1_000 });
   }).toPass({ timeout: 60_000 });
 });
+
+test("the identities table fits a 1280 px wide window, dates compact with the minute in a tooltip", async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await gotoLoaded(page, "/");
+  const widths = await page
+    .locator(".table-scroll")
+    .evaluate((scroller) => ({ content: scroller.scrollWidth, shown: scroller.clientWidth }));
+  expect(widths.content, "table width within its box").toBeLessThanOrEqual(widths.shown);
+  const generated = page.locator(`${rows} time`).first();
+  await expect(generated).toHaveText(/^\d{4}-\d{2}-\d{2}$/);
+  await expect(generated).toHaveAttribute("title", /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+});

@@ -238,11 +238,11 @@ fn done(made: crate::changes::ChangeMade) -> ChangeDone {
     }
 }
 
-/// A script-driven post gets `outcome` as its answer (a refusal with its own status). A
-/// plain form post (JavaScript off) is sent on to the identity's page (done) or `back_to`
-/// (not), which shows the outcome kept for it and refills the form with what was typed.
-/// A new domain's page shows how it was added whichever way the form was sent, so that
-/// answer is always kept.
+/// A change made is kept, and its answer's `identity_href` opens the identity's page with
+/// it: the page shows SES's answer next to the new state, whichever way the form was sent.
+/// A refusal sent by script is answered as is (with its own status; the page shows it in
+/// place). A refused plain form post (JavaScript off) is kept too and sent back to
+/// `back_to`, which shows it and refills the form with what was typed.
 #[cfg(feature = "ssr")]
 fn answer(
     form: NoticeForm,
@@ -251,8 +251,7 @@ fn answer(
     typed: FormEcho,
 ) -> ChangeAnswer {
     let plain = crate::api::plain_form_post();
-    let added = form == NoticeForm::AddDomain && outcome.is_ok();
-    if !plain && !added {
+    if !plain && outcome.is_err() {
         return outcome;
     }
     let state = expect_context::<crate::server::state::AppState>();

@@ -5,13 +5,19 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::app_error::AppError;
-use crate::dns_check::DnsReport;
+use crate::model::UnixSeconds;
 
 /// What "Check DNS now" got.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DnsCheckAnswer {
-    /// Checked; the page shows the new report.
-    Checked(DnsReport),
+    /// Checked; the identity's page shows the new report. Only its gist here: the page
+    /// re-reads the rest, and the browser needs no report decoder.
+    Checked {
+        /// When the check ran.
+        checked_at: UnixSeconds,
+        /// How many records were looked up.
+        records: usize,
+    },
     /// Asked too often: try again after this many seconds.
     TooSoon(u64),
     /// DNS checks are turned off on this server.
@@ -53,7 +59,10 @@ pub async fn check_dns(
         .check_now(&state.inventory, &identity, &user.name)
         .await
     {
-        Ok(report) => Ok(DnsCheckAnswer::Checked(report)),
+        Ok(report) => Ok(DnsCheckAnswer::Checked {
+            checked_at: report.checked_at,
+            records: report.records.len(),
+        }),
         // A normal answer, not an error (as "Refresh now"): the page shows the last
         // result and says when the next check can run.
         Err(too_soon) => Ok(DnsCheckAnswer::TooSoon(too_soon.retry_after_secs)),

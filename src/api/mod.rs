@@ -19,6 +19,7 @@ pub const READ_FUNCTIONS: &[&str] = &[
     "me",
     "server_status",
     "inventory_summary",
+    "inventory_stamp",
     "targets",
     "ses_backend",
     "refresh_inventory",

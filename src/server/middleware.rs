@@ -10,9 +10,9 @@ use axum::{
     http::{
         HeaderName, HeaderValue, StatusCode,
         header::{
-            AUTHORIZATION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION,
-            REFERRER_POLICY, RETRY_AFTER, SET_COOKIE, STRICT_TRANSPORT_SECURITY,
-            X_CONTENT_TYPE_OPTIONS,
+            AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE,
+            PROXY_AUTHORIZATION, REFERRER_POLICY, RETRY_AFTER, SET_COOKIE,
+            STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
         },
     },
     middleware::{Next, from_fn_with_state},
@@ -107,6 +107,12 @@ pub fn apply(router: Router, state: &AppState, reads: ReadFunctions) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             STRICT_TRANSPORT_SECURITY,
             hsts,
+        ))
+        // Pages and answers are the signed-in user's: never kept by a shared cache. The
+        // bundle and downloads set their own.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CACHE_CONTROL,
+            HeaderValue::from_static(super::assets::PRIVATE),
         ))
         .layer(CompressionLayer::new())
         // Inside tracing, so a panic is logged as the 500 it turns into.

@@ -6,21 +6,18 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::dkim::{AddDomain, get_notice};
+use crate::api::dkim::get_notice;
 use crate::api::inventory::{TargetChoice, list_targets};
 use crate::api::session::get_current_user;
 use crate::app_error::AppError;
 use crate::change_answer::{FormEcho, Notice, NoticeForm};
-use crate::ui::manage_dkim::{
-    ChangeAnswerLine, ChangeAnswerPanel, KeyFields, forget_key_after, open_when_added,
-};
+use crate::ui::change_form::{ChangeForm, ChangeKind};
+use crate::ui::manage_dkim::KeyFields;
 
 /// The add-domain page.
 #[component]
 pub fn AddDomainPage() -> impl IntoView {
     let query = use_query_map();
-    let add = ServerAction::<AddDomain>::new();
-    open_when_added(add);
     let page = Resource::new(
         move || query.read().get("notice"),
         |id| async move {
@@ -44,7 +41,7 @@ pub fn AddDomainPage() -> impl IntoView {
                             <p role="alert">"Only operators can add domains; you are signed in as a viewer."</p>
                         }
                         .into_any(),
-                        Ok((true, targets, notice)) => view! { <AddDomainForm targets notice add /> }.into_any(),
+                        Ok((true, targets, notice)) => view! { <AddDomainForm targets notice /> }.into_any(),
                         Err(error) => view! {
                             <p class="error" role="alert">"Could not load the accounts and regions: " {error.to_string()}</p>
                         }
@@ -57,11 +54,7 @@ pub fn AddDomainPage() -> impl IntoView {
 }
 
 #[component]
-fn AddDomainForm(
-    targets: Vec<TargetChoice>,
-    notice: Option<Notice>,
-    add: ServerAction<AddDomain>,
-) -> impl IntoView {
+fn AddDomainForm(targets: Vec<TargetChoice>, notice: Option<Notice>) -> impl IntoView {
     let (kept, typed) = match notice {
         Some(Notice {
             form: NoticeForm::AddDomain,
@@ -77,8 +70,6 @@ fn AddDomainForm(
     let domain = chosen("domain");
     let tags = chosen("tags");
     let mode = typed.get("mode").unwrap_or("easy").to_owned();
-    let key_field = forget_key_after(add);
-    let pending = add.pending();
     let options = |values: &[String], chosen: &str| {
         values
             .iter()
@@ -98,9 +89,7 @@ fn AddDomainForm(
         }
     };
     view! {
-        {kept.map(|outcome| view! { <Show when=move || add.value().get().is_none()><ChangeAnswerLine outcome=outcome.clone() /></Show> })}
-        <ChangeAnswerPanel action_value=Signal::derive(move || add.value().get()) />
-        <ActionForm action=add attr:class="manage-form" attr:data-testid="add-domain-form">
+        <ChangeForm kind=ChangeKind::Add testid="add-domain-form".to_owned() submit="Add domain".to_owned() kept>
             <div class="field">
                 <label for="add-account">"Account"</label>
                 <select id="add-account" name="account">{options(&accounts, &account)}</select>
@@ -119,7 +108,7 @@ fn AddDomainForm(
                 {mode_choice("byodkim", "BYODKIM (your own key; one TXT record)")}
                 {mode_choice("replica", "DEED replica of the same domain in another region")}
             </fieldset>
-            <KeyFields typed=typed.clone() key_field />
+            <KeyFields typed=typed.clone() />
             <div class="field">
                 <label for="add-parent-region">"DEED parent region"</label>
                 <select id="add-parent-region" name="parent_region">
@@ -131,10 +120,7 @@ fn AddDomainForm(
                 <label for="add-tags">"Tags (optional: key=value, comma-separated)"</label>
                 <input id="add-tags" name="tags" autocomplete="off" value=tags />
             </div>
-            <button type="submit" disabled=move || pending.get()>
-                {move || if pending.get() { "Asking SES…" } else { "Add domain" }}
-            </button>
-        </ActionForm>
+        </ChangeForm>
     }
 }
 

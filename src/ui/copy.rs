@@ -1,5 +1,6 @@
-//! Copy-to-clipboard buttons. They appear only once the page is hydrated (a button that
-//! cannot work is worse than none); without JavaScript the text stays selectable.
+//! Copy-to-clipboard buttons: islands, the page's smallest interactive parts. They appear
+//! only once hydrated (a button that cannot work is worse than none); without JavaScript
+//! the text stays selectable.
 
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ enum CopyState {
 }
 
 /// A button that copies `text`; `label` says what for screen readers ("Copy name of …").
-#[component]
+#[island]
 pub fn CopyButton(
     /// The exact text put on the clipboard.
     #[prop(into)]
@@ -24,10 +25,11 @@ pub fn CopyButton(
     /// The accessible name of the button.
     #[prop(into)]
     label: String,
-    /// The visible words (default "Copy").
-    #[prop(into, default = "Copy".to_owned())]
-    caption: String,
+    /// The visible words ("Copy" when not given).
+    #[prop(optional, into)]
+    caption: Option<String>,
 ) -> impl IntoView {
+    let caption = caption.unwrap_or_else(|| "Copy".to_owned());
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| hydrated.set(true));

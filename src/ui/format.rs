@@ -34,6 +34,12 @@ pub fn utc_minute(at: i64) -> String {
     )
 }
 
+/// A Unix time's UTC day, "2026-11-23": where a table has no room for the minute.
+pub fn utc_day(at: i64) -> String {
+    let (year, month, day) = civil_from_days(at.div_euclid(86_400));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// Year, month, day of the day `days` after 1970-01-01 (proleptic Gregorian).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -64,7 +70,7 @@ fn two_units(big: u64, big_unit: &str, small: u64, small_unit: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{ago, short_duration, utc_minute};
+    use super::{ago, short_duration, utc_day, utc_minute};
 
     #[test]
     fn utc_dates_match_known_instants() {
@@ -78,6 +84,7 @@ mod tests {
         ];
         for (at, expected) in cases {
             assert_eq!(utc_minute(at), expected, "for {at}");
+            assert_eq!(utc_day(at), expected[..10], "for {at}");
         }
     }
 

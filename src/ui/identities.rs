@@ -16,7 +16,7 @@ use crate::table::{
 };
 use crate::ui::{
     badge::StatusBadge,
-    format::{ago, utc_minute},
+    format::{ago, utc_day, utc_minute},
 };
 
 /// The table card for `query`, from the `table` resource the page keeps current.
@@ -275,9 +275,11 @@ fn Row(row: TableRow, now: i64, show_account: bool) -> impl IntoView {
         (Some(current), _) => current.bits().to_owned(),
         (None, _) => "—".to_owned(),
     };
-    let generated = dkim
-        .last_key_generation
-        .map_or_else(|| "—".to_owned(), utc_minute);
+    // The day fits the column; the minute is in the tooltip.
+    let generated = dkim.last_key_generation.map_or_else(
+        || "—".into_any(),
+        |at| view! { <time title=utc_minute(at)>{utc_day(at)}</time> }.into_any(),
+    );
     view! {
         <tr data-status=dkim.status.as_ses().to_owned()>
             <th scope="row">
@@ -285,14 +287,14 @@ fn Row(row: TableRow, now: i64, show_account: bool) -> impl IntoView {
                 {attention.map(|a| view! { <span class="attention" title="Needs attention">{a.label()}</span> })}
             </th>
             <td>{type_label(&identity_type).to_owned()}</td>
-            <td>{account} " · " {region}</td>
+            <td><span class="nowrap">{account}</span> " · " <span class="nowrap">{region}</span></td>
             <td><StatusBadge status=dkim.status.clone() /></td>
             <td class=dns_class data-testid="dns-health">{dns_label}</td>
             <td>{origin}</td>
             <td>{keys}</td>
             <td>{if dkim.signing_enabled { "On" } else { "Off" }}</td>
             <td>{generated}</td>
-            <td>{ago(now, read_at)}</td>
+            <td class="nowrap">{ago(now, read_at)}</td>
         </tr>
     }
 }

@@ -1,12 +1,11 @@
 //! One identity: every DKIM and verification attribute SES reports, its DNS records, and
-//! its DEED relatives.
+//! its DEED relatives. Server-rendered; a change or a DNS check made here reloads it.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::activity::list_activity;
-use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled, get_notice};
-use crate::api::dns::{CheckDns, DnsCheckAnswer};
+use crate::api::dkim::get_notice;
 use crate::api::identities::{IdentityDetail, IdentityLink, IdentityLookup, get_identity};
 use crate::audit::entry::AuditEntry;
 use crate::change_answer::{ChangeAnswer, FormEcho, Notice, NoticeForm};
@@ -15,11 +14,12 @@ use crate::routes;
 use crate::ui::{
     activity::ChangesTable,
     badge::StatusBadge,
+    change_form::ChangeAnswerLine,
     diagnosis::DiagnosisCard,
     dns_records::DnsRecords,
     format::{ago, utc_minute},
     identities::type_label,
-    manage_dkim::{ChangeAnswerLine, ManageDkim, Writes},
+    manage_dkim::{KeptAnswers, ManageDkim},
 };
 
 /// `/identity/:region/:name`, optionally `?account=` when a name exists in several accounts.
@@ -35,36 +35,14 @@ pub fn IdentityPage() -> impl IntoView {
             query.read().get("account"),
         )
     };
-    let change = ServerAction::<ChangeSigning>::new();
-    let enable = ServerAction::<SetSigningEnabled>::new();
-    let add = ServerAction::<AddDomain>::new();
-    let check = ServerAction::<CheckDns>::new();
-    let writes = Writes {
-        change,
-        enable,
-        add,
-    };
-    // Re-read after every successful change (the server re-read SES, so this shows its new
-    // state). Not after a refusal: the form must keep what was typed.
-    let changes = RwSignal::new(0_u32);
-    Effect::new(move |_| {
-        let done = |value: Option<ChangeAnswer>| matches!(value, Some(Ok(_)));
-        let checked = matches!(check.value().get(), Some(Ok(DnsCheckAnswer::Checked(_))));
-        let succeeded = done(change.value().get()) || done(enable.value().get()) || checked;
-        if succeeded {
-            changes.update(|n| *n += 1);
-        }
+    let lookup = Resource::new(key, |(region, name, account)| {
+        get_identity(region, name, account)
     });
-    let lookup = Resource::new(
-        move || (key(), changes.get()),
-        |((region, name, account), _)| get_identity(region, name, account),
-    );
-    // The last recorded changes of this identity, re-read after each change made here.
-    let history = Resource::new(
-        move || (key(), changes.get()),
-        |((region, name, account), _)| list_activity(Some(name), None, Some(region), account),
-    );
-    // The answer to a plain form post (JavaScript off), or how this identity was added.
+    // The last recorded changes of this identity.
+    let history = Resource::new(key, |(region, name, account)| {
+        list_activity(Some(name), None, Some(region), account)
+    });
+    // The answer to the change just made here, or how this identity was added.
     let notice = Resource::new(
         move || query.read().get("notice"),
         |id| async move {
@@ -74,8 +52,6 @@ pub fn IdentityPage() -> impl IntoView {
             }
         },
     );
-    // Once something is done on this page, its own answers replace the kept one.
-    let acted = move || change.value().get().is_some() || enable.value().get().is_some();
     view! {
         <p class="breadcrumb"><a href="/">"← All identities"</a></p>
         <Transition fallback=|| view! { <p aria-busy="true">"Loading the identity…"</p> }>
@@ -86,17 +62,16 @@ pub fn IdentityPage() -> impl IntoView {
                 match lookup.await {
                     Ok(IdentityLookup::Found(detail)) => {
                         let typed = refill(notice.as_ref());
+                        let (kept, added) = sort_out(notice);
                         let replica_regions = detail.replica_regions.clone();
                         let can_change = detail.can_change;
                         view! {
-                            {notice.map(|notice| view! {
-                                <Show when=move || !acted()>
-                                    <section class="card"><ChangeAnswerLine outcome=notice.outcome.clone() /></section>
-                                </Show>
+                            {added.map(|outcome| view! {
+                                <section class="card"><ChangeAnswerLine outcome /></section>
                             })}
-                            <Detail detail=*detail.clone() account_in_links=account.is_some() check />
+                            <Detail detail=*detail.clone() account_in_links=account.is_some() />
                             {can_change.then(|| view! {
-                                <ManageDkim identity=detail.identity.clone() account writes typed replica_regions />
+                                <ManageDkim identity=detail.identity.clone() account kept typed replica_regions />
                             })}
                             <RecentChanges name=detail.identity.name.clone() entries=history />
                         }.into_any()
@@ -132,7 +107,21 @@ fn RecentChanges(name: String, entries: Vec<AuditEntry>) -> impl IntoView {
     }
 }
 
-/// What the signing form gets back after a refused plain post.
+/// A kept answer goes above the form it answers; how the identity was added, at the top.
+fn sort_out(notice: Option<Notice>) -> (KeptAnswers, Option<ChangeAnswer>) {
+    let mut kept = KeptAnswers::default();
+    let Some(Notice { form, outcome, .. }) = notice else {
+        return (kept, None);
+    };
+    match form {
+        NoticeForm::Signing => kept.signing = Some(outcome),
+        NoticeForm::Enabled => kept.enabled = Some(outcome),
+        NoticeForm::AddDomain => return (kept, Some(outcome)),
+    }
+    (kept, None)
+}
+
+/// What the signing form gets back after a refused post.
 fn refill(notice: Option<&Notice>) -> FormEcho {
     match notice {
         Some(Notice {
@@ -145,11 +134,7 @@ fn refill(notice: Option<&Notice>) -> FormEcho {
 }
 
 #[component]
-fn Detail(
-    detail: IdentityDetail,
-    account_in_links: bool,
-    check: ServerAction<CheckDns>,
-) -> impl IntoView {
+fn Detail(detail: IdentityDetail, account_in_links: bool) -> impl IntoView {
     let identity = detail.identity.clone();
     let now = detail.now;
     let dkim = &identity.dkim;
@@ -197,7 +182,6 @@ fn Detail(
             can_change=detail.can_change
             now
             key=diagnosis_key
-            check
         />
         <section class="card" aria-labelledby="identity-heading">
             <h1 id="identity-heading" class="identity-name">

@@ -2,8 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::api::{inventory::get_ses_backend, session::get_current_user};
+use crate::api::{
+    inventory::get_ses_backend, session::get_current_user, status::get_server_status,
+};
 use crate::model::SesBackend;
+use crate::ui::format::short_duration;
 
 /// The site header: the product name linking home, "Add a domain" for operators, which
 /// SES is being read, and who is signed in.
@@ -49,5 +52,25 @@ pub fn Header() -> impl IntoView {
                 })}
             </Suspense>
         </header>
+    }
+}
+
+/// The site footer: which dkimdash version this server runs, and for how long.
+#[component]
+pub fn Footer() -> impl IntoView {
+    let status = Resource::new(|| (), |_| get_server_status());
+    view! {
+        <footer class="site-footer">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    status.await.ok().map(|status| view! {
+                        <p class="muted" data-testid="server-status">
+                            "dkimdash " <span data-testid="server-version">{status.version}</span>
+                            " · up " {short_duration(status.uptime_secs)}
+                        </p>
+                    })
+                })}
+            </Suspense>
+        </footer>
     }
 }

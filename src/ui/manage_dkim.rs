@@ -1,43 +1,35 @@
 //! The write controls on the identity page: switch signing mode or key, change the Easy
-//! DKIM key length, turn signing on or off, create a DEED replica. `ActionForm`s: buttons
-//! are disabled while a request runs, SES's answer is shown in words, and the private key
-//! field is emptied after every submit (the other fields keep what was typed). With
-//! JavaScript off the same forms post plainly and come back with the answer (`FormEcho`).
+//! DKIM key length, turn signing on or off, create a DEED replica. Rendered on the server;
+//! each form's sending is the `ChangeForm` island. A refused post (either way) shows its
+//! answer above its form and refills what was typed (`FormEcho`), never the private key.
 
-use leptos::{html, prelude::*};
-use leptos_router::hooks::use_navigate;
+use leptos::prelude::*;
 
-use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled};
-use crate::change_answer::{ChangeAnswer, ChangeDone, FormEcho, UNSIGNED_WHILE_PENDING};
+use crate::change_answer::{ChangeAnswer, FormEcho, UNSIGNED_WHILE_PENDING};
 use crate::model::{Identity, IdentityType, SigningOrigin};
+use crate::ui::change_form::{ChangeForm, ChangeKind};
 
-/// The server actions of the identity page.
-#[derive(Clone, Copy)]
-pub struct Writes {
-    /// Signing mode, key or key length.
-    pub change: ServerAction<ChangeSigning>,
-    /// Signing on/off.
-    pub enable: ServerAction<SetSigningEnabled>,
-    /// A DEED replica of this identity.
-    pub add: ServerAction<AddDomain>,
+/// The answers a page kept for its forms (from the last plain post, or the change just
+/// made), by form.
+#[derive(Clone, Debug, Default)]
+pub struct KeptAnswers {
+    /// For the signing form.
+    pub signing: Option<ChangeAnswer>,
+    /// For the signing on/off form.
+    pub enabled: Option<ChangeAnswer>,
 }
 
 /// The "Manage DKIM" card for `identity`; `account` is sent when the page names one.
-/// `typed` refills the signing form after a refused plain post; `replica_regions` are
-/// where a DEED replica could be created.
+/// `typed` refills the signing form after a refused post; `replica_regions` are where a
+/// DEED replica could be created.
 #[component]
 pub fn ManageDkim(
     identity: Identity,
     account: Option<String>,
-    writes: Writes,
+    kept: KeptAnswers,
     typed: FormEcho,
     replica_regions: Vec<String>,
 ) -> impl IntoView {
-    let Writes {
-        change,
-        enable,
-        add,
-    } = writes;
     let refusal = match (&identity.identity_type, &identity.dkim.origin) {
         (IdentityType::EmailAddress, _) => Some(
             "An email address signs with its domain's DKIM: manage the domain's identity instead.",
@@ -53,13 +45,10 @@ pub fn ManageDkim(
             {match refusal {
                 Some(why) => view! { <p class="muted">{why}</p> }.into_any(),
                 None => view! {
-                    <ChangeAnswerPanel action_value=Signal::derive(move || change.value().get()) />
-                    <SigningForm identity=identity.clone() account=account.clone() change typed />
-                    <ChangeAnswerPanel action_value=Signal::derive(move || enable.value().get()) />
-                    <EnabledForm identity=identity.clone() account enable />
+                    <SigningForm identity=identity.clone() account=account.clone() kept=kept.signing typed />
+                    <EnabledForm identity=identity.clone() account kept=kept.enabled />
                     {(!replica_regions.is_empty()).then(|| view! {
-                        <ChangeAnswerPanel action_value=Signal::derive(move || add.value().get()) />
-                        <ReplicaForm identity regions=replica_regions add />
+                        <ReplicaForm identity regions=replica_regions />
                     })}
                 }
                 .into_any(),
@@ -78,70 +67,16 @@ fn IdentityFields(region: String, name: String, account: Option<String>) -> impl
     }
 }
 
-/// SES's answer to the last submit, or the reason it was refused.
-#[component]
-pub fn ChangeAnswerPanel(action_value: Signal<Option<ChangeAnswer>>) -> impl IntoView {
-    move || {
-        action_value
-            .get()
-            .map(|outcome| view! { <ChangeAnswerLine outcome /> })
-    }
-}
-
-/// One answer, done or refused.
-#[component]
-pub fn ChangeAnswerLine(outcome: ChangeAnswer) -> impl IntoView {
-    match outcome {
-        Ok(ChangeDone { message, .. }) => {
-            view! { <p class="notice" role="status" data-testid="write-outcome">{message}</p> }
-                .into_any()
-        }
-        Err(why) => {
-            view! { <p class="error" role="alert" data-testid="write-error">{why.to_string()}</p> }
-                .into_any()
-        }
-    }
-}
-
-/// After a domain or replica is added, its own page (with its records) is next.
-pub fn open_when_added(add: ServerAction<AddDomain>) {
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(ChangeDone { identity_href, .. })) = add.value().get() {
-            navigate(&identity_href, Default::default());
-        }
-    });
-}
-
-/// Empties the private key field after every submit of `action`: a key never stays on
-/// the page once it has been sent.
-pub fn forget_key_after<A>(action: ServerAction<A>) -> NodeRef<html::Textarea>
-where
-    A: leptos::server_fn::ServerFn + Send + Sync + Clone + 'static,
-    A::Output: Send + Sync + 'static,
-    A::Error: Send + Sync + 'static,
-{
-    let key_field = NodeRef::<html::Textarea>::new();
-    Effect::new(move |_| {
-        action.version().get();
-        if let Some(field) = key_field.get() {
-            field.set_value("");
-        }
-    });
-    key_field
-}
-
 /// Key length, BYODKIM selector and private key (or "generate"): shared by the signing
-/// form and the add-domain form. Values set as properties too, so a form re-rendered
-/// after a change shows the new state rather than what the browser kept.
+/// form and the add-domain form; `typed` is what a refused post had in them.
 #[component]
-pub fn KeyFields(typed: FormEcho, key_field: NodeRef<html::Textarea>) -> impl IntoView {
+pub fn KeyFields(typed: FormEcho) -> impl IntoView {
     let key_length = typed.get("key_length").unwrap_or("").to_owned();
     let selector = typed.get("selector").unwrap_or("").to_owned();
     let generate = typed.get("generate").is_some();
     let option = move |value: &'static str, label: &'static str| {
         let selected = key_length == value;
-        view! { <option value=value selected=selected prop:selected=selected>{label}</option> }
+        view! { <option value=value selected=selected>{label}</option> }
     };
     view! {
         <div class="field">
@@ -154,14 +89,14 @@ pub fn KeyFields(typed: FormEcho, key_field: NodeRef<html::Textarea>) -> impl In
         </div>
         <div class="field">
             <label for="selector">"BYODKIM selector"</label>
-            <input id="selector" name="selector" autocomplete="off" placeholder="e.g. s2026" value=selector.clone() prop:value=selector />
+            <input id="selector" name="selector" autocomplete="off" placeholder="e.g. s2026" value=selector />
         </div>
         <div class="field">
             <label for="private-key">"BYODKIM private key (PEM or base64; never stored or shown)"</label>
-            <textarea id="private-key" name="private_key" rows="4" autocomplete="off" spellcheck="false" node_ref=key_field></textarea>
+            <textarea id="private-key" name="private_key" rows="4" autocomplete="off" spellcheck="false"></textarea>
         </div>
         <label class="check">
-            <input type="checkbox" name="generate" checked=generate prop:checked=generate />
+            <input type="checkbox" name="generate" checked=generate />
             "Generate a 2048-bit key for me (the private key goes to SES only)"
         </label>
     }
@@ -171,33 +106,31 @@ pub fn KeyFields(typed: FormEcho, key_field: NodeRef<html::Textarea>) -> impl In
 fn SigningForm(
     identity: Identity,
     account: Option<String>,
-    change: ServerAction<ChangeSigning>,
+    kept: Option<ChangeAnswer>,
     typed: FormEcho,
 ) -> impl IntoView {
     let is_byodkim = identity.dkim.origin == Some(SigningOrigin::Byodkim);
     let is_easy = identity.dkim.origin == Some(SigningOrigin::EasyDkim);
     // The other mode is the likely next step, unless a refused post said otherwise.
     let byodkim_checked = typed.get("mode").map_or(is_easy, |mode| mode == "byodkim");
-    let key_field = forget_key_after(change);
-    let pending = change.pending();
     view! {
-        <ActionForm action=change attr:class="manage-form" attr:data-testid="signing-form">
+        <ChangeForm kind=ChangeKind::Signing testid="signing-form".to_owned() submit="Apply".to_owned() kept>
             <IdentityFields region=identity.region.clone() name=identity.name.clone() account />
             <fieldset>
                 <legend>"Signing mode"</legend>
                 <label class="check">
-                    <input type="radio" name="mode" value="easy" checked=!byodkim_checked prop:checked=!byodkim_checked />
+                    <input type="radio" name="mode" value="easy" checked=!byodkim_checked />
                     "Easy DKIM (SES manages the keys; three CNAME records)"
                 </label>
                 <label class="check">
-                    <input type="radio" name="mode" value="byodkim" checked=byodkim_checked prop:checked=byodkim_checked />
+                    <input type="radio" name="mode" value="byodkim" checked=byodkim_checked />
                     {if is_byodkim { "BYODKIM: new selector or key" } else { "BYODKIM (your own key; one TXT record)" }}
                 </label>
             </fieldset>
-            <KeyFields typed key_field />
+            <KeyFields typed />
             <label class="check confirm">
-                // Never ticked for the operator, not even after a re-render.
-                <input type="checkbox" name="confirm" prop:checked=false />
+                // Never ticked for the operator: each change is confirmed on its own.
+                <input type="checkbox" name="confirm" />
                 {format!("I understand: {UNSIGNED_WHILE_PENDING}")}
             </label>
             <p class="muted">
@@ -207,10 +140,7 @@ fn SigningForm(
                     ""
                 }}
             </p>
-            <button type="submit" disabled=move || pending.get()>
-                {move || if pending.get() { "Asking SES…" } else { "Apply" }}
-            </button>
-        </ActionForm>
+        </ChangeForm>
     }
 }
 
@@ -218,38 +148,33 @@ fn SigningForm(
 fn EnabledForm(
     identity: Identity,
     account: Option<String>,
-    enable: ServerAction<SetSigningEnabled>,
+    kept: Option<ChangeAnswer>,
 ) -> impl IntoView {
     let enabled = identity.dkim.signing_enabled;
-    let pending = enable.pending();
+    let submit = if enabled {
+        "Turn signing off"
+    } else {
+        "Turn signing on"
+    };
     view! {
-        <ActionForm action=enable attr:class="manage-form" attr:data-testid="enabled-form">
+        <ChangeForm kind=ChangeKind::Enabled testid="enabled-form".to_owned() submit=submit.to_owned() kept>
             <IdentityFields region=identity.region.clone() name=identity.name.clone() account />
             <input type="hidden" name="enabled" value=if enabled { "off" } else { "on" } />
             {enabled.then(|| view! {
                 <label class="check confirm">
-                    <input type="checkbox" name="confirm" prop:checked=false />
+                    <input type="checkbox" name="confirm" />
                     {format!("I understand: mail from {} will go out without a DKIM signature.", identity.name)}
                 </label>
             })}
-            <button type="submit" disabled=move || pending.get()>
-                {if enabled { "Turn signing off" } else { "Turn signing on" }}
-            </button>
-        </ActionForm>
+        </ChangeForm>
     }
 }
 
 /// Create a DEED replica of this (Easy DKIM) identity in another region of its account.
 #[component]
-fn ReplicaForm(
-    identity: Identity,
-    regions: Vec<String>,
-    add: ServerAction<AddDomain>,
-) -> impl IntoView {
-    open_when_added(add);
-    let pending = add.pending();
+fn ReplicaForm(identity: Identity, regions: Vec<String>) -> impl IntoView {
     view! {
-        <ActionForm action=add attr:class="manage-form" attr:data-testid="replica-form">
+        <ChangeForm kind=ChangeKind::Add testid="replica-form".to_owned() submit="Create replica".to_owned() kept=None>
             <input type="hidden" name="account" value=identity.account.clone() />
             <input type="hidden" name="domain" value=identity.name.clone() />
             <input type="hidden" name="mode" value="replica" />
@@ -261,9 +186,6 @@ fn ReplicaForm(
                 </select>
             </div>
             <p class="muted">"The replica signs with this identity's keys and records: nothing new to publish."</p>
-            <button type="submit" disabled=move || pending.get()>
-                {move || if pending.get() { "Asking SES…" } else { "Create replica" }}
-            </button>
-        </ActionForm>
+        </ChangeForm>
     }
 }

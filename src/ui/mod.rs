@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod add_domain;
 pub mod badge;
+pub mod change_form;
 pub mod copy;
 pub mod diagnosis;
 pub mod dns_records;
@@ -15,4 +16,5 @@ pub mod layout;
 pub mod manage_dkim;
 pub mod not_found;
 pub mod overview;
+pub mod send;
 pub mod strip;

@@ -1,69 +1,134 @@
 //! The inventory at a glance: totals, the summary strip, and how reading each target has
-//! gone. Reads the cached snapshot only; "Refresh now" asks for a sweep.
+//! gone. Server-rendered from the cached snapshot; "Refresh now" is an island, which also
+//! says when newer figures are in.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_location;
 
-use crate::api::inventory::{InventorySummary, RefreshAnswer, RefreshInventory};
+use crate::api::inventory::{
+    GetInventoryStamp, InventoryStamp, InventorySummary, RefreshAnswer, RefreshInventory,
+};
 use crate::app_error::AppError;
 use crate::model::TargetStatus;
-use crate::ui::{format::ago, strip::SummaryStrip};
+use crate::ui::{
+    format::ago,
+    send::{Sender, post},
+    strip::SummaryStrip,
+};
 
-/// The overview card with its refresh control; `summary` is re-read by the page.
+/// The overview card with its refresh control.
 #[component]
-pub fn InventoryOverview(
-    refresh: ServerAction<RefreshInventory>,
-    summary: Resource<Result<InventorySummary, AppError>>,
-) -> impl IntoView {
+pub fn InventoryOverview(summary: Resource<Result<InventorySummary, AppError>>) -> impl IntoView {
     let location = use_location();
-    let back = move || {
-        let search = location.search.get();
+    // This page's own address, filters and all: where a plain post comes back to, and
+    // what "show the newer figures" opens.
+    let here = move || {
+        let search = location.search.get_untracked();
         let query = search.trim_start_matches('?');
         if query.is_empty() {
-            location.pathname.get()
+            location.pathname.get_untracked()
         } else {
-            format!("{}?{query}", location.pathname.get())
+            format!("{}?{query}", location.pathname.get_untracked())
         }
     };
     view! {
         <section class="card" aria-labelledby="inventory-heading">
-            <div class="card-head">
-                <h1 id="inventory-heading">"DKIM overview"</h1>
-                <ActionForm action=refresh>
-                    // Where a plain post comes back to, filters and all.
-                    <input type="hidden" name="back" value=back />
-                    <button type="submit" disabled=move || refresh.pending().get()>
-                        {move || if refresh.pending().get() { "Starting…" } else { "Refresh now" }}
-                    </button>
-                </ActionForm>
-                {move || {
-                    let said = match refresh.value().get()? {
-                        Ok(RefreshAnswer::TooSoon { retry_after_secs }) => format!(
-                            "Refreshed less than a minute ago: the next refresh can start in {retry_after_secs} s."
-                        ),
-                        Ok(_) => return None,
-                        Err(error) => error.to_string(),
-                    };
-                    Some(view! { <p class="muted" role="status" data-testid="refresh-answer">{said}</p> })
-                }}
-            </div>
             <Transition fallback=|| view! { <p aria-busy="true">"Loading the inventory…"</p> }>
                 {move || Suspend::new(async move {
-                    match summary.await {
-                        Ok(summary) => view! { <Summary summary /> }.into_any(),
-                        Err(error) => {
-                            view! {
+                    let summary = summary.await;
+                    let seen = summary.as_ref().map(InventorySummary::stamp).unwrap_or_default();
+                    view! {
+                        <div class="card-head">
+                            <h1 id="inventory-heading">"DKIM overview"</h1>
+                            <RefreshNow here=here() seen />
+                        </div>
+                        {match summary {
+                            Ok(summary) => view! { <Summary summary /> }.into_any(),
+                            Err(error) => view! {
                                 <p class="error" role="alert">
                                     "The dashboard server did not answer: " {error.to_string()}
-                                    " The page tries again every few seconds."
                                 </p>
                             }
-                                .into_any()
-                        }
+                            .into_any(),
+                        }}
                     }
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// How often the open overview asks whether newer figures are in.
+const WATCH_EVERY: Duration = Duration::from_secs(10);
+/// How often it asks while the sweep its own "Refresh now" started runs.
+const WAIT_EVERY: Duration = Duration::from_secs(2);
+
+/// "Refresh now", and what the open page knows about newer figures. After its own refresh
+/// the page reloads once that sweep is done; figures that change by themselves (the
+/// background sweep) are announced with a link instead, so nobody's reading or typing is
+/// interrupted. `here` is this page's address; `seen` the stamp it was rendered from.
+#[island]
+fn RefreshNow(here: String, seen: InventoryStamp) -> impl IntoView {
+    let refresh = Sender::<RefreshAnswer>::new();
+    let value = refresh.answer;
+    let pending = refresh.pending;
+    let waiting = Memo::new(move |_| {
+        matches!(
+            value.get(),
+            Some(Ok(RefreshAnswer::Started | RefreshAnswer::Joined))
+        )
+    });
+    let newer = RwSignal::new(false);
+    // Effects run in the browser only.
+    Effect::new(move |_| {
+        let every = if waiting.get() {
+            WAIT_EVERY
+        } else {
+            WATCH_EVERY
+        };
+        let ask = move || {
+            leptos::task::spawn_local(async move {
+                let Ok(now) = post::<InventoryStamp>(GetInventoryStamp::PATH, None).await else {
+                    return;
+                };
+                if waiting.get_untracked() && now.swept_since(&seen) {
+                    let _ = window().location().reload();
+                } else if now.newer_than(&seen) {
+                    newer.set(true);
+                }
+            });
+        };
+        if let Ok(handle) = set_interval_with_handle(ask, every) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let said = move || {
+        let said = match value.get()? {
+            Ok(RefreshAnswer::TooSoon { retry_after_secs }) => format!(
+                "Refreshed less than a minute ago: the next refresh can start in {retry_after_secs} s."
+            ),
+            Ok(_) => "Reading SES now… the page reloads when it is done.".to_owned(),
+            Err(error) => error.to_string(),
+        };
+        Some(view! { <p class="muted" role="status" data-testid="refresh-answer">{said}</p> })
+    };
+    let show_newer = here.clone();
+    view! {
+        <form action=RefreshInventory::PATH method="post" on:submit=refresh.submit()>
+            <input type="hidden" name="back" value=here />
+            <button type="submit" disabled=move || pending.get() || waiting.get()>
+                {move || if pending.get() { "Starting…" } else { "Refresh now" }}
+            </button>
+        </form>
+        {said}
+        {move || (newer.get() && !waiting.get()).then(|| view! {
+            <p class="muted" role="status" data-testid="newer-figures">
+                "Newer figures are in. " <a href=show_newer.clone()>"Show them"</a>
+            </p>
+        })}
     }
 }
 
@@ -82,7 +147,7 @@ fn Summary(summary: InventorySummary) -> impl IntoView {
             {last_read.map(|at| format!(" · last refreshed {}", ago(now, at)))}
         </p>
         <p aria-live="polite" class="muted" data-testid="sweep-state">
-            {summary.sweeping.then_some("Reading SES now… the numbers update when it is done.")}
+            {summary.sweeping.then_some("Reading SES now…")}
             {(never_read && !summary.sweeping)
                 .then_some("SES has not been read yet; the dashboard keeps trying every 15 seconds.")}
         </p>

@@ -1,0 +1,63 @@
+//! The browser bundle under `/pkg`: served from the files the release build compressed
+//! (`.br`, `.gz`) when the browser takes them, and cached for a year when their names
+//! carry their content's hash (cargo-leptos `hash-files`), since a new build gets new
+//! names. Unhashed names (a development build) are revalidated on every use.
+
+use std::path::{Path, PathBuf};
+
+use axum::{
+    Router,
+    http::{
+        HeaderValue,
+        header::{CACHE_CONTROL, VARY},
+    },
+};
+use leptos::config::LeptosOptions;
+use tower::ServiceBuilder;
+use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
+
+/// Cache-Control of a file whose name changes with its content.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Cache-Control of a file whose name stays the same across builds.
+pub const REVALIDATE: &str = "no-cache";
+/// Cache-Control of everything else (pages, server function answers): the browser may keep
+/// it, a shared cache (proxy, CDN) never; pages carry who is signed in and a nonce.
+pub const PRIVATE: &str = "private, no-cache";
+
+/// The routes serving the bundle under `/pkg` (the site's package directory).
+pub fn routes<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Router<S> {
+    let cache = if options.hash_files {
+        IMMUTABLE
+    } else {
+        REVALIDATE
+    };
+    let files = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            HeaderValue::from_static(cache),
+        ))
+        // Every variant, the uncompressed one too: a shared cache must key on it.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
+        .service(
+            ServeDir::new(bundle_dir(options))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
+    let mount = format!("/{}", options.site_pkg_dir.trim_matches('/'));
+    Router::new().nest_service(&mount, files)
+}
+
+fn bundle_dir(options: &LeptosOptions) -> PathBuf {
+    Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref())
+}
+
+/// Whether the build beside `executable` hashed the bundle's names: cargo-leptos writes
+/// the hashes next to the server binary it builds.
+pub fn hashed_build(executable: &Path, options: &LeptosOptions) -> bool {
+    executable
+        .parent()
+        .is_some_and(|dir| dir.join(options.hash_file.as_ref()).is_file())
+}

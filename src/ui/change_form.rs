@@ -1,0 +1,81 @@
+//! The write forms' interactive part, as one island. The server renders each form's fields
+//! (the island's children); the island sends them (`send`), keeps the button busy while
+//! SES answers, shows a refusal in place (what was typed stays, the private key goes), and
+//! after a change opens the identity's page, which shows SES's answer and the new state.
+//! With JavaScript off the same `<form>` posts plainly and the server redirects to that
+//! same page.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use serde::{Deserialize, Serialize};
+
+use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled};
+use crate::change_answer::{ChangeAnswer, ChangeDone};
+use crate::ui::send::Sender;
+
+/// Which server function a form posts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeKind {
+    /// Signing mode, key or key length (`change_signing`).
+    Signing,
+    /// Signing on/off (`set_signing_enabled`).
+    Enabled,
+    /// A new domain or DEED replica (`add_domain`).
+    Add,
+}
+
+impl ChangeKind {
+    /// The server function's URL: the form's `action`.
+    fn url(self) -> &'static str {
+        match self {
+            Self::Signing => ChangeSigning::PATH,
+            Self::Enabled => SetSigningEnabled::PATH,
+            Self::Add => AddDomain::PATH,
+        }
+    }
+}
+
+/// A write form: `children` are its fields, `submit` the button's words, `testid` the
+/// form's test id, and `kept` the answer to the last plain post of this form, if any.
+#[island]
+pub fn ChangeForm(
+    kind: ChangeKind,
+    testid: String,
+    submit: String,
+    kept: Option<ChangeAnswer>,
+    children: Children,
+) -> impl IntoView {
+    let sender = Sender::<ChangeDone>::new();
+    // Effects run in the browser only.
+    Effect::new(move |_| {
+        if let Some(Ok(done)) = sender.answer.get() {
+            let _ = window().location().assign(&done.identity_href);
+        }
+    });
+    let pending = sender.pending;
+    let answer = move || sender.answer.get().or_else(|| kept.clone());
+    view! {
+        {move || answer().map(|outcome| view! { <ChangeAnswerLine outcome /> })}
+        <form action=kind.url() method="post" class="manage-form" data-testid=testid on:submit=sender.submit()>
+            {children()}
+            <button type="submit" disabled=move || pending.get()>
+                {move || if pending.get() { "Asking SES…".to_owned() } else { submit.clone() }}
+            </button>
+        </form>
+    }
+}
+
+/// One answer, done or refused.
+#[component]
+pub fn ChangeAnswerLine(outcome: ChangeAnswer) -> impl IntoView {
+    match outcome {
+        Ok(ChangeDone { message, .. }) => {
+            view! { <p class="notice" role="status" data-testid="write-outcome">{message}</p> }
+                .into_any()
+        }
+        Err(why) => {
+            view! { <p class="error" role="alert" data-testid="write-error">{why.to_string()}</p> }
+                .into_any()
+        }
+    }
+}
