@@ -112,7 +112,16 @@ impl AppError {
         if let Ok(error) = serde_json::from_str(body) {
             return error;
         }
-        let said = || format!("HTTP {status}: {}", body.trim());
+        // A proxy's error page can be kilobytes of HTML: its first line of text at most.
+        let text = body.trim().lines().next().unwrap_or("");
+        let said = || match text {
+            "" => format!("HTTP {status}"),
+            text if text.starts_with('<') => format!("HTTP {status}"),
+            text => format!(
+                "HTTP {status}: {}",
+                text.chars().take(200).collect::<String>()
+            ),
+        };
         match status {
             401 => Self::NotSignedIn,
             403 => Self::NotAllowed(said()),
@@ -233,6 +242,19 @@ mod tests {
             (503, AppError::Unavailable("HTTP 503: cross-origin".into())),
             (500, AppError::Internal("HTTP 500: cross-origin".into())),
         ];
+        assert_eq!(
+            AppError::from_answer(503, ""),
+            AppError::Unavailable("HTTP 503".into())
+        );
+        assert_eq!(
+            AppError::from_answer(502, "<html><body>Bad gateway</body></html>"),
+            AppError::BadGateway("HTTP 502".into())
+        );
+        let long = "x".repeat(5000);
+        assert_eq!(
+            AppError::from_answer(500, &long),
+            AppError::Internal(format!("HTTP 500: {}", "x".repeat(200)))
+        );
         for (status, expected) in cases {
             assert_eq!(
                 AppError::from_answer(status, " cross-origin\n"),

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod change_answer;
 pub mod diagnosis;
 pub mod dns_check;
+pub mod history;
 pub mod model;
 pub mod names;
 pub mod records;
@@ -51,7 +52,8 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     // Leptos's loader hydrates the islands right after this returns, as one chain of
-    // microtasks; a timer runs only once that chain is done. Tests and scripts wait for
+    // microtasks (none of them is a lazy island, which would load later); a timer runs
+    // only once that chain is done. Tests and scripts wait for
     // the mark instead of guessing from an element the server may already have rendered.
     leptos::prelude::set_timeout(
         || {

@@ -54,6 +54,13 @@ async fn serve(
     // Kept alive until the server stops: it owns the embedded simulator in demo mode.
     let backend = backend::start(&config.ses).await?;
     let refresher = backend.inventory.spawn_refresher();
+    let history = dkimdash::history::recorder::Recorder::new(
+        dkimdash::history::store::History::new(audit.clone()),
+    )
+    .spawn(
+        backend.inventory.clone(),
+        std::time::Duration::from_secs(u64::from(config.history_days) * 24 * 60 * 60),
+    );
     let dns = dns_monitor(&config, &backend)?;
     let dns_loop = dns.as_ref().map(|d| d.spawn(backend.inventory.clone()));
     // Changes an earlier run left pending are settled with what SES reports now.
@@ -97,6 +104,7 @@ async fn serve(
     .await
     .map_err(StartError::Serve)?;
     refresher.abort();
+    history.abort();
     reconciling.abort();
     if let Some(dns_loop) = dns_loop {
         dns_loop.abort();

@@ -104,15 +104,16 @@ async fn hashed_names_are_cached_for_a_year_and_unhashed_ones_revalidated() {
             "hashed: {hashed}"
         );
     }
-    assert_eq!(IMMUTABLE, "public, max-age=31536000, immutable");
 }
 
 #[tokio::test]
 async fn a_missing_bundle_file_is_a_404_and_pages_stay_out_of_shared_caches() {
     let site = Site::new("missing");
     let app = site.app(true);
-    let (status, _, _) = get(&app, "/pkg/dkimdash.ffff.wasm", "br").await;
+    let (status, headers, _) = get(&app, "/pkg/dkimdash.ffff.wasm", "br").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Not kept a year: the next deploy may bring that name.
+    assert_eq!(header_of(&headers, header::CACHE_CONTROL), PRIVATE);
     for path in ["/", "/activity", "/no/such/page"] {
         let (_, headers, _) = get(&app, path, "gzip").await;
         assert_eq!(
@@ -121,5 +122,4 @@ async fn a_missing_bundle_file_is_a_404_and_pages_stay_out_of_shared_caches() {
             "{path}"
         );
     }
-    assert_eq!(PRIVATE, "private, no-cache");
 }

@@ -201,3 +201,17 @@ async fn overview_shows_the_demo_inventory_with_its_status_and_attention_counts(
     names.sort_unstable();
     assert_eq!(names, DEMO_NEEDING_ATTENTION);
 }
+
+#[tokio::test]
+async fn the_inventory_stamp_answers_the_overview_island_as_it_asks() {
+    // The island posts an empty form: a form body (the content type) all the same.
+    let sim = simulator(true).await;
+    let inventory = read_inventory(&sim, &["us-east-1"], 0).await;
+    let app = app_with(inventory.clone(), SesBackend::Simulator);
+    let (status, body) = support::post(&app, "inventory_stamp", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, r#"{"sweeping":false,"sweeps":1}"#);
+    inventory.refresh_now().await;
+    let (_, body) = support::post(&app, "inventory_stamp", &[]).await;
+    assert_eq!(body, r#"{"sweeping":false,"sweeps":2}"#);
+}

@@ -66,6 +66,20 @@ test("switch Easy DKIM → BYODKIM with a generated key → Easy DKIM", async ({
   await expect(changes.nth(0)).toContainText("switch to Easy DKIM");
   await expect(changes.nth(1)).toContainText("switch to BYODKIM (selector pw2026)");
   await expect(changes.nth(1)).toHaveAttribute("data-outcome", "done");
+
+  // The history saw both switches (the recorder follows the inventory, so reload until
+  // it has), each linked to its audit entry.
+  const origins = page.getByTestId("timeline").locator('li[data-field="origin"]');
+  await expect(async () => {
+    await page.reload();
+    await expect(origins).toHaveCount(2, { timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(origins.nth(0)).toContainText("BYODKIM → Easy DKIM");
+  await expect(origins.nth(1)).toContainText("Easy DKIM → BYODKIM");
+  await expect(origins.nth(0).getByRole("link", { name: "changed through dkimdash" })).toHaveAttribute(
+    "href",
+    /^\/activity\?identity=.+#change-\d+$/,
+  );
   await page.getByRole("link", { name: "Activity", exact: true }).click();
   await page.getByLabel("Identity").fill(domain);
   await page.getByRole("button", { name: "Show" }).click();

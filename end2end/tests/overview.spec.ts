@@ -2,7 +2,8 @@ import { expect, test } from "@playwright/test";
 import { collectConsoleErrors } from "./console";
 
 import { SEEDED, SEEDED_BY_STATUS } from "./seed";
-import { clockPast, expectSweptAfter, idle, lastRead } from "./sweeps";
+import { hydrated } from "./loaded";
+import { clockPast, idle, lastRead } from "./sweeps";
 
 test("the demo reads the simulated SES and shows every seeded identity by status", async ({ page }) => {
   const errors = collectConsoleErrors(page);
@@ -24,19 +25,38 @@ test("the demo reads the simulated SES and shows every seeded identity by status
   expect(errors, "console errors").toEqual([]);
 });
 
-test("refresh now runs a sweep and the page stays consistent", async ({ page }) => {
+test("refresh now runs a sweep, its page reloads when done, and another open page is told", async ({
+  page,
+  context,
+}) => {
   const errors = collectConsoleErrors(page);
   await page.goto("/");
   await expect(page.getByTestId("identity-total")).toHaveText(String(SEEDED));
   await idle(page);
+  await hydrated(page);
+  // Another operator's overview, open on the same figures.
+  const other = await context.newPage();
+  await other.goto("/");
+  await hydrated(other);
   const before = await lastRead(page);
   await clockPast(before);
-  const response = page.waitForResponse((r) => r.url().includes("/api/refresh_inventory"));
-  // Before hydration the button posts a plain form (answered with a redirect back);
-  // after, the action calls the server function. Either way SES is asked to sweep.
+
+  const answered = page.waitForResponse((r) => r.url().endsWith("/api/refresh_inventory"));
+  const reloaded = page.waitForEvent("load");
   await page.getByRole("button", { name: "Refresh now" }).click();
-  expect((await response).status()).toBeLessThan(400);
-  await expectSweptAfter(page, before);
+  expect(await (await answered).json()).toBe("Started");
+  await expect(page.getByTestId("refresh-answer")).toHaveText(/Reading SES now/);
+  await expect(page.getByRole("button", { name: "Refresh now" })).toBeDisabled();
+  // No reload by the test: the page does it once the sweep is done.
+  await reloaded;
+  expect(await lastRead(page)).toBeGreaterThan(before);
   await expect(page.getByTestId("identity-total")).toHaveText(String(SEEDED));
+  await expect(page.getByTestId("refresh-answer")).toHaveCount(0);
+
+  // The other page is not reloaded under its reader; it says newer figures are in.
+  await expect(other.getByTestId("newer-figures")).toBeVisible({ timeout: 15_000 });
+  await other.getByRole("link", { name: "Show them" }).click();
+  await expect(other.getByTestId("newer-figures")).toHaveCount(0);
+  expect(await lastRead(other)).toBeGreaterThan(before);
   expect(errors, "console errors").toEqual([]);
 });

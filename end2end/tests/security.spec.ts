@@ -26,7 +26,8 @@ test("the app hydrates and works under its Content-Security-Policy", async ({ pa
   await page.getByRole("button", { name: "Refresh now" }).click();
   expect((await answered).headers()["content-type"]).toContain("application/json");
   await expect(page.getByTestId("refresh-answer")).toBeVisible();
-  // A sweep it started reloads the page when done; wait for that before moving on.
+  // (Refreshed by an earlier test, it says when the next may start; a sweep it started
+  // would reload the page when done: wait until none runs before moving on.)
   await idle(page);
   await page.getByRole("link", { name: "acme.example", exact: true }).click();
   await hydrated(page);

@@ -32,8 +32,25 @@ pub async fn list_identities(query: TableQuery) -> Result<IdentitiesView, AppErr
     let snapshot = state.inventory.snapshot();
     let now = inventory::now();
     let (regions, accounts) = select::choices(&snapshot.identities);
+    let changed = state.changed_within(&query).await.map_err(|error| {
+        tracing::error!(%error, "history read failed");
+        AppError::Unavailable("The history could not be read; see the server log.".to_owned())
+    })?;
+    let recently_changed: Vec<Identity>;
+    let identities = match &changed {
+        Some(keys) => {
+            recently_changed = snapshot
+                .identities
+                .iter()
+                .filter(|i| keys.contains(&i.key()))
+                .cloned()
+                .collect();
+            &recently_changed
+        }
+        None => &snapshot.identities,
+    };
     Ok(IdentitiesView {
-        page: select::select(&snapshot.identities, &query, &state.dns_healths(), now),
+        page: select::select(identities, &query, &state.dns_healths(), now),
         regions,
         accounts,
         now,

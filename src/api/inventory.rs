@@ -22,6 +22,11 @@ pub struct InventorySummary {
     pub targets: Vec<TargetStatus>,
     /// Whether a sweep is running now.
     pub sweeping: bool,
+    /// Sweeps finished since the server started.
+    pub sweeps: u64,
+    /// Identities with a change seen in the last 24 hours; `None` if the history could
+    /// not be read.
+    pub changed_last_day: Option<usize>,
     /// The server's clock, so "N minutes ago" is computed against it.
     pub now: UnixSeconds,
 }
@@ -29,7 +34,10 @@ pub struct InventorySummary {
 impl InventorySummary {
     /// The stamp of the inventory this summary shows.
     pub fn stamp(&self) -> InventoryStamp {
-        InventoryStamp::of(&self.targets, self.sweeping)
+        InventoryStamp {
+            sweeping: self.sweeping,
+            sweeps: self.sweeps,
+        }
     }
 }
 
@@ -39,31 +47,18 @@ impl InventorySummary {
 pub struct InventoryStamp {
     /// Whether a sweep is running.
     pub sweeping: bool,
-    /// The latest read of any target, good or failed.
-    pub last_read: Option<UnixSeconds>,
+    /// Sweeps finished since the server started.
+    pub sweeps: u64,
 }
 
 impl InventoryStamp {
-    /// The stamp of `targets`, with a sweep running or not.
-    pub fn of(targets: &[TargetStatus], sweeping: bool) -> Self {
-        let last_read = targets
-            .iter()
-            .flat_map(|t| [t.last_success, t.last_error.as_ref().map(|e| e.at)])
-            .flatten()
-            .max();
-        Self {
-            sweeping,
-            last_read,
-        }
-    }
-
-    /// Whether there is more to see than at `before`: a target was read since, or the
-    /// sweep running then (which fills in details) has ended.
+    /// Whether there is more to see than at `before`: a sweep has finished since (or the
+    /// server restarted, which also reads SES anew).
     pub fn newer_than(&self, before: &Self) -> bool {
-        self.last_read > before.last_read || (before.sweeping && !self.sweeping)
+        self.sweeps != before.sweeps
     }
 
-    /// Whether a sweep ran to its end (or failed) since `before`, and none runs now.
+    /// Whether a sweep finished since `before`, and none runs now.
     pub fn swept_since(&self, before: &Self) -> bool {
         !self.sweeping && self.newer_than(before)
     }
@@ -75,10 +70,10 @@ pub async fn get_inventory_stamp() -> Result<InventoryStamp, AppError> {
     use crate::server::state::AppState;
 
     let state = expect_context::<AppState>();
-    Ok(InventoryStamp::of(
-        &state.inventory.snapshot().targets,
-        state.inventory.is_sweeping(),
-    ))
+    Ok(InventoryStamp {
+        sweeping: state.inventory.is_sweeping(),
+        sweeps: state.inventory.sweeps_completed(),
+    })
 }
 
 /// Reads the cached snapshot; never calls SES.
@@ -89,13 +84,23 @@ pub async fn get_inventory_summary() -> Result<InventorySummary, AppError> {
     let state = expect_context::<AppState>();
     let snapshot = state.inventory.snapshot();
     let now = inventory::now();
+    let day = crate::table::query::ChangedWithin::Day.seconds();
+    let changed_last_day = match state.history().changed_since(now - day).await {
+        Ok(changed) => Some(changed.len()),
+        Err(error) => {
+            tracing::error!(%error, "history read failed");
+            None
+        }
+    };
     Ok(InventorySummary {
+        changed_last_day,
         facets: facets(&snapshot.identities, &state.dns_healths(), now),
         backend: state.backend,
         total: snapshot.identities.len(),
         by_status: snapshot.status_counts(),
         targets: snapshot.targets.clone(),
         sweeping: state.inventory.is_sweeping(),
+        sweeps: state.inventory.sweeps_completed(),
         now,
     })
 }
@@ -171,77 +176,30 @@ pub async fn refresh_inventory(back: Option<String>) -> Result<RefreshAnswer, Ap
 #[cfg(test)]
 mod tests {
     use super::InventoryStamp;
-    use crate::model::{SweepError, TargetStatus};
 
-    fn target(last_success: Option<i64>, failed_at: Option<i64>) -> TargetStatus {
-        TargetStatus {
-            account: "demo".into(),
-            region: "us-east-1".into(),
-            identities: 1,
-            last_success,
-            last_error: failed_at.map(|at| SweepError {
-                at,
-                message: "down".into(),
-            }),
-            details_pending: 0,
-        }
+    fn at(sweeping: bool, sweeps: u64) -> InventoryStamp {
+        InventoryStamp { sweeping, sweeps }
     }
 
     #[test]
-    fn the_stamp_is_the_latest_read_of_any_target_good_or_failed() {
-        let targets = [target(Some(100), None), target(Some(90), Some(120))];
-        assert_eq!(
-            InventoryStamp::of(&targets, false),
-            InventoryStamp {
-                sweeping: false,
-                last_read: Some(120)
-            }
-        );
-        assert_eq!(
-            InventoryStamp::of(&[target(None, None)], true).last_read,
-            None
-        );
-    }
-
-    #[test]
-    fn a_sweep_counts_as_done_only_once_it_ended_after_the_one_seen() {
-        let seen = InventoryStamp {
-            sweeping: false,
-            last_read: Some(100),
-        };
-        let at = |sweeping, last_read| InventoryStamp {
-            sweeping,
-            last_read,
-        };
-        assert!(!at(true, Some(100)).swept_since(&seen), "started, not done");
+    fn a_sweep_counts_as_done_only_once_one_ended_after_the_one_seen() {
+        let seen = at(false, 4);
+        assert!(!at(true, 4).swept_since(&seen), "started, not done");
+        assert!(!at(false, 4).swept_since(&seen), "nothing new");
+        assert!(at(false, 5).swept_since(&seen));
         assert!(
-            !at(true, Some(130)).swept_since(&seen),
-            "one target read, still running"
+            !at(true, 5).swept_since(&seen),
+            "done, and the next one runs"
         );
-        assert!(!at(false, Some(100)).swept_since(&seen), "nothing new");
-        assert!(at(false, Some(130)).swept_since(&seen));
-        assert!(
-            at(false, Some(1)).swept_since(&at(false, None)),
-            "the first read"
-        );
-        // Seen mid-sweep: done when it ends, even if no target's time moved.
-        assert!(at(false, Some(100)).swept_since(&at(true, Some(100))));
+        // Seen mid-sweep: done when it ends.
+        assert!(at(false, 5).swept_since(&at(true, 4)));
+        // The server restarted since: its first sweep is news too.
+        assert!(at(false, 1).swept_since(&seen));
     }
 
     #[test]
     fn a_sweep_starting_is_not_newer_figures() {
-        let seen = InventoryStamp {
-            sweeping: false,
-            last_read: Some(100),
-        };
-        let started = InventoryStamp {
-            sweeping: true,
-            last_read: Some(100),
-        };
-        assert!(!started.newer_than(&seen));
-        assert!(
-            seen.newer_than(&started),
-            "the sweep seen running has ended"
-        );
+        assert!(!at(true, 4).newer_than(&at(false, 4)));
+        assert!(at(false, 5).newer_than(&at(true, 4)));
     }
 }

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod authorize;
 pub mod dkim;
 pub mod dns;
+pub mod history;
 pub mod identities;
 pub mod inventory;
 pub mod session;
@@ -26,6 +27,7 @@ pub const READ_FUNCTIONS: &[&str] = &[
     "identities",
     "identity",
     "activity",
+    "identity_history",
     "check_dns",
     "dkim/notice",
 ];

@@ -211,6 +211,13 @@ impl AuditLog {
         Ok(rows.iter().map(entry).collect())
     }
 
+    /// The database, its tables up to date: the history (`crate::history`) keeps its
+    /// tables beside the audit log's, so a change seen links to the change made.
+    pub(crate) async fn database(&self) -> Result<&SqlitePool, AuditError> {
+        self.ready().await?;
+        Ok(&self.pool)
+    }
+
     /// Runs the migrations once per log.
     async fn ready(&self) -> Result<(), AuditError> {
         self.migrated
@@ -227,7 +234,7 @@ impl AuditLog {
             .map(|_| ())
     }
 
-    fn query_error(&self, source: sqlx::Error) -> AuditError {
+    pub(crate) fn query_error(&self, source: sqlx::Error) -> AuditError {
         AuditError::Query {
             place: self.place.clone(),
             source,

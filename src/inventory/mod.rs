@@ -124,6 +124,11 @@ impl Inventory {
         self.inner.snapshot.subscribe()
     }
 
+    /// How many sweeps have finished since the server started.
+    pub fn sweeps_completed(&self) -> u64 {
+        *self.inner.completed.borrow()
+    }
+
     /// Whether a sweep is running now.
     pub fn is_sweeping(&self) -> bool {
         self.inner.sweeping.load(Ordering::Relaxed)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use axum::{
     Router,
     http::{
-        HeaderValue,
+        HeaderValue, StatusCode,
         header::{CACHE_CONTROL, VARY},
     },
 };
@@ -31,10 +31,15 @@ pub fn routes<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Rout
     } else {
         REVALIDATE
     };
+    let cache = HeaderValue::from_static(cache);
     let files = ServiceBuilder::new()
+        // Only what was found: a name missing now may be served by the next deploy.
         .layer(SetResponseHeaderLayer::overriding(
             CACHE_CONTROL,
-            HeaderValue::from_static(cache),
+            move |response: &axum::http::Response<_>| {
+                let status = response.status();
+                (status.is_success() || status == StatusCode::NOT_MODIFIED).then(|| cache.clone())
+            },
         ))
         // Every variant, the uncompressed one too: a shared cache must key on it.
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -42,6 +42,11 @@ pub struct Config {
     #[arg(long, env = "DKIMDASH_AUDIT_DB", default_value = "data/audit.sqlite3")]
     pub audit_db: PathBuf,
 
+    /// How many days of identity history (every change seen between sweeps) to keep, in
+    /// the audit log's database. Older changes are forgotten once a day.
+    #[arg(long, env = "DKIMDASH_HISTORY_DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..))]
+    pub history_days: u32,
+
     /// Where identities come from and how often they are read.
     #[command(flatten)]
     pub ses: SesOptions,

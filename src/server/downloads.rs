@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use super::state::AppState;
 use crate::inventory::{self, snapshot::Lookup};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::dns_check::Finding;
-use crate::model::{DnsRecord, Identity, RecordType};
+use crate::model::{DnsRecord, Identity, IdentityKey, RecordType};
 use crate::records;
 use crate::table::{query::TableQuery, select::matching};
 
@@ -105,9 +105,17 @@ pub async fn table_records(
         return not_offered(&file);
     };
     let query = TableQuery::from_query_string(query.as_deref().unwrap_or(""));
+    let changed = match state.changed_within(&query).await {
+        Ok(changed) => changed,
+        Err(error) => {
+            tracing::error!(%error, "history read failed");
+            let message = "The history could not be read; the server log says why.\n";
+            return (StatusCode::SERVICE_UNAVAILABLE, message).into_response();
+        }
+    };
     // Thousands of identities take a while to write: off the async workers, so a few
     // downloads at once do not hold up every other request.
-    let export = tokio::task::spawn_blocking(move || table_export(&state, format, &query));
+    let export = tokio::task::spawn_blocking(move || table_export(&state, format, &query, changed));
     match export.await {
         Ok(body) => attachment(format, "dkim-records", body),
         Err(error) => {
@@ -118,15 +126,24 @@ pub async fn table_records(
     }
 }
 
-/// The records of the identities `query` selects, in `format`.
-fn table_export(state: &AppState, format: Format, query: &TableQuery) -> String {
+/// The records of the identities `query` selects (of those `changed`, when its `changed`
+/// filter asks), in `format`.
+fn table_export(
+    state: &AppState,
+    format: Format,
+    query: &TableQuery,
+    changed: Option<HashSet<IdentityKey>>,
+) -> String {
     let snapshot = state.inventory.snapshot();
-    let selected = matching(
+    let mut selected = matching(
         &snapshot.identities,
         query,
         &state.dns_healths(),
         inventory::now(),
     );
+    if let Some(changed) = changed {
+        selected.retain(|identity| changed.contains(&identity.key()));
+    }
     let findings = Findings::of(state, selected.iter().copied());
     match format {
         Format::Csv => records::to_csv(

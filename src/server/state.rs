@@ -89,6 +89,27 @@ impl AppState {
         }
     }
 
+    /// The identities' history, kept in the audit log's database.
+    pub fn history(&self) -> crate::history::store::History {
+        crate::history::store::History::new(self.audit.clone())
+    }
+
+    /// For a table `query` with the `changed` filter, the identities changed that recently;
+    /// `None` when the query does not ask.
+    pub async fn changed_within(
+        &self,
+        query: &crate::table::query::TableQuery,
+    ) -> Result<
+        Option<std::collections::HashSet<crate::model::IdentityKey>>,
+        crate::audit::log::AuditError,
+    > {
+        let Some(within) = query.changed else {
+            return Ok(None);
+        };
+        let since = crate::inventory::now() - within.seconds();
+        self.history().changed_since(since).await.map(Some)
+    }
+
     /// The same state recording changes in `audit`.
     pub fn with_audit(self, audit: AuditLog) -> Self {
         Self { audit, ..self }

@@ -35,6 +35,8 @@ pub struct TableQuery {
     pub attention: bool,
     /// Only identities whose DNS records stand so.
     pub dns: Option<DnsHealth>,
+    /// Only identities with a change seen this recently (the history).
+    pub changed: Option<ChangedWithin>,
     /// Sort column.
     pub sort: SortColumn,
     /// Sort direction.
@@ -58,6 +60,7 @@ impl Default for TableQuery {
             key_length: None,
             attention: false,
             dns: None,
+            changed: None,
             sort: SortColumn::Name,
             descending: false,
             page: 1,
@@ -111,6 +114,48 @@ impl OriginFilter {
 
     fn from_param(value: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|o| o.as_param() == value)
+    }
+}
+
+/// How recently a change must have been seen for the `changed` filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangedWithin {
+    /// The last 24 hours.
+    Day,
+    /// The last 7 days.
+    Week,
+}
+
+impl ChangedWithin {
+    /// Every value, in the order the form lists them.
+    pub const ALL: [ChangedWithin; 2] = [Self::Day, Self::Week];
+
+    /// The URL spelling.
+    pub fn as_param(self) -> &'static str {
+        match self {
+            Self::Day => "24h",
+            Self::Week => "7d",
+        }
+    }
+
+    /// What the form calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Day => "Last 24 hours",
+            Self::Week => "Last 7 days",
+        }
+    }
+
+    /// Its length in seconds.
+    pub fn seconds(self) -> i64 {
+        match self {
+            Self::Day => 24 * 60 * 60,
+            Self::Week => 7 * 24 * 60 * 60,
+        }
+    }
+
+    fn from_param(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_param() == value)
     }
 }
 
@@ -209,6 +254,7 @@ impl TableQuery {
             }),
             attention: get("attention").is_some_and(|a| a == "1" || a == "on" || a == "true"),
             dns: get("dns").and_then(|d| DnsHealth::from_param(&d)),
+            changed: get("changed").and_then(|c| ChangedWithin::from_param(&c)),
             sort: get("sort")
                 .and_then(|s| SortColumn::from_param(&s))
                 .unwrap_or(defaults.sort),
@@ -258,6 +304,9 @@ impl TableQuery {
         }
         if let Some(dns) = self.dns {
             out.append_pair("dns", dns.as_param());
+        }
+        if let Some(changed) = self.changed {
+            out.append_pair("changed", changed.as_param());
         }
         if self.sort != defaults.sort {
             out.append_pair("sort", self.sort.as_param());
@@ -329,6 +378,7 @@ mod tests {
             account: Some("prod".into()),
             identity_type: Some(IdentityType::Domain),
             dns: Some(DnsHealth::Problem),
+            changed: Some(ChangedWithin::Week),
             signing: Some(false),
             key_length: Some(KeyLength::Rsa1024),
             attention: true,

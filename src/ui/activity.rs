@@ -100,7 +100,7 @@ pub fn ChangesTable(entries: Vec<AuditEntry>, link_identity: bool) -> impl IntoV
                 entry.after_signing.clone().unwrap_or_else(|| "—".to_owned())
             );
             view! {
-                <tr data-testid="change-row" data-outcome=entry.outcome.as_str()>
+                <tr id=format!("change-{}", entry.id) data-testid="change-row" data-outcome=entry.outcome.as_str()>
                     <td>{utc_minute(entry.at)}</td>
                     <td>{who}</td>
                     <td>{identity} <span class="muted">{format!(" {} / {}", entry.account, entry.region)}</span></td>

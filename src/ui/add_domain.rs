@@ -89,7 +89,7 @@ fn AddDomainForm(targets: Vec<TargetChoice>, notice: Option<Notice>) -> impl Int
         }
     };
     view! {
-        <ChangeForm kind=ChangeKind::Add testid="add-domain-form".to_owned() submit="Add domain".to_owned() kept>
+        <ChangeForm kind=ChangeKind::Add testid="add-domain-form" submit="Add domain" kept>
             <div class="field">
                 <label for="add-account">"Account"</label>
                 <select id="add-account" name="account">{options(&accounts, &account)}</select>

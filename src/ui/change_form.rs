@@ -10,6 +10,7 @@ use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
 
 use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled};
+use crate::app_error::AppError;
 use crate::change_answer::{ChangeAnswer, ChangeDone};
 use crate::ui::send::Sender;
 
@@ -40,8 +41,8 @@ impl ChangeKind {
 #[island]
 pub fn ChangeForm(
     kind: ChangeKind,
-    testid: String,
-    submit: String,
+    #[prop(into)] testid: String,
+    #[prop(into)] submit: String,
     kept: Option<ChangeAnswer>,
     children: Children,
 ) -> impl IntoView {
@@ -49,20 +50,37 @@ pub fn ChangeForm(
     // Effects run in the browser only.
     Effect::new(move |_| {
         if let Some(Ok(done)) = sender.answer.get() {
+            // Until the next page arrives the form stays shut: a second click would make
+            // the change twice.
+            sender.close();
             let _ = window().location().assign(&done.identity_href);
         }
     });
-    let pending = sender.pending;
+    let busy = move || sender.pending.get() || sender.is_closed();
     let answer = move || sender.answer.get().or_else(|| kept.clone());
     view! {
         {move || answer().map(|outcome| view! { <ChangeAnswerLine outcome /> })}
+        {move || sender.answer.get().and_then(|answer| answer.err()).filter(may_have_happened).map(|_| view! {
+            <p class="muted" role="status">
+                "SES may still have made the change: reload the page to see its state before trying again."
+            </p>
+        })}
         <form action=kind.url() method="post" class="manage-form" data-testid=testid on:submit=sender.submit()>
             {children()}
-            <button type="submit" disabled=move || pending.get()>
-                {move || if pending.get() { "Asking SES…".to_owned() } else { submit.clone() }}
+            <button type="submit" disabled=busy>
+                {move || if busy() { "Asking SES…".to_owned() } else { submit.clone() }}
             </button>
         </form>
     }
+}
+
+/// Whether a failure leaves the change uncertain: the answer was lost on the way, or the
+/// request ran out of time while the server went on with it.
+fn may_have_happened(error: &AppError) -> bool {
+    matches!(
+        error,
+        AppError::Unreachable(_) | AppError::Unavailable(_) | AppError::Internal(_)
+    )
 }
 
 /// One answer, done or refused.

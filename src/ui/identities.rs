@@ -11,7 +11,7 @@ use crate::dns_check::DnsHealth;
 use crate::model::{DkimStatus, Identity, IdentityType};
 use crate::routes;
 use crate::table::{
-    query::{OriginFilter, PER_PAGE_CHOICES, SortColumn, TableQuery},
+    query::{ChangedWithin, OriginFilter, PER_PAGE_CHOICES, SortColumn, TableQuery},
     select::TableRow,
 };
 use crate::ui::{
@@ -98,6 +98,10 @@ fn Filters(query: TableQuery, view: IdentitiesView) -> impl IntoView {
             .iter()
             .map(|h| (h.as_param().to_owned(), h.label().to_owned()))
             .collect();
+    let changed_choices: Vec<(String, String)> = ChangedWithin::ALL
+        .iter()
+        .map(|c| (c.as_param().to_owned(), c.label().to_owned()))
+        .collect();
     let filtered = query.is_filtered();
     view! {
         <Form method="GET" action="/">
@@ -114,6 +118,7 @@ fn Filters(query: TableQuery, view: IdentitiesView) -> impl IntoView {
                 <Choice name="signing" label="Signing" options=signing chosen=chosen_signing />
                 <Choice name="key" label="Key" options=keys chosen=chosen_key />
                 <Choice name="dns" label="DNS" options=dns_choices chosen=query.dns.map(|d| d.as_param().to_owned()) />
+                <Choice name="changed" label="Changed" options=changed_choices chosen=query.changed.map(|c| c.as_param().to_owned()) />
                 <label class="check">
                     <input type="checkbox" name="attention" value="1" checked=query.attention />
                     "Needs attention"

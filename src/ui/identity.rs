@@ -6,6 +6,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::activity::list_activity;
 use crate::api::dkim::get_notice;
+use crate::api::history::identity_history;
 use crate::api::identities::{IdentityDetail, IdentityLink, IdentityLookup, get_identity};
 use crate::audit::entry::AuditEntry;
 use crate::change_answer::{ChangeAnswer, FormEcho, Notice, NoticeForm};
@@ -20,6 +21,7 @@ use crate::ui::{
     format::{ago, utc_minute},
     identities::type_label,
     manage_dkim::{KeptAnswers, ManageDkim},
+    timeline::Timeline,
 };
 
 /// `/identity/:region/:name`, optionally `?account=` when a name exists in several accounts.
@@ -42,6 +44,10 @@ pub fn IdentityPage() -> impl IntoView {
     let history = Resource::new(key, |(region, name, account)| {
         list_activity(Some(name), None, Some(region), account)
     });
+    // Every change seen of it.
+    let timeline = Resource::new(key, |(region, name, account)| {
+        identity_history(region, name, account)
+    });
     // The answer to the change just made here, or how this identity was added.
     let notice = Resource::new(
         move || query.read().get("notice"),
@@ -59,10 +65,11 @@ pub fn IdentityPage() -> impl IntoView {
                 let (region, name, account) = key();
                 let notice = notice.await;
                 let history = history.await.unwrap_or_default();
+                let timeline = timeline.await.unwrap_or_default();
                 match lookup.await {
                     Ok(IdentityLookup::Found(detail)) => {
                         let typed = refill(notice.as_ref());
-                        let (kept, added) = sort_out(notice);
+                        let (kept, added) = place_notice(notice);
                         let replica_regions = detail.replica_regions.clone();
                         let can_change = detail.can_change;
                         view! {
@@ -74,6 +81,7 @@ pub fn IdentityPage() -> impl IntoView {
                                 <ManageDkim identity=detail.identity.clone() account kept typed replica_regions />
                             })}
                             <RecentChanges name=detail.identity.name.clone() entries=history />
+                            <Timeline name=detail.identity.name.clone() entries=timeline now=detail.now />
                         }.into_any()
                     }
                     Ok(IdentityLookup::Ambiguous(accounts)) => view! { <Ambiguous region name accounts /> }.into_any(),
@@ -108,7 +116,7 @@ fn RecentChanges(name: String, entries: Vec<AuditEntry>) -> impl IntoView {
 }
 
 /// A kept answer goes above the form it answers; how the identity was added, at the top.
-fn sort_out(notice: Option<Notice>) -> (KeptAnswers, Option<ChangeAnswer>) {
+fn place_notice(notice: Option<Notice>) -> (KeptAnswers, Option<ChangeAnswer>) {
     let mut kept = KeptAnswers::default();
     let Some(Notice { form, outcome, .. }) = notice else {
         return (kept, None);

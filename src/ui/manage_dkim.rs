@@ -114,7 +114,7 @@ fn SigningForm(
     // The other mode is the likely next step, unless a refused post said otherwise.
     let byodkim_checked = typed.get("mode").map_or(is_easy, |mode| mode == "byodkim");
     view! {
-        <ChangeForm kind=ChangeKind::Signing testid="signing-form".to_owned() submit="Apply".to_owned() kept>
+        <ChangeForm kind=ChangeKind::Signing testid="signing-form" submit="Apply" kept>
             <IdentityFields region=identity.region.clone() name=identity.name.clone() account />
             <fieldset>
                 <legend>"Signing mode"</legend>
@@ -157,7 +157,7 @@ fn EnabledForm(
         "Turn signing on"
     };
     view! {
-        <ChangeForm kind=ChangeKind::Enabled testid="enabled-form".to_owned() submit=submit.to_owned() kept>
+        <ChangeForm kind=ChangeKind::Enabled testid="enabled-form" submit=submit kept>
             <IdentityFields region=identity.region.clone() name=identity.name.clone() account />
             <input type="hidden" name="enabled" value=if enabled { "off" } else { "on" } />
             {enabled.then(|| view! {
@@ -174,7 +174,7 @@ fn EnabledForm(
 #[component]
 fn ReplicaForm(identity: Identity, regions: Vec<String>) -> impl IntoView {
     view! {
-        <ChangeForm kind=ChangeKind::Add testid="replica-form".to_owned() submit="Create replica".to_owned() kept=None>
+        <ChangeForm kind=ChangeKind::Add testid="replica-form" submit="Create replica" kept=None>
             <input type="hidden" name="account" value=identity.account.clone() />
             <input type="hidden" name="domain" value=identity.name.clone() />
             <input type="hidden" name="mode" value="replica" />

@@ -18,3 +18,4 @@ pub mod not_found;
 pub mod overview;
 pub mod send;
 pub mod strip;
+pub mod timeline;

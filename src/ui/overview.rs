@@ -65,6 +65,8 @@ pub fn InventoryOverview(summary: Resource<Result<InventorySummary, AppError>>) 
 const WATCH_EVERY: Duration = Duration::from_secs(10);
 /// How often it asks while the sweep its own "Refresh now" started runs.
 const WAIT_EVERY: Duration = Duration::from_secs(2);
+/// How many times it asks before it stops waiting for that sweep (five minutes).
+const WAIT_AT_MOST: u32 = 150;
 
 /// "Refresh now", and what the open page knows about newer figures. After its own refresh
 /// the page reloads once that sweep is done; figures that change by themselves (the
@@ -75,26 +77,34 @@ fn RefreshNow(here: String, seen: InventoryStamp) -> impl IntoView {
     let refresh = Sender::<RefreshAnswer>::new();
     let value = refresh.answer;
     let pending = refresh.pending;
+    let gave_up = RwSignal::new(false);
     let waiting = Memo::new(move |_| {
-        matches!(
+        let started = matches!(
             value.get(),
             Some(Ok(RefreshAnswer::Started | RefreshAnswer::Joined))
-        )
+        );
+        started && !gave_up.get()
     });
     let newer = RwSignal::new(false);
-    // Effects run in the browser only.
+    // Effects run in the browser only. Nothing to ask once newer figures are announced.
     Effect::new(move |_| {
-        let every = if waiting.get() {
-            WAIT_EVERY
-        } else {
-            WATCH_EVERY
-        };
+        let (waiting, announced) = (waiting.get(), newer.get());
+        if announced && !waiting {
+            return;
+        }
+        let every = if waiting { WAIT_EVERY } else { WATCH_EVERY };
+        let asked = RwSignal::new(0_u32);
         let ask = move || {
+            asked.update(|n| *n += 1);
+            if waiting && asked.get_untracked() > WAIT_AT_MOST {
+                gave_up.set(true);
+                return;
+            }
             leptos::task::spawn_local(async move {
                 let Ok(now) = post::<InventoryStamp>(GetInventoryStamp::PATH, None).await else {
                     return;
                 };
-                if waiting.get_untracked() && now.swept_since(&seen) {
+                if waiting && now.swept_since(&seen) {
                     let _ = window().location().reload();
                 } else if now.newer_than(&seen) {
                     newer.set(true);
@@ -110,6 +120,10 @@ fn RefreshNow(here: String, seen: InventoryStamp) -> impl IntoView {
             Ok(RefreshAnswer::TooSoon { retry_after_secs }) => format!(
                 "Refreshed less than a minute ago: the next refresh can start in {retry_after_secs} s."
             ),
+            Ok(_) if gave_up.get() => {
+                "Still reading SES after five minutes: reload the page later for the new figures."
+                    .to_owned()
+            }
             Ok(_) => "Reading SES now… the page reloads when it is done.".to_owned(),
             Err(error) => error.to_string(),
         };
@@ -151,6 +165,17 @@ fn Summary(summary: InventorySummary) -> impl IntoView {
             {(never_read && !summary.sweeping)
                 .then_some("SES has not been read yet; the dashboard keeps trying every 15 seconds.")}
         </p>
+        {summary.changed_last_day.map(|changed| view! {
+            <p class="muted" data-testid="changed-last-day">
+                <a href="/?changed=24h">
+                    {match changed {
+                        1 => "1 identity".to_owned(),
+                        n => format!("{n} identities"),
+                    }}
+                </a>
+                " changed in the last 24 hours."
+            </p>
+        })}
         <SummaryStrip summary />
         <table class="targets">
             <caption>"Where the identities are read from"</caption>

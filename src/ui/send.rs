@@ -18,6 +18,8 @@ pub struct Sender<T: Send + Sync + 'static> {
     pub pending: RwSignal<bool>,
     /// The server function's answer to the last send.
     pub answer: RwSignal<Option<Result<T, AppError>>>,
+    /// Set by the island once the page is being left: nothing more is sent.
+    closed: RwSignal<bool>,
 }
 
 impl<T: Send + Sync + 'static> Clone for Sender<T> {
@@ -34,7 +36,19 @@ impl<T: DeserializeOwned + Send + Sync + 'static> Sender<T> {
         Self {
             pending: RwSignal::new(false),
             answer: RwSignal::new(None),
+            closed: RwSignal::new(false),
         }
+    }
+
+    /// Sends nothing more (the page is being left after a change: a second click must not
+    /// make it twice).
+    pub fn close(self) {
+        self.closed.set(true);
+    }
+
+    /// Whether [`Sender::close`] was called.
+    pub fn is_closed(self) -> bool {
+        self.closed.get()
     }
 
     /// The form's `on:submit`: sends it, once at a time.
@@ -45,7 +59,7 @@ impl<T: DeserializeOwned + Send + Sync + 'static> Sender<T> {
                 .target()
                 .and_then(|t| t.dyn_into::<HtmlFormElement>().ok());
             let Some(form) = form else { return };
-            if self.pending.get_untracked() {
+            if self.pending.get_untracked() || self.closed.get_untracked() {
                 return;
             }
             self.pending.set(true);
@@ -65,38 +79,74 @@ impl<T: DeserializeOwned + Send + Sync + 'static> Default for Sender<T> {
     }
 }
 
-/// Posts `form`'s fields (or nothing) to `url` and reads the server function's answer.
+/// Posts `form`'s fields (or none) to `url` and reads the server function's answer.
 pub async fn post<T: DeserializeOwned>(
     url: &str,
     form: Option<&HtmlFormElement>,
 ) -> Result<T, AppError> {
-    let (status, body) = fetch(url, form)
-        .await
-        .map_err(|error| AppError::Unreachable(error.as_string().unwrap_or_default()))?;
-    if (200..300).contains(&status) {
-        serde_json::from_str(&body).map_err(|error| AppError::Unreachable(error.to_string()))
+    let answer = fetch(url, form).await.map_err(|error| {
+        let error = error
+            .dyn_ref::<web_sys::js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_default();
+        AppError::Unreachable(format!("{error} (is the network or the server down?)"))
+    })?;
+    let answered = (200..300).contains(&answer.status);
+    // Redirected (the SSO proxy's sign-in page, say), or a success that is not JSON: not
+    // the dashboard's answer at all.
+    if answer.redirected || (answered && !answer.json) {
+        return Err(AppError::Unreachable(
+            "the answer came from somewhere else (signed out? reload the page to sign in again)"
+                .to_owned(),
+        ));
+    }
+    if answered {
+        serde_json::from_str(&answer.body)
+            .map_err(|error| AppError::Unreachable(format!("its answer was unreadable: {error}")))
     } else {
-        Err(AppError::from_answer(status, &body))
+        Err(AppError::from_answer(answer.status, &answer.body))
     }
 }
 
-async fn fetch(url: &str, form: Option<&HtmlFormElement>) -> Result<(u16, String), JsValue> {
+/// An HTTP answer as [`post`] reads it.
+struct Answer {
+    status: u16,
+    /// Whether the browser followed a redirect to get it.
+    redirected: bool,
+    /// Whether its body is JSON.
+    json: bool,
+    body: String,
+}
+
+async fn fetch(url: &str, form: Option<&HtmlFormElement>) -> Result<Answer, JsValue> {
     let init = RequestInit::new();
     init.set_method("POST");
     // Not text/html: the server answers with JSON rather than redirecting to a page.
     let headers = Headers::new()?;
     headers.set("Accept", "application/json")?;
     init.set_headers(&headers);
-    if let Some(form) = form {
-        let fields = FormData::new_with_form(form)?;
-        let fields = UrlSearchParams::new_with_str_sequence_sequence(fields.as_ref())?;
-        init.set_body(&fields);
-    }
+    // Always a form body, empty or not: server functions take forms only.
+    let fields = match form {
+        Some(form) => UrlSearchParams::new_with_str_sequence_sequence(
+            FormData::new_with_form(form)?.as_ref(),
+        )?,
+        None => UrlSearchParams::new()?,
+    };
+    init.set_body(&fields);
     let response: Response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
         .await?
         .dyn_into()?;
+    let json = response
+        .headers()
+        .get("content-type")?
+        .is_some_and(|kind| kind.starts_with("application/json"));
     let body = JsFuture::from(response.text()?).await?;
-    Ok((response.status(), body.as_string().unwrap_or_default()))
+    Ok(Answer {
+        status: response.status(),
+        redirected: response.redirected(),
+        json,
+        body: body.as_string().unwrap_or_default(),
+    })
 }
 
 /// Empties a private key field once its form was sent: a key never stays on the page.

@@ -1,0 +1,289 @@
+//! (pure) The fields of an identity the history follows, and what changed between two
+//! observations of it.
+
+use std::collections::BTreeMap;
+
+use crate::model::Identity;
+
+/// The followed fields of one identity, by name. A field SES has not told yet (the
+/// details arrive after the first list read) is absent, not empty: learning it is not a
+/// change.
+pub type Observed = BTreeMap<&'static str, String>;
+
+/// What `identity` shows of the followed fields.
+pub fn observe(identity: &Identity) -> Observed {
+    let mut fields = Observed::new();
+    let dkim = &identity.dkim;
+    fields.insert("dkim_status", dkim.status.as_ses().to_owned());
+    if identity.details_read_at.is_some() {
+        fields.insert(
+            "signing",
+            if dkim.signing_enabled { "on" } else { "off" }.into(),
+        );
+        if let Some(origin) = &dkim.origin {
+            fields.insert("origin", origin.label());
+        }
+        if let Some(length) = &dkim.current_key_length {
+            fields.insert("key_length", length.bits().to_owned());
+        }
+        if !dkim.tokens.is_empty() {
+            fields.insert("tokens", dkim.tokens.join(", "));
+        }
+    }
+    if let Some(status) = identity
+        .verification
+        .as_ref()
+        .and_then(|v| v.status.as_ref())
+    {
+        fields.insert("verification", status.as_ses().to_owned());
+    }
+    fields
+}
+
+/// A field that changed: its name, the value before and after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The field's name, as in [`Observed`].
+    pub field: &'static str,
+    /// What it was.
+    pub before: String,
+    /// What it is.
+    pub after: String,
+}
+
+/// The fields known both `before` and `now` whose values differ, in field order.
+pub fn changes(before: &BTreeMap<String, String>, now: &Observed) -> Vec<FieldChange> {
+    now.iter()
+        .filter_map(|(field, after)| {
+            let before = before.get(*field)?;
+            (before != after).then(|| FieldChange {
+                field,
+                before: before.clone(),
+                after: after.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The last seen fields of each identity of one target, by name.
+pub type TargetState = BTreeMap<String, BTreeMap<String, String>>;
+
+/// A change to record: which identity, which field, from what to what. `before` is `None`
+/// when the identity appeared, `after` when it disappeared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// The identity's name.
+    pub name: String,
+    /// The field, or `identity`.
+    pub field: &'static str,
+    /// The value before.
+    pub before: Option<String>,
+    /// The value after.
+    pub after: Option<String>,
+}
+
+/// What one read of a target changes in its history and its last seen state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetDiff {
+    /// The changes to record.
+    pub seen: Vec<Seen>,
+    /// New last seen values (changed or learned): name, field, value.
+    pub upserts: Vec<(String, &'static str, String)>,
+    /// Identities no longer there: their state goes.
+    pub gone: Vec<String>,
+}
+
+impl TargetDiff {
+    /// Whether the read changed nothing.
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty() && self.upserts.is_empty() && self.gone.is_empty()
+    }
+
+    /// Brings `state` to what the read showed.
+    pub fn apply_to(&self, state: &mut TargetState) {
+        for name in &self.gone {
+            state.remove(name);
+        }
+        for (name, field, value) in &self.upserts {
+            state
+                .entry(name.clone())
+                .or_default()
+                .insert((*field).to_owned(), value.clone());
+        }
+    }
+}
+
+/// Compares a read of a target (`identities`) with its last seen `state`. The first read
+/// (`baseline`) only sets the state: nothing in it is news.
+pub fn diff_target<'a>(
+    state: &TargetState,
+    identities: impl IntoIterator<Item = &'a Identity>,
+    baseline: bool,
+) -> TargetDiff {
+    let mut diff = TargetDiff::default();
+    let mut present = std::collections::BTreeSet::new();
+    for identity in identities {
+        present.insert(identity.name.as_str());
+        let observed = observe(identity);
+        let before = state.get(&identity.name);
+        match before {
+            Some(before) => {
+                diff.seen
+                    .extend(changes(before, &observed).into_iter().map(|change| Seen {
+                        name: identity.name.clone(),
+                        field: change.field,
+                        before: Some(change.before),
+                        after: Some(change.after),
+                    }))
+            }
+            None if !baseline => diff.seen.push(Seen {
+                name: identity.name.clone(),
+                field: "identity",
+                before: None,
+                after: Some("appeared".to_owned()),
+            }),
+            None => {}
+        }
+        for (field, value) in observed {
+            if before.and_then(|b| b.get(field)) != Some(&value) {
+                diff.upserts.push((identity.name.clone(), field, value));
+            }
+        }
+    }
+    for name in state.keys().filter(|name| !present.contains(name.as_str())) {
+        diff.gone.push(name.clone());
+        diff.seen.push(Seen {
+            name: name.clone(),
+            field: "identity",
+            before: Some("present".to_owned()),
+            after: None,
+        });
+    }
+    diff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DkimState, DkimStatus, IdentityType, KeyLength, SigningOrigin};
+
+    fn identity(status: DkimStatus, details: bool) -> Identity {
+        Identity {
+            name: "a.example".into(),
+            identity_type: IdentityType::Domain,
+            region: "us-east-1".into(),
+            account: "prod".into(),
+            dkim: DkimState {
+                signing_enabled: true,
+                status,
+                tokens: vec!["t1".into(), "t2".into(), "t3".into()],
+                signing_hosted_zone: None,
+                origin: Some(SigningOrigin::EasyDkim),
+                current_key_length: Some(KeyLength::Rsa2048),
+                next_key_length: Some(KeyLength::Rsa2048),
+                last_key_generation: None,
+            },
+            verification: None,
+            read_at: 10,
+            details_read_at: details.then_some(10),
+            status_seen_since: 10,
+        }
+    }
+
+    fn stored(observed: &Observed) -> BTreeMap<String, String> {
+        observed
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn only_what_ses_has_told_is_observed() {
+        let listed = observe(&identity(DkimStatus::Pending, false));
+        assert_eq!(listed.keys().copied().collect::<Vec<_>>(), ["dkim_status"]);
+        let detailed = observe(&identity(DkimStatus::Pending, true));
+        assert_eq!(
+            detailed.keys().copied().collect::<Vec<_>>(),
+            ["dkim_status", "key_length", "origin", "signing", "tokens"]
+        );
+        assert_eq!(detailed["tokens"], "t1, t2, t3");
+        assert_eq!(detailed["key_length"], "2048");
+    }
+
+    #[test]
+    fn a_change_is_a_known_field_with_another_value() {
+        let before = stored(&observe(&identity(DkimStatus::Pending, false)));
+        let mut now = identity(DkimStatus::Success, true);
+        now.dkim.signing_enabled = false;
+        // Details learned for the first time are not changes; the status is.
+        assert_eq!(
+            changes(&before, &observe(&now)),
+            [FieldChange {
+                field: "dkim_status",
+                before: "PENDING".into(),
+                after: "SUCCESS".into()
+            }]
+        );
+        let before = stored(&observe(&identity(DkimStatus::Success, true)));
+        let found = changes(&before, &observe(&now));
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].field, found[0].after.as_str()),
+            ("signing", "off")
+        );
+        assert!(changes(&before, &observe(&identity(DkimStatus::Success, true))).is_empty());
+    }
+
+    fn named(name: &str, status: DkimStatus) -> Identity {
+        Identity {
+            name: name.into(),
+            ..identity(status, true)
+        }
+    }
+
+    #[test]
+    fn the_first_read_is_a_baseline_and_later_ones_are_news() {
+        let first = [named("a.example", DkimStatus::Pending)];
+        let baseline = diff_target(&TargetState::new(), &first, true);
+        assert!(baseline.seen.is_empty(), "{baseline:?}");
+        assert_eq!(baseline.upserts.len(), 5);
+        let mut state = TargetState::new();
+        baseline.apply_to(&mut state);
+        assert!(
+            diff_target(&state, &first, false).is_empty(),
+            "the same read again"
+        );
+
+        let second = [
+            named("a.example", DkimStatus::Failed),
+            named("b.example", DkimStatus::Pending),
+        ];
+        let diff = diff_target(&state, &second, false);
+        let seen: Vec<_> = diff
+            .seen
+            .iter()
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.field,
+                    s.before.as_deref(),
+                    s.after.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("a.example", "dkim_status", Some("PENDING"), Some("FAILED")),
+                ("b.example", "identity", None, Some("appeared")),
+            ]
+        );
+        diff.apply_to(&mut state);
+
+        let gone = diff_target(&state, &second[1..], false);
+        assert_eq!(gone.gone, ["a.example"]);
+        assert_eq!(gone.seen[0].after, None);
+        gone.apply_to(&mut state);
+        assert_eq!(state.keys().collect::<Vec<_>>(), ["b.example"]);
+    }
+}

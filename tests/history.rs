@@ -1,0 +1,231 @@
+//! The identities' history: a scripted sequence of changes in the simulator, read by real
+//! sweeps, recorded in a real SQLite file, shown on the identity page; a baseline, not a
+//! flood, on the first read; nothing recorded twice after a restart; a change made through
+//! dkimdash linked to its audit entry.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use dkimdash::{
+    audit::log::AuditLog,
+    history::{entry::HistoryEntry, recorder::Recorder, store::History},
+    inventory::Inventory,
+    model::{DkimStatus, KeyLength, SesBackend},
+    sim::{RunningSimulator, identity::SimIdentity},
+};
+use support::{change_answer, get, post, simulator, table_row_names, text_of, unread_inventory};
+
+const EAST: &str = "us-east-1";
+
+/// A simulator holding two verified Easy DKIM domains, and its inventory, not read yet.
+async fn setup() -> (RunningSimulator, Inventory) {
+    let sim = simulator(false).await;
+    sim.simulator.with_regions(|regions, now| {
+        for name in ["a.example", "b.example"] {
+            let mut identity = SimIdentity::easy_dkim_domain(name, KeyLength::Rsa2048, now);
+            identity.set_status(DkimStatus::Success, now);
+            identity.auto_verify = false;
+            regions.insert(EAST, identity);
+        }
+    });
+    let inventory = unread_inventory(&sim, &[EAST], 100);
+    (sim, inventory)
+}
+
+/// An audit log (and so a history) in a file of its own, as a server keeps it.
+async fn log_file(name: &str) -> (AuditLog, std::path::PathBuf) {
+    let path = std::env::temp_dir().join(format!(
+        "dkimdash-history-{name}-{}.sqlite3",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    (AuditLog::open(&path).await.unwrap(), path)
+}
+
+async fn timeline(history: &History, name: &str) -> Vec<(String, Option<String>, Option<String>)> {
+    history
+        .timeline("demo", EAST, name, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(
+            |HistoryEntry {
+                 field,
+                 before,
+                 after,
+                 ..
+             }| (field, before, after),
+        )
+        .collect()
+}
+
+fn seen(
+    field: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> (String, Option<String>, Option<String>) {
+    (
+        field.to_owned(),
+        before.map(str::to_owned),
+        after.map(str::to_owned),
+    )
+}
+
+#[tokio::test]
+async fn a_scripted_sequence_of_changes_is_recorded_once_each() {
+    let (sim, inventory) = setup().await;
+    let (log, path) = log_file("sequence").await;
+    let history = History::new(log.clone());
+    let mut recorder = Recorder::new(history.clone());
+
+    // The first read is the baseline: two identities, no change recorded.
+    inventory.refresh_now().await;
+    recorder.record(&inventory.snapshot(), 1_000).await.unwrap();
+    assert_eq!(timeline(&history, "a.example").await, []);
+    assert_eq!(timeline(&history, "b.example").await, []);
+
+    // a.example fails, c.example appears, b.example is deleted.
+    sim.simulator.with_regions(|regions, now| {
+        regions
+            .force_status(EAST, "a.example", DkimStatus::Failed, None, now)
+            .unwrap();
+        regions
+            .create(EAST, "c.example", None, Vec::new(), now)
+            .unwrap();
+        regions.delete(EAST, "b.example").unwrap();
+    });
+    inventory.refresh_now().await;
+    recorder.record(&inventory.snapshot(), 2_000).await.unwrap();
+    // SES's verification of a domain follows its DKIM: both are seen.
+    assert_eq!(
+        timeline(&history, "a.example").await,
+        [
+            seen("dkim_status", Some("SUCCESS"), Some("FAILED")),
+            seen("verification", Some("SUCCESS"), Some("FAILED")),
+        ]
+    );
+    assert_eq!(
+        timeline(&history, "c.example").await,
+        [seen("identity", None, Some("appeared"))]
+    );
+    assert_eq!(
+        timeline(&history, "b.example").await,
+        [seen("identity", Some("present"), None)]
+    );
+    let at: Vec<i64> = history
+        .timeline("demo", EAST, "a.example", 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.at)
+        .collect();
+    assert_eq!(at, [2_000, 2_000]);
+
+    // The same read again, and again after a restart (a new recorder on the same file):
+    // nothing new.
+    recorder.record(&inventory.snapshot(), 3_000).await.unwrap();
+    drop(recorder);
+    let reopened = History::new(AuditLog::open(&path).await.unwrap());
+    let mut restarted = Recorder::new(reopened.clone());
+    restarted
+        .record(&inventory.snapshot(), 4_000)
+        .await
+        .unwrap();
+    assert_eq!(timeline(&reopened, "a.example").await.len(), 2);
+    assert_eq!(timeline(&reopened, "c.example").await.len(), 1);
+
+    // Recovery is a change too; older changes go with the retention.
+    sim.simulator.with_regions(|regions, now| {
+        regions
+            .force_status(EAST, "a.example", DkimStatus::Success, None, now)
+            .unwrap();
+    });
+    inventory.refresh_now().await;
+    restarted
+        .record(&inventory.snapshot(), 5_000)
+        .await
+        .unwrap();
+    let recovered = [
+        seen("dkim_status", Some("FAILED"), Some("SUCCESS")),
+        seen("verification", Some("FAILED"), Some("SUCCESS")),
+    ];
+    assert_eq!(timeline(&reopened, "a.example").await[2..], recovered);
+    // a.example's two changes, c.example appearing, b.example disappearing.
+    assert_eq!(reopened.prune(2_500).await.unwrap(), 4);
+    assert_eq!(timeline(&reopened, "a.example").await, recovered);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn a_change_made_here_links_to_its_audit_entry_and_the_page_shows_the_timeline() {
+    let (_sim, inventory) = setup().await;
+    inventory.refresh_now().await;
+    let log = AuditLog::in_memory();
+    let mut recorder = Recorder::new(History::new(log.clone()));
+    recorder
+        .record(&inventory.snapshot(), dkimdash::inventory::now())
+        .await
+        .unwrap();
+    let state =
+        support::state_with(inventory.clone(), SesBackend::Simulator).with_audit(log.clone());
+    let app = dkimdash::router::router(state);
+
+    let (status, body) = post(
+        &app,
+        "dkim/enabled",
+        &[
+            ("region", EAST),
+            ("name", "a.example"),
+            ("enabled", "off"),
+            ("confirm", "on"),
+        ],
+    )
+    .await;
+    change_answer(status, &body).unwrap();
+    recorder
+        .record(&inventory.snapshot(), dkimdash::inventory::now())
+        .await
+        .unwrap();
+
+    let audit = log
+        .recent(&dkimdash::audit::log::Filter::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    let entries = History::new(log)
+        .timeline("demo", EAST, "a.example", 10)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(
+        (entries[0].field.as_str(), entries[0].after.as_deref()),
+        ("signing", Some("off"))
+    );
+    assert_eq!(entries[0].change_id, Some(audit[0].id));
+
+    let (_, page) = get(&app, "/identity/us-east-1/a.example").await;
+    assert_eq!(text_of(&page, "timeline-change"), "on → off");
+    assert!(
+        page.contains(&format!("#change-{}", audit[0].id)),
+        "the audit link: {page}"
+    );
+    let (_, page) = get(&app, "/identity/us-east-1/b.example").await;
+    assert!(page.contains("data-testid=\"timeline-empty\""), "{page}");
+
+    // The overview counts it and the table's `changed` filter selects it, the records
+    // download too.
+    let (_, home) = get(&app, "/").await;
+    assert!(
+        home.contains(r#"<a href="/?changed=24h">1 identity</a> changed in the last 24 hours."#),
+        "{home}"
+    );
+    assert_eq!(table_row_names(&home), ["a.example", "b.example"]);
+    for window in ["24h", "7d"] {
+        let (_, filtered) = get(&app, &format!("/?changed={window}")).await;
+        assert_eq!(table_row_names(&filtered), ["a.example"], "{window}");
+    }
+    let (_, csv) = get(&app, "/download/identities.csv?changed=24h").await;
+    assert!(csv.contains("a.example"), "{csv}");
+    assert!(!csv.contains("b.example"), "{csv}");
+}
