@@ -16,6 +16,7 @@ pub mod audit;
 pub mod change_answer;
 pub mod diagnosis;
 pub mod dns_check;
+pub mod grid;
 pub mod history;
 pub mod model;
 pub mod names;

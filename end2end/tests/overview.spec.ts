@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { collectConsoleErrors } from "./console";
 
 import { SEEDED, SEEDED_BY_STATUS } from "./seed";
-import { hydrated } from "./loaded";
+import { gotoLoaded, hydrated } from "./loaded";
 import { clockPast, idle, lastRead } from "./sweeps";
 
 test("the demo reads the simulated SES and shows every seeded identity by status", async ({ page }) => {
@@ -58,5 +58,22 @@ test("refresh now runs a sweep, its page reloads when done, and another open pag
   await other.getByRole("link", { name: "Show them" }).click();
   await expect(other.getByTestId("newer-figures")).toHaveCount(0);
   expect(await lastRead(other)).toBeGreaterThan(before);
+  expect(errors, "console errors").toEqual([]);
+});
+
+test("the accounts × regions grid shows each target's worst state and links to its rows", async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  await gotoLoaded(page, "/");
+  const cells = page.getByTestId("grid-cell");
+  await expect(cells).toHaveCount(2);
+  // The demo has failures in both regions.
+  for (const cell of await cells.all()) await expect(cell).toHaveAttribute("data-worst", "grid-failed");
+  const east = page.locator('[data-testid="grid-cell"][data-region="us-east-1"]');
+  const failed = east.getByTestId("grid-count").filter({ has: page.locator('[data-status="FAILED"]') });
+  const count = Number(await failed.locator(".count").textContent());
+  expect(count).toBeGreaterThan(0);
+  await failed.click();
+  await expect(page).toHaveURL(/status=FAILED&region=us-east-1&account=demo/);
+  await expect(page.locator("table.identities tbody tr")).toHaveCount(count);
   expect(errors, "console errors").toEqual([]);
 });

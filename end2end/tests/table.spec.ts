@@ -80,7 +80,7 @@ test("the identities table fits a 1280 px wide window, dates compact with the mi
   await page.setViewportSize({ width: 1280, height: 800 });
   await gotoLoaded(page, "/");
   const widths = await page
-    .locator(".table-scroll")
+    .locator(".table-scroll", { has: page.locator("table.identities") })
     .evaluate((scroller) => ({ content: scroller.scrollWidth, shown: scroller.clientWidth }));
   expect(widths.content, "table width within its box").toBeLessThanOrEqual(widths.shown);
   const generated = page.locator(`${rows} time`).first();

@@ -20,6 +20,8 @@ pub struct InventorySummary {
     pub facets: Facets,
     /// How reading each target has gone.
     pub targets: Vec<TargetStatus>,
+    /// The accounts × regions grid: each target's counts and worst state.
+    pub grid: Vec<crate::grid::GridCell>,
     /// Whether a sweep is running now.
     pub sweeping: bool,
     /// Sweeps finished since the server started.
@@ -98,6 +100,7 @@ pub async fn get_inventory_summary() -> Result<InventorySummary, AppError> {
         backend: state.backend,
         total: snapshot.identities.len(),
         by_status: snapshot.status_counts(),
+        grid: crate::grid::cells(&snapshot.targets, &snapshot.identities),
         targets: snapshot.targets.clone(),
         sweeping: state.inventory.is_sweeping(),
         sweeps: state.inventory.sweeps_completed(),

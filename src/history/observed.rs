@@ -165,29 +165,15 @@ pub fn diff_target<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{DkimState, DkimStatus, IdentityType, KeyLength, SigningOrigin};
+    use crate::model::{DkimStatus, KeyLength};
 
+    /// An Easy DKIM domain with its three tokens and key length, details read or not.
     fn identity(status: DkimStatus, details: bool) -> Identity {
-        Identity {
-            name: "a.example".into(),
-            identity_type: IdentityType::Domain,
-            region: "us-east-1".into(),
-            account: "prod".into(),
-            dkim: DkimState {
-                signing_enabled: true,
-                status,
-                tokens: vec!["t1".into(), "t2".into(), "t3".into()],
-                signing_hosted_zone: None,
-                origin: Some(SigningOrigin::EasyDkim),
-                current_key_length: Some(KeyLength::Rsa2048),
-                next_key_length: Some(KeyLength::Rsa2048),
-                last_key_generation: None,
-            },
-            verification: None,
-            read_at: 10,
-            details_read_at: details.then_some(10),
-            status_seen_since: 10,
-        }
+        let mut identity = crate::attention::tests::domain("a.example", status);
+        identity.dkim.tokens = vec!["t1".into(), "t2".into(), "t3".into()];
+        identity.dkim.current_key_length = Some(KeyLength::Rsa2048);
+        identity.details_read_at = details.then_some(10);
+        identity
     }
 
     fn stored(observed: &Observed) -> BTreeMap<String, String> {

@@ -9,6 +9,7 @@ pub mod copy;
 pub mod diagnosis;
 pub mod dns_records;
 pub mod format;
+pub mod grid;
 pub mod home;
 pub mod identities;
 pub mod identity;

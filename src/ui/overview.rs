@@ -15,6 +15,7 @@ use crate::app_error::AppError;
 use crate::model::TargetStatus;
 use crate::ui::{
     format::ago,
+    grid::TargetGrid,
     send::{Sender, post},
     strip::SummaryStrip,
 };
@@ -152,6 +153,7 @@ fn Summary(summary: InventorySummary) -> impl IntoView {
     let now = summary.now;
     let last_read = summary.targets.iter().filter_map(|t| t.last_success).min();
     let targets = summary.targets.clone();
+    let grid = summary.grid.clone();
     view! {
         <p class="total">
             <strong data-testid="identity-total">{summary.total}</strong>
@@ -177,6 +179,7 @@ fn Summary(summary: InventorySummary) -> impl IntoView {
             </p>
         })}
         <SummaryStrip summary />
+        <TargetGrid cells=grid />
         <table class="targets">
             <caption>"Where the identities are read from"</caption>
             <thead>
