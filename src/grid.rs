@@ -12,7 +12,7 @@ pub struct GridCell {
     pub account: String,
     /// The region.
     pub region: String,
-    /// Identities per DKIM status, in `DkimStatus::KNOWN` order, then any other.
+    /// Identities per DKIM status, as `DkimStatus::counts` orders them.
     pub counts: Vec<(DkimStatus, usize)>,
     /// The target's last read failed (after its last good one), or it was never read.
     pub unreadable: bool,
@@ -79,17 +79,12 @@ pub fn cells(targets: &[TargetStatus], identities: &[Identity]) -> Vec<GridCell>
     targets
         .iter()
         .map(|target| {
-            let mut counts: Vec<(DkimStatus, usize)> =
-                DkimStatus::KNOWN.iter().map(|s| (s.clone(), 0)).collect();
-            let here = identities
-                .iter()
-                .filter(|i| i.account == target.account && i.region == target.region);
-            for identity in here {
-                match counts.iter_mut().find(|(s, _)| *s == identity.dkim.status) {
-                    Some((_, n)) => *n += 1,
-                    None => counts.push((identity.dkim.status.clone(), 1)),
-                }
-            }
+            let counts = DkimStatus::counts(
+                identities
+                    .iter()
+                    .filter(|i| i.account == target.account && i.region == target.region)
+                    .map(|i| &i.dkim.status),
+            );
             GridCell {
                 account: target.account.clone(),
                 region: target.region.clone(),

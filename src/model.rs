@@ -96,6 +96,22 @@ impl KeyLength {
 }
 
 impl DkimStatus {
+    /// How many of `statuses` there are of each: SES's five in a fixed order (zeros
+    /// included), then any unknown values in the order first seen.
+    pub fn counts<'a>(
+        statuses: impl IntoIterator<Item = &'a DkimStatus>,
+    ) -> Vec<(DkimStatus, usize)> {
+        let mut counts: Vec<(DkimStatus, usize)> =
+            Self::KNOWN.iter().map(|s| (s.clone(), 0)).collect();
+        for status in statuses {
+            match counts.iter_mut().find(|(known, _)| known == status) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((status.clone(), 1)),
+            }
+        }
+        counts
+    }
+
     /// The five statuses SES documents, in the order the dashboard lists them.
     pub const KNOWN: [DkimStatus; 5] = [
         DkimStatus::Success,

@@ -48,18 +48,7 @@ impl Snapshot {
     /// Identities per DKIM status: SES's five in a fixed order (zeros included), then any
     /// unknown values in the order first seen.
     pub fn status_counts(&self) -> Vec<(DkimStatus, usize)> {
-        let mut counts: Vec<(DkimStatus, usize)> =
-            DkimStatus::KNOWN.iter().map(|s| (s.clone(), 0)).collect();
-        for identity in &self.identities {
-            match counts
-                .iter_mut()
-                .find(|(status, _)| *status == identity.dkim.status)
-            {
-                Some((_, n)) => *n += 1,
-                None => counts.push((identity.dkim.status.clone(), 1)),
-            }
-        }
-        counts
+        DkimStatus::counts(self.identities.iter().map(|i| &i.dkim.status))
     }
 
     /// One target's identities, by name.
