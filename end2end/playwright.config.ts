@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { WEBHOOK_PORT } from "./tests/webhook";
 
 // Drives the system's Chromium (Debian's `chromium` package): this machine has no network
 // for Playwright's own browser download. The flags keep Chromium off the network entirely.
@@ -8,6 +9,7 @@ const baseURL = process.env.DKIMDASH_URL ?? "http://127.0.0.1:3000";
 const writesListen = "127.0.0.1:3002";
 const writesURL = process.env.DKIMDASH_WRITES_URL ?? `http://${writesListen}`;
 const serverBinary = process.env.DKIMDASH_BIN ?? "../target/release/dkimdash";
+
 
 export default defineConfig({
   testDir: "./tests",
@@ -38,7 +40,7 @@ export default defineConfig({
   },
   webServer: {
     // Demo changes stay PENDING for the whole run, so what the tests see is deterministic.
-    command: `${serverBinary} --listen ${writesListen} --demo-verify-after-secs 3600 --audit-db ../target/e2e-writes/audit.sqlite3`,
+    command: `${serverBinary} --listen ${writesListen} --demo-verify-after-secs 3600 --audit-db ../target/e2e-writes/audit.sqlite3 --alerts-file alerts.toml --public-url ${writesURL}`,
     url: `${writesURL}/readyz`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
@@ -46,6 +48,7 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: "../target/site",
       LEPTOS_SITE_PKG_DIR: "pkg",
       LEPTOS_OUTPUT_NAME: "dkimdash",
+      DKIMDASH_E2E_WEBHOOK_URL: `http://127.0.0.1:${WEBHOOK_PORT}/hook/e2e-secret`,
     },
   },
   projects: [

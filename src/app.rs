@@ -11,6 +11,7 @@ use leptos_router::{
 use crate::ui::{
     activity::ActivityPage,
     add_domain::AddDomainPage,
+    alerts::AlertsPage,
     home::HomePage,
     identity::IdentityPage,
     layout::{Footer, Header},
@@ -59,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/add") view=AddDomainPage ssr=SsrMode::Async />
                     <Route path=path!("/activity") view=ActivityPage ssr=SsrMode::Async />
+                    <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/identity/:region/:name")
                         view=IdentityPage

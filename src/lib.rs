@@ -8,6 +8,7 @@
 // the release WebAssembly build.
 #![recursion_limit = "256"]
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod app_error;
@@ -34,6 +35,8 @@ pub mod changes;
 pub mod dns;
 #[cfg(feature = "ssr")]
 pub mod inventory;
+#[cfg(feature = "ssr")]
+pub mod monitoring;
 #[cfg(feature = "ssr")]
 pub mod router;
 #[cfg(feature = "ssr")]

@@ -54,15 +54,24 @@ async fn serve(
     // Kept alive until the server stops: it owns the embedded simulator in demo mode.
     let backend = backend::start(&config.ses).await?;
     let refresher = backend.inventory.spawn_refresher();
-    let history = dkimdash::history::recorder::Recorder::new(
-        dkimdash::history::store::History::new(audit.clone()),
-    )
-    .spawn(
-        backend.inventory.clone(),
-        std::time::Duration::from_secs(u64::from(config.history_days) * 24 * 60 * 60),
-    );
+    // Alerts that resolved are kept as long as the history.
+    let retention = std::time::Duration::from_secs(u64::from(config.history_days) * 24 * 60 * 60);
     let dns = dns_monitor(&config, &backend)?;
     let dns_loop = dns.as_ref().map(|d| d.spawn(backend.inventory.clone()));
+    let recorder = dkimdash::history::recorder::Recorder::new(
+        dkimdash::history::store::History::new(audit.clone()),
+    );
+    let recorder = match &dns {
+        Some(dns) => recorder.with_dns(dns.clone()),
+        None => recorder,
+    };
+    let history = recorder.spawn(backend.inventory.clone(), retention);
+    let alerts = dkimdash::alerts::service::Alerts::new(
+        config.alerts.settings().map_err(StartError::Config)?,
+        audit.clone(),
+        &config.alerts.public_url(addr).map_err(StartError::Config)?,
+    );
+    let alerting = alerts.start(backend.inventory.clone(), dns.clone(), retention);
     // Changes an earlier run left pending are settled with what SES reports now.
     let reconciling = tokio::spawn({
         let (inventory, audit) = (backend.inventory.clone(), audit.clone());
@@ -78,12 +87,20 @@ async fn serve(
         auth,
         audit,
     )
-    .with_security(config.security.security(addr, loopback_only));
+    .with_security(config.security.security(addr, loopback_only))
+    .with_alerts(alerts)
+    .with_metrics(dkimdash::monitoring::Metrics::new(
+        config.metrics.access().map_err(StartError::Config)?,
+    ));
     let state = match dns {
         Some(dns) => state.with_dns(dns),
         None => state,
     };
     let auth_mode = state.auth.mode_name();
+    let metrics_listener = match config.metrics.metrics_listen {
+        Some(metrics_addr) => Some(serve_metrics(metrics_addr, &state).await?),
+        None => None,
+    };
     let app = router(state);
 
     let listener = tokio::net::TcpListener::bind(addr)
@@ -104,13 +121,44 @@ async fn serve(
     .await
     .map_err(StartError::Serve)?;
     refresher.abort();
+    if let Some(metrics_listener) = metrics_listener {
+        metrics_listener.abort();
+    }
     history.abort();
+    for task in alerting {
+        task.abort();
+    }
     reconciling.abort();
     if let Some(dns_loop) = dns_loop {
         dns_loop.abort();
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves `/metrics` alone on `addr` (`--metrics-listen`).
+#[cfg(feature = "ssr")]
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    state: &dkimdash::server::state::AppState,
+) -> Result<tokio::task::JoinHandle<()>, dkimdash::server::StartError> {
+    use dkimdash::server::StartError;
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    if !addr.ip().is_loopback() && state.metrics.access.token.is_none() {
+        tracing::warn!(
+            "/metrics is served on {addr} to anyone who reaches it: set --metrics-token, or keep that address internal"
+        );
+    }
+    tracing::info!("metrics on http://{addr}/metrics");
+    let app = dkimdash::monitoring::endpoint::listener_router(state.clone());
+    Ok(tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "the metrics listener stopped");
+        }
+    }))
 }
 
 /// Queries per second the demo's own DNS server takes.

@@ -7,14 +7,22 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell};
 use crate::auth::write_gate::ReadFunctions;
+use crate::monitoring::{endpoint, http};
 use crate::server::{assets, downloads, health, middleware, state::AppState};
 
 /// Probes, the Leptos pages and server functions, the browser bundle, other static files,
-/// and every middleware.
+/// `/metrics`, and every middleware.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let shell_options = state.leptos_options.clone();
-    let app = Router::new()
+    let access = state.metrics.access.clone();
+    let metrics_here = !access.separate_listener;
+    let mut app = Router::new();
+    if metrics_here && access.token.is_none() {
+        // Behind sign-in like any page: readable by every signed-in user.
+        app = app.route("/metrics", get(endpoint::scrape));
+    }
+    let app = app
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
         .route("/download/{file}", get(downloads::table_records))
@@ -26,5 +34,20 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state.clone());
-    middleware::apply(app, &state, ReadFunctions(crate::api::READ_FUNCTIONS))
+    let app = middleware::apply(app, &state, ReadFunctions(crate::api::READ_FUNCTIONS));
+    let app = if metrics_here && access.token.is_some() {
+        // The token is the scraper's sign-in: answered before the SSO checks, which a
+        // scraper could not pass.
+        Router::new()
+            .route("/metrics", get(endpoint::scrape))
+            .with_state(state.clone())
+            .merge(app)
+    } else {
+        app
+    };
+    // Outermost, so every answer is counted, refusals included.
+    app.layer(axum::middleware::from_fn_with_state(
+        state.metrics.clone(),
+        http::count,
+    ))
 }

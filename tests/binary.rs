@@ -634,3 +634,47 @@ async fn a_request_longer_than_the_timeout_answers_503() {
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(text_of(&page, "identity-name"), Some(IDENTITY));
 }
+
+#[tokio::test]
+async fn metrics_listen_serves_only_metrics_and_asks_for_the_token() {
+    let token = "metrics-token-0123456789";
+    let metrics_addr = format!("127.0.0.1:{}", free_loopback_port());
+    let mut args = vec!["--metrics-listen", metrics_addr.as_str()];
+    args.extend_from_slice(QUIET_SES);
+    let server = Server::start(&args, &[("DKIMDASH_METRICS_TOKEN", token)]).await;
+
+    // The dashboard's own address no longer serves it.
+    let (status, _) = server.get("/metrics", &HeaderMap::new()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let scrape = |authorization: Option<String>| {
+        let mut request = server.client.get(format!("http://{metrics_addr}/metrics"));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        request.send()
+    };
+    let refused = scrape(None).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let answered = scrape(Some(format!("Bearer {token}"))).await.unwrap();
+    assert_eq!(answered.status(), StatusCode::OK);
+    let body = answered.text().await.unwrap();
+    assert!(
+        body.contains("dkimdash_identities{account=\"demo\""),
+        "{body}"
+    );
+    assert!(body.contains("dkimdash_alerts_firing{"), "{body}");
+    let other = server
+        .client
+        .get(format!("http://{metrics_addr}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    assert!(
+        server
+            .log()
+            .contains(&format!("metrics on http://{metrics_addr}/metrics"))
+    );
+    assert!(!server.log().contains(token), "the token was logged");
+}

@@ -229,3 +229,89 @@ async fn a_change_made_here_links_to_its_audit_entry_and_the_page_shows_the_time
     assert!(csv.contains("a.example"), "{csv}");
     assert!(!csv.contains("b.example"), "{csv}");
 }
+
+#[tokio::test]
+async fn each_day_keeps_its_last_counts_and_the_overview_charts_them() {
+    use dkimdash::history::{daily::DailyCounts, entry::DAY_SECS};
+
+    let (sim, inventory) = setup().await;
+    let log = AuditLog::in_memory();
+    let mut recorder = Recorder::new(History::new(log.clone()));
+    let today = dkimdash::history::entry::day_of(dkimdash::inventory::now());
+    let yesterday = today - DAY_SECS;
+
+    // Yesterday: both verified, then a.example failed (the day's last read stands).
+    inventory.refresh_now().await;
+    recorder
+        .record(&inventory.snapshot(), yesterday + 60)
+        .await
+        .unwrap();
+    sim.simulator.with_regions(|regions, now| {
+        regions
+            .force_status(EAST, "a.example", DkimStatus::Failed, None, now)
+            .unwrap();
+    });
+    inventory.refresh_now().await;
+    recorder
+        .record(&inventory.snapshot(), yesterday + 120)
+        .await
+        .unwrap();
+    // Today: b.example pending as well.
+    sim.simulator.with_regions(|regions, now| {
+        regions
+            .force_status(EAST, "b.example", DkimStatus::Pending, None, now)
+            .unwrap();
+    });
+    inventory.refresh_now().await;
+    recorder
+        .record(&inventory.snapshot(), today + 60)
+        .await
+        .unwrap();
+
+    let daily = DailyCounts::new(log.clone());
+    let days = daily.recent(today + 60, 30).await.unwrap();
+    let shown: Vec<(i64, Vec<(String, usize)>)> = days
+        .iter()
+        .map(|d| {
+            (
+                d.day,
+                d.counts
+                    .iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(s, n)| (s.as_ses().to_owned(), *n))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                yesterday,
+                vec![("SUCCESS".to_owned(), 1), ("FAILED".to_owned(), 1)]
+            ),
+            (
+                today,
+                vec![("PENDING".to_owned(), 1), ("FAILED".to_owned(), 1)]
+            ),
+        ]
+    );
+    // A day outside the window is left out; pruning forgets it.
+    assert_eq!(daily.recent(today + 60, 1).await.unwrap().len(), 1);
+    assert_eq!(daily.prune(today).await.unwrap(), 2);
+    assert_eq!(daily.recent(today + 60, 30).await.unwrap().len(), 1);
+
+    // The overview draws today's bar and lists its figures.
+    let app = dkimdash::router::router(
+        support::state_with(inventory, SesBackend::Simulator).with_audit(log),
+    );
+    let (_, home) = get(&app, "/").await;
+    assert!(home.contains("data-testid=\"status-chart\""), "{home}");
+    assert_eq!(
+        home.matches("data-testid=\"chart-day\"").count(),
+        1,
+        "{home}"
+    );
+    assert_eq!(home.matches("<rect ").count(), 2, "{home}");
+    assert!(home.contains("1 FAILED</title>"), "{home}");
+}

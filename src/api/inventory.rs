@@ -29,6 +29,9 @@ pub struct InventorySummary {
     /// Identities with a change seen in the last 24 hours; `None` if the history could
     /// not be read.
     pub changed_last_day: Option<usize>,
+    /// Identities per DKIM status on each of the last 30 days (oldest first; days not
+    /// read left out); `None` if the history could not be read.
+    pub daily: Option<Vec<crate::history::entry::DayCounts>>,
     /// The server's clock, so "N minutes ago" is computed against it.
     pub now: UnixSeconds,
 }
@@ -94,8 +97,14 @@ pub async fn get_inventory_summary() -> Result<InventorySummary, AppError> {
             None
         }
     };
+    let daily = crate::history::daily::DailyCounts::new(state.audit.clone())
+        .recent(now, crate::ui::chart::CHART_DAYS)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "daily counts read failed"))
+        .ok();
     Ok(InventorySummary {
         changed_last_day,
+        daily,
         facets: facets(&snapshot.identities, &state.dns_healths(), now),
         backend: state.backend,
         total: snapshot.identities.len(),

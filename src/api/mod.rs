@@ -2,6 +2,7 @@
 //! One file per concern; each function validates its input and maps errors for the browser.
 
 pub mod activity;
+pub mod alerts;
 #[cfg(feature = "ssr")]
 pub mod authorize;
 pub mod dkim;
@@ -27,6 +28,7 @@ pub const READ_FUNCTIONS: &[&str] = &[
     "identities",
     "identity",
     "activity",
+    "alerts",
     "identity_history",
     "check_dns",
     "dkim/notice",

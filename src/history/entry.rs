@@ -10,7 +10,7 @@ pub struct HistoryEntry {
     /// When the sweep saw it.
     pub at: UnixSeconds,
     /// What changed: `dkim_status`, `verification`, `signing`, `origin`, `key_length`,
-    /// `tokens`, or `identity` (appeared, disappeared).
+    /// `tokens`, `dns` (what the DNS check found), or `identity` (appeared, disappeared).
     pub field: String,
     /// The value before; `None` when the identity appeared.
     pub before: Option<String>,
@@ -30,8 +30,27 @@ impl HistoryEntry {
             "origin" => "Origin",
             "key_length" => "Key length",
             "tokens" => "Tokens or selector",
+            "dns" => "DNS check",
             "identity" => "Identity",
             other => other,
         }
     }
+}
+
+/// Identities per DKIM status on one day (UTC), summed over every target read that day,
+/// as the day's last read saw them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCounts {
+    /// The day's 00:00 UTC.
+    pub day: UnixSeconds,
+    /// SES's five statuses in a fixed order (zeros included), then any others.
+    pub counts: Vec<(crate::model::DkimStatus, usize)>,
+}
+
+/// Seconds in a day.
+pub const DAY_SECS: UnixSeconds = 24 * 60 * 60;
+
+/// 00:00 UTC of the day `at` falls on.
+pub fn day_of(at: UnixSeconds) -> UnixSeconds {
+    at - at.rem_euclid(DAY_SECS)
 }

@@ -3,6 +3,8 @@
 //! identity appearing or disappearing), in the audit log's database. The entry type is
 //! shared with the pages; comparing, storing and the recorder are server-only.
 
+#[cfg(feature = "ssr")]
+pub mod daily;
 pub mod entry;
 #[cfg(feature = "ssr")]
 pub mod observed;

@@ -40,6 +40,31 @@ pub fn observe(identity: &Identity) -> Observed {
     fields
 }
 
+/// What the DNS check of an identity's records says, as the history keeps it: `ok`, or
+/// the problems found (`missing`, `wrong value, …`). `None` when it could not check: that
+/// is not a state of the records.
+pub fn dns_value(report: &crate::dns_check::DnsReport) -> Option<String> {
+    use crate::dns_check::DnsHealth;
+    match report.health() {
+        DnsHealth::Ok => Some("ok".to_owned()),
+        DnsHealth::Unchecked => None,
+        DnsHealth::Problem => {
+            let mut problems: Vec<&str> = report
+                .records
+                .iter()
+                .filter(|c| c.finding.health() == DnsHealth::Problem)
+                .map(|c| c.finding.label())
+                .collect();
+            problems.sort_unstable();
+            problems.dedup();
+            Some(problems.join(", "))
+        }
+    }
+}
+
+/// The DNS check value of each checked identity (see [`dns_value`]).
+pub type DnsValues = std::collections::HashMap<crate::model::IdentityKey, String>;
+
 /// A field that changed: its name, the value before and after.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldChange {
@@ -113,18 +138,22 @@ impl TargetDiff {
     }
 }
 
-/// Compares a read of a target (`identities`) with its last seen `state`. The first read
-/// (`baseline`) only sets the state: nothing in it is news.
+/// Compares a read of a target (`identities`, with the DNS check values in `dns`) with its
+/// last seen `state`. The first read (`baseline`) only sets the state: nothing in it is news.
 pub fn diff_target<'a>(
     state: &TargetState,
     identities: impl IntoIterator<Item = &'a Identity>,
+    dns: &DnsValues,
     baseline: bool,
 ) -> TargetDiff {
     let mut diff = TargetDiff::default();
     let mut present = std::collections::BTreeSet::new();
     for identity in identities {
         present.insert(identity.name.as_str());
-        let observed = observe(identity);
+        let mut observed = observe(identity);
+        if let Some(value) = dns.get(&identity.key()) {
+            observed.insert("dns", value.clone());
+        }
         let before = state.get(&identity.name);
         match before {
             Some(before) => {
@@ -230,13 +259,13 @@ mod tests {
     #[test]
     fn the_first_read_is_a_baseline_and_later_ones_are_news() {
         let first = [named("a.example", DkimStatus::Pending)];
-        let baseline = diff_target(&TargetState::new(), &first, true);
+        let baseline = diff_target(&TargetState::new(), &first, &DnsValues::new(), true);
         assert!(baseline.seen.is_empty(), "{baseline:?}");
         assert_eq!(baseline.upserts.len(), 5);
         let mut state = TargetState::new();
         baseline.apply_to(&mut state);
         assert!(
-            diff_target(&state, &first, false).is_empty(),
+            diff_target(&state, &first, &DnsValues::new(), false).is_empty(),
             "the same read again"
         );
 
@@ -244,7 +273,7 @@ mod tests {
             named("a.example", DkimStatus::Failed),
             named("b.example", DkimStatus::Pending),
         ];
-        let diff = diff_target(&state, &second, false);
+        let diff = diff_target(&state, &second, &DnsValues::new(), false);
         let seen: Vec<_> = diff
             .seen
             .iter()
@@ -266,10 +295,69 @@ mod tests {
         );
         diff.apply_to(&mut state);
 
-        let gone = diff_target(&state, &second[1..], false);
+        let gone = diff_target(&state, &second[1..], &DnsValues::new(), false);
         assert_eq!(gone.gone, ["a.example"]);
         assert_eq!(gone.seen[0].after, None);
         gone.apply_to(&mut state);
         assert_eq!(state.keys().collect::<Vec<_>>(), ["b.example"]);
+    }
+
+    #[test]
+    fn the_dns_check_is_followed_once_checked() {
+        use crate::dns_check::{DnsReport, Finding, RecordCheck};
+        use crate::model::{DnsRecord, RecordType};
+
+        let report = |findings: &[Finding]| DnsReport {
+            records: findings
+                .iter()
+                .map(|finding| RecordCheck {
+                    record: DnsRecord {
+                        record_type: RecordType::Cname,
+                        name: "t._domainkey.a.example".into(),
+                        value: None,
+                    },
+                    finding: finding.clone(),
+                })
+                .collect(),
+            checked_at: 0,
+            fresh_until: 0,
+        };
+        let missing = Finding::Missing { nxdomain: true };
+        let unchecked = Finding::CouldNotCheck {
+            reason: "timeout".into(),
+        };
+        assert_eq!(
+            dns_value(&report(&[Finding::Ok, Finding::Ok])).as_deref(),
+            Some("ok")
+        );
+        assert_eq!(
+            dns_value(&report(&[missing.clone(), Finding::Ok, missing.clone()])).as_deref(),
+            Some("missing")
+        );
+        assert_eq!(dns_value(&report(&[Finding::Ok, unchecked])), None);
+
+        let read = [named("a.example", DkimStatus::Success)];
+        let key = read[0].key();
+        let mut state = TargetState::new();
+        diff_target(&state, &read, &DnsValues::new(), true).apply_to(&mut state);
+        // Learning the first result is not a change; another result is.
+        let ok = DnsValues::from([(key.clone(), "ok".to_owned())]);
+        let learned = diff_target(&state, &read, &ok, false);
+        assert!(learned.seen.is_empty(), "{learned:?}");
+        learned.apply_to(&mut state);
+        let broken = DnsValues::from([(key, "missing".to_owned())]);
+        let diff = diff_target(&state, &read, &broken, false);
+        assert_eq!(
+            diff.seen,
+            [Seen {
+                name: "a.example".into(),
+                field: "dns",
+                before: Some("ok".into()),
+                after: Some("missing".into()),
+            }]
+        );
+        // No result (not checked since a restart) is no change.
+        diff.apply_to(&mut state);
+        assert!(diff_target(&state, &read, &DnsValues::new(), false).is_empty());
     }
 }

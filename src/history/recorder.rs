@@ -1,33 +1,59 @@
-//! Watches the inventory and records what changed: after every new snapshot, each target
-//! read at least once is compared with what was last seen of it. Also forgets changes
-//! older than the retention, once a day.
+//! Watches the inventory and records what changed: after every new snapshot (and every
+//! minute, for DNS check results), each target read at least once is compared with what
+//! was last seen of it, and its identities per status are counted for the day. Also
+//! forgets changes older than the retention, once a day.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::observed::diff_target;
+use super::daily::DailyCounts;
+use super::entry::day_of;
+use super::observed::{DnsValues, diff_target, dns_value};
 use super::store::{History, TargetHistory};
 use crate::audit::log::AuditError;
+use crate::dns::monitor::DnsMonitor;
 use crate::inventory::{Inventory, snapshot::Snapshot};
-use crate::model::UnixSeconds;
+use crate::model::{DkimStatus, UnixSeconds};
 
+/// How often the recorder looks again without a new snapshot (for DNS results).
+const TICK: Duration = Duration::from_secs(60);
 /// How often changes older than the retention are forgotten.
 const PRUNE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A target's identities per DKIM status on a day.
+type DayCount = (UnixSeconds, Vec<(DkimStatus, usize)>);
 
 /// Compares snapshots with what was last seen, target by target; keeps that in memory
 /// (loaded from the database the first time), so a restart records no change twice.
 #[derive(Debug)]
 pub struct Recorder {
     history: History,
+    daily: DailyCounts,
+    /// Where the DNS check results come from, when checks are on.
+    dns: Option<DnsMonitor>,
     seen: HashMap<(String, String), TargetHistory>,
+    /// The counts last written per target, and their day: unchanged counts are not
+    /// written again.
+    counted: HashMap<(String, String), DayCount>,
 }
 
 impl Recorder {
-    /// A recorder writing to `history`.
+    /// A recorder writing to `history` (and the daily counts beside it).
     pub fn new(history: History) -> Self {
         Self {
+            daily: DailyCounts::new(history.log().clone()),
             history,
+            dns: None,
             seen: HashMap::new(),
+            counted: HashMap::new(),
+        }
+    }
+
+    /// The same recorder following the DNS check result of each identity too.
+    pub fn with_dns(self, dns: DnsMonitor) -> Self {
+        Self {
+            dns: Some(dns),
+            ..self
         }
     }
 
@@ -35,9 +61,23 @@ impl Recorder {
     /// A target that fails is skipped (and tried again with the next snapshot).
     pub async fn record(&mut self, snapshot: &Snapshot, at: UnixSeconds) -> Result<(), AuditError> {
         let mut first_error = None;
+        let dns: DnsValues = self
+            .dns
+            .as_ref()
+            .map(|monitor| {
+                monitor
+                    .reports()
+                    .into_iter()
+                    .filter_map(|(key, report)| Some((key, dns_value(&report)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         for target in snapshot.targets.iter().filter(|t| t.last_success.is_some()) {
             let key = (target.account.clone(), target.region.clone());
-            if let Err(error) = self.record_target(snapshot, key, at).await {
+            if let Err(error) = self.record_target(snapshot, &dns, key.clone(), at).await {
+                first_error.get_or_insert(error);
+            }
+            if let Err(error) = self.count_target(snapshot, key, at).await {
                 first_error.get_or_insert(error);
             }
         }
@@ -47,6 +87,7 @@ impl Recorder {
     async fn record_target(
         &mut self,
         snapshot: &Snapshot,
+        dns: &DnsValues,
         key: (String, String),
         at: UnixSeconds,
     ) -> Result<(), AuditError> {
@@ -61,7 +102,7 @@ impl Recorder {
             .iter()
             .filter(|i| &i.account == account && &i.region == region);
         let baseline = !seen.baselined;
-        let diff = diff_target(&seen.state, identities, baseline);
+        let diff = diff_target(&seen.state, identities, dns, baseline);
         if diff.is_empty() && !baseline {
             return Ok(());
         }
@@ -70,6 +111,29 @@ impl Recorder {
             .await?;
         diff.apply_to(&mut seen.state);
         seen.baselined = true;
+        Ok(())
+    }
+
+    /// Writes the target's identities per DKIM status for the day of `at`, if they changed.
+    async fn count_target(
+        &mut self,
+        snapshot: &Snapshot,
+        key: (String, String),
+        at: UnixSeconds,
+    ) -> Result<(), AuditError> {
+        let counts = DkimStatus::counts(
+            snapshot
+                .identities
+                .iter()
+                .filter(|i| i.account == key.0 && i.region == key.1)
+                .map(|i| &i.dkim.status),
+        );
+        let day = day_of(at);
+        if self.counted.get(&key) == Some(&(day, counts.clone())) {
+            return Ok(());
+        }
+        self.daily.write(&key.0, &key.1, at, &counts).await?;
+        self.counted.insert(key, (day, counts));
         Ok(())
     }
 
@@ -97,8 +161,12 @@ impl Recorder {
                         Ok(n) => tracing::info!(n, "forgot history older than the retention"),
                         Err(error) => tracing::error!(%error, "could not prune the history"),
                     }
+                    if let Err(error) = self.daily.prune(before).await {
+                        tracing::error!(%error, "could not prune the daily counts");
+                    }
                 }
-                if snapshots.changed().await.is_err() {
+                // Each new snapshot, and every minute: DNS results arrive between sweeps.
+                if let Ok(Err(_closed)) = tokio::time::timeout(TICK, snapshots.changed()).await {
                     break;
                 }
             }

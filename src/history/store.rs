@@ -33,6 +33,11 @@ impl History {
         Self { log }
     }
 
+    /// The audit log this history is kept beside.
+    pub fn log(&self) -> &AuditLog {
+        &self.log
+    }
+
     /// What was last seen of the target `account`/`region`.
     pub async fn load(&self, account: &str, region: &str) -> Result<TargetHistory, AuditError> {
         let db = self.log.database().await?;

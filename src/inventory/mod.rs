@@ -74,6 +74,10 @@ struct Inner {
     sweeping: AtomicBool,
     /// When the last forced refresh started.
     last_forced: std::sync::Mutex<Option<std::time::Instant>>,
+    /// How long each target's last sweep took (its list and batch reads), by account and
+    /// region.
+    sweep_durations:
+        std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Duration>>,
     /// BYODKIM public keys the dashboard set (SES never returns them), with their selector;
     /// in memory only, so the records page can show the TXT value to publish.
     public_keys: std::sync::Mutex<std::collections::HashMap<IdentityKey, (String, String)>>,
@@ -109,6 +113,7 @@ impl Inventory {
                 completed: watch::Sender::new(0),
                 sweeping: AtomicBool::new(false),
                 last_forced: std::sync::Mutex::default(),
+                sweep_durations: std::sync::Mutex::default(),
                 public_keys: std::sync::Mutex::default(),
             }),
         }
@@ -220,6 +225,21 @@ impl Inventory {
         self.publish(|s| s.without_identity(key));
     }
 
+    /// Every target's SES connection, in configuration order.
+    pub fn connections(&self) -> &[SesConnection] {
+        &self.inner.readers
+    }
+
+    /// How long each target's last sweep took, by account and region.
+    pub fn sweep_durations(&self) -> Vec<((String, String), std::time::Duration)> {
+        let durations = self
+            .inner
+            .sweep_durations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        durations.iter().map(|(k, d)| (k.clone(), *d)).collect()
+    }
+
     /// The SES connection of `account` in `region`, if the dashboard reads that target.
     pub fn connection(&self, account: &str, region: &str) -> Option<&SesConnection> {
         self.inner
@@ -290,7 +310,17 @@ impl Inventory {
         let before = self.snapshot();
         let previous = before.identities_of(target);
         let first_sweep = !before.has_read(target);
-        match sweep::sweep(reader, &previous, first_sweep, now()).await {
+        let started = std::time::Instant::now();
+        let swept = sweep::sweep(reader, &previous, first_sweep, now()).await;
+        self.inner
+            .sweep_durations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                (target.account.clone(), target.region.clone()),
+                started.elapsed(),
+            );
+        match swept {
             Ok(identities) => {
                 tracing::info!(target = %target.label(), identities = identities.len(), "sweep done");
                 self.publish(|s| s.with_read(target, identities.clone(), now()));

@@ -47,6 +47,14 @@ pub struct Config {
     #[arg(long, env = "DKIMDASH_HISTORY_DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..))]
     pub history_days: u32,
 
+    /// Who may read `/metrics`, and what it includes.
+    #[command(flatten)]
+    pub metrics: crate::monitoring::MetricsOptions,
+
+    /// Alert rules and where alerts are sent.
+    #[command(flatten)]
+    pub alerts: AlertOptions,
+
     /// Where identities come from and how often they are read.
     #[command(flatten)]
     pub ses: SesOptions,
@@ -66,6 +74,47 @@ pub struct Config {
     /// Run something other than the dashboard.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Alert rules, receivers, and the address alerts link to.
+#[derive(Debug, Clone, Args)]
+pub struct AlertOptions {
+    /// A TOML file of alert rules (`[rules]`) and receivers (`[[receiver]]`: Alertmanager
+    /// webhooks, Slack). Without it: the default rules, shown on the Alerts page, sent nowhere.
+    #[arg(long, env = "DKIMDASH_ALERTS_FILE")]
+    pub alerts_file: Option<PathBuf>,
+
+    /// The dashboard's address as its users reach it (`https://dkim.example.com`), for the
+    /// links in alerts [default: http:// and the listen address].
+    #[arg(long, env = "DKIMDASH_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl AlertOptions {
+    /// The rules and receivers: the file's, or the defaults.
+    pub fn settings(&self) -> Result<crate::alerts::rules::AlertSettings, String> {
+        match &self.alerts_file {
+            Some(path) => crate::alerts::rules::AlertSettings::load(path),
+            None => Ok(Default::default()),
+        }
+    }
+
+    /// The address alerts link to, without a trailing slash.
+    pub fn public_url(&self, listen: SocketAddr) -> Result<String, String> {
+        let Some(url) = &self.public_url else {
+            return Ok(format!("http://{listen}"));
+        };
+        match reqwest::Url::parse(url) {
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() =>
+            {
+                Ok(url.trim_end_matches('/').to_owned())
+            }
+            _ => Err(format!(
+                "--public-url {url:?} is not an http:// or https:// address"
+            )),
+        }
+    }
 }
 
 /// Other things the binary can run.
@@ -248,6 +297,23 @@ mod tests {
         };
         assert_eq!(options.listen.port(), 9999);
         assert!(options.no_seed);
+    }
+
+    #[test]
+    fn public_url_defaults_to_the_listener_and_must_be_http() {
+        let listen: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let config = parse(&[]).unwrap();
+        assert_eq!(
+            config.alerts.public_url(listen).unwrap(),
+            "http://127.0.0.1:3000"
+        );
+        let config = parse(&["--public-url", "https://dkim.example.com/"]).unwrap();
+        assert_eq!(
+            config.alerts.public_url(listen).unwrap(),
+            "https://dkim.example.com"
+        );
+        let config = parse(&["--public-url", "dkim.example.com"]).unwrap();
+        assert!(config.alerts.public_url(listen).is_err());
     }
 
     #[test]

@@ -8,11 +8,13 @@ use leptos::config::LeptosOptions;
 use super::config::HttpLimits;
 use super::notices::Notices;
 use super::security::Security;
+use crate::alerts::{rules::AlertSettings, service::Alerts};
 use crate::audit::log::AuditLog;
 use crate::auth::Auth;
 use crate::dns::monitor::DnsMonitor;
 use crate::inventory::Inventory;
 use crate::model::SesBackend;
+use crate::monitoring::Metrics;
 
 /// Shared, cheaply cloned application state. Server functions reach it with
 /// `expect_context::<AppState>()`; axum handlers with `State<AppState>`.
@@ -39,6 +41,10 @@ pub struct AppState {
     pub audit: AuditLog,
     /// DNS reports of every identity; `None` when DNS checks are turned off.
     pub dns: Option<DnsMonitor>,
+    /// The alert rules, what is firing and what was sent.
+    pub alerts: Alerts,
+    /// `/metrics`: what is counted as it happens, and who may read it.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -62,6 +68,9 @@ impl AppState {
             notices: Notices::default(),
             auth: Arc::new(auth),
             security: Arc::new(Security::default()),
+            // The default rules, no receivers: alerts are shown, not sent.
+            alerts: Alerts::new(AlertSettings::default(), audit.clone(), ""),
+            metrics: Metrics::default(),
             audit,
             dns: None,
         }
@@ -110,9 +119,23 @@ impl AppState {
         self.history().changed_since(since).await.map(Some)
     }
 
-    /// The same state recording changes in `audit`.
+    /// The same state recording changes (and keeping its alerts) in `audit`.
     pub fn with_audit(self, audit: AuditLog) -> Self {
-        Self { audit, ..self }
+        Self {
+            alerts: self.alerts.in_log(audit.clone()),
+            audit,
+            ..self
+        }
+    }
+
+    /// The same state with `alerts` instead of the default rules without receivers.
+    pub fn with_alerts(self, alerts: Alerts) -> Self {
+        Self { alerts, ..self }
+    }
+
+    /// The same state with `metrics` (its access settings) instead of the defaults.
+    pub fn with_metrics(self, metrics: Metrics) -> Self {
+        Self { metrics, ..self }
     }
 
     /// The same state with `security` instead of the defaults.

@@ -46,6 +46,17 @@ pub struct CallCounts {
     pub retries: u64,
 }
 
+/// Counters of one SES operation's calls on one target, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OperationCounts {
+    /// Calls sent, retries included.
+    pub calls: u64,
+    /// Answers that said "too many requests".
+    pub throttled: u64,
+    /// Calls that failed for good (after any retries).
+    pub errors: u64,
+}
+
 /// One target's rate limiter and counters.
 #[derive(Debug)]
 pub struct CallBudget {
@@ -54,6 +65,8 @@ pub struct CallBudget {
     calls: AtomicU64,
     throttled: AtomicU64,
     retries: AtomicU64,
+    /// The same, by SES operation name.
+    by_operation: std::sync::Mutex<std::collections::BTreeMap<&'static str, OperationCounts>>,
     /// Foreground calls waiting for a slot now.
     foreground_waiting: AtomicUsize,
 }
@@ -85,6 +98,7 @@ impl CallBudget {
             calls: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            by_operation: std::sync::Mutex::default(),
             foreground_waiting: AtomicUsize::new(0),
         }
     }
@@ -102,6 +116,17 @@ impl CallBudget {
             throttled: self.throttled.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
         }
+    }
+
+    /// What the calls so far did, by SES operation name.
+    pub fn counts_by_operation(&self) -> Vec<(&'static str, OperationCounts)> {
+        let counts = self.by_operation.lock().unwrap_or_else(|e| e.into_inner());
+        counts.iter().map(|(op, c)| (*op, *c)).collect()
+    }
+
+    fn count(&self, operation: &'static str, note: impl FnOnce(&mut OperationCounts)) {
+        let mut counts = self.by_operation.lock().unwrap_or_else(|e| e.into_inner());
+        note(counts.entry(operation).or_default());
     }
 
     /// Runs `call` within the budget as a foreground call, retrying what is worth retrying.
@@ -130,15 +155,18 @@ impl CallBudget {
         loop {
             self.wait_for(turn).await;
             self.calls.fetch_add(1, Ordering::Relaxed);
+            self.count(operation, |c| c.calls += 1);
             let error = match call().await {
                 Ok(value) => return Ok(value),
                 Err(error) => error.into(),
             };
             if error == Error::TooManyRequests {
                 self.throttled.fetch_add(1, Ordering::Relaxed);
+                self.count(operation, |c| c.throttled += 1);
             }
             if !error.is_retryable() || attempt >= MAX_ATTEMPTS {
                 tracing::warn!(operation, attempt, %error, "SES call failed");
+                self.count(operation, |c| c.errors += 1);
                 return Err(error);
             }
             self.retries.fetch_add(1, Ordering::Relaxed);

@@ -72,6 +72,11 @@ impl SesConnection {
         self.budget.counts()
     }
 
+    /// Calls, throttles and failures so far, by SES operation.
+    pub fn counts_by_operation(&self) -> Vec<(&'static str, super::budget::OperationCounts)> {
+        self.budget.counts_by_operation()
+    }
+
     /// Every identity's name and type, across all pages.
     pub async fn list_identities(&self) -> Result<Vec<(String, IdentityType)>, Error> {
         let mut identities = Vec::new();

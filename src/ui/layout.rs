@@ -31,6 +31,7 @@ pub fn Header() -> impl IntoView {
                     let operator = user.as_ref().is_some_and(|u| u.can_change());
                     view! {
                         <nav class="site-nav" aria-label="Pages">
+                            <a href="/alerts">"Alerts"</a>
                             <a href="/activity">"Activity"</a>
                             {operator.then(|| view! { <a href="/add">"Add a domain"</a> })}
                         </nav>

@@ -3,8 +3,10 @@
 
 pub mod activity;
 pub mod add_domain;
+pub mod alerts;
 pub mod badge;
 pub mod change_form;
+pub mod chart;
 pub mod copy;
 pub mod diagnosis;
 pub mod dns_records;

@@ -14,6 +14,7 @@ use crate::api::inventory::{
 use crate::app_error::AppError;
 use crate::model::TargetStatus;
 use crate::ui::{
+    chart::StatusChart,
     format::ago,
     grid::TargetGrid,
     send::{Sender, post},
@@ -154,6 +155,7 @@ fn Summary(summary: InventorySummary) -> impl IntoView {
     let last_read = summary.targets.iter().filter_map(|t| t.last_success).min();
     let targets = summary.targets.clone();
     let grid = summary.grid.clone();
+    let daily = summary.daily.clone();
     view! {
         <p class="total">
             <strong data-testid="identity-total">{summary.total}</strong>
@@ -180,6 +182,7 @@ fn Summary(summary: InventorySummary) -> impl IntoView {
         })}
         <SummaryStrip summary />
         <TargetGrid cells=grid />
+        {daily.map(|days| view! { <StatusChart days now /> })}
         <table class="targets">
             <caption>"Where the identities are read from"</caption>
             <thead>

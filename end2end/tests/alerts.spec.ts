@@ -1,0 +1,35 @@
+import { expect, test } from "@playwright/test";
+import { collectConsoleErrors } from "./console";
+import { SEEDED_BY_STATUS } from "./seed";
+
+test("the Alerts page lists what fires in the demo, from the header", async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  await page.goto("/");
+  await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Alerts" }).click();
+  await expect(page).toHaveURL(/\/alerts$/);
+  await expect(page.getByRole("heading", { name: "Alerts", level: 1 })).toBeVisible();
+  // Every FAILED identity of the seed fires once the first sweep has been judged.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator('[data-testid="firing-row"][data-rule="DkimFailed"]')).toHaveCount(
+      SEEDED_BY_STATUS.FAILED,
+      { timeout: 1_000 },
+    );
+  }).toPass({ timeout: 30_000 });
+  const failed = page.locator('[data-testid="firing-row"][data-rule="DkimFailed"]');
+  await expect(failed.filter({ hasText: "shop.acme.example" })).toContainText("critical");
+  await expect(failed.filter({ hasText: "shop.acme.example" }).getByRole("link")).toHaveAttribute(
+    "href",
+    "/identity/us-east-1/shop.acme.example?account=demo",
+  );
+  // The seed's domain with signing off, and its 1024-bit keys, are reminded of.
+  await expect(
+    page.locator('[data-testid="firing-row"][data-rule="DkimSigningOff"]').filter({ hasText: "alerts.acme.example" }),
+  ).toHaveCount(1);
+  await expect(page.locator('[data-testid="firing-row"][data-rule="DkimWeakKey"]').first()).toContainText("info");
+  // The demo sends alerts nowhere, and says so.
+  await expect(page.getByTestId("no-receivers")).toBeVisible();
+  await expect(page.getByTestId("no-deliveries")).toBeVisible();
+  await expect(page.getByTestId("rules")).toContainText("DKIM status FAILED (critical)");
+  expect(errors, "console errors").toEqual([]);
+});

@@ -1,0 +1,258 @@
+//! Raises and resolves alerts: after every sweep (and every minute, for the rules that
+//! wait), each rule's verdict is compared with what is firing. A new firing alert and a
+//! resolved one are written with their deliveries in one transaction; what is firing is
+//! read back from the database at start, so a restart sends nothing twice.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::evaluate::{Alert, Inputs, Verdict, evaluate};
+use super::payload::{self, Notice};
+use super::rules::{AlertSettings, ReceiverKind};
+use super::store::{AlertStore, Outgoing, StoredAlert};
+use super::tracker::Tracker;
+use crate::audit::log::AuditError;
+use crate::dns::monitor::DnsMonitor;
+use crate::dns_check::DnsReport;
+use crate::inventory::{Inventory, snapshot::Snapshot};
+use crate::model::{IdentityKey, UnixSeconds};
+
+/// How often the rules are looked at without a new sweep (PENDING for H hours, a target
+/// failing for M minutes, DNS reports arriving).
+const TICK: Duration = Duration::from_secs(60);
+/// How often resolved alerts older than the retention are forgotten.
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// What one evaluation changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// Alerts that started firing.
+    pub fired: usize,
+    /// Alerts that resolved.
+    pub resolved: usize,
+}
+
+/// The rules, what is firing, and the memory the rules need.
+#[derive(Debug)]
+pub struct Engine {
+    settings: Arc<AlertSettings>,
+    store: AlertStore,
+    external_url: String,
+    tracker: Tracker,
+    /// Firing now, by fingerprint; `None` until read from the database.
+    firing: Option<HashMap<String, StoredAlert>>,
+}
+
+impl Engine {
+    /// An engine applying `settings`, writing to `store`; pages are linked under
+    /// `external_url` (the dashboard's address as its users reach it).
+    pub fn new(settings: Arc<AlertSettings>, store: AlertStore, external_url: &str) -> Self {
+        Self {
+            settings,
+            store,
+            external_url: external_url.trim_end_matches('/').to_owned(),
+            tracker: Tracker::default(),
+            firing: None,
+        }
+    }
+
+    /// Applies the rules to `snapshot` (and the DNS reports, when checks are on) at `now`:
+    /// fires what newly holds, resolves what no longer does, queues their deliveries.
+    pub async fn evaluate(
+        &mut self,
+        snapshot: &Snapshot,
+        dns: Option<&HashMap<IdentityKey, DnsReport>>,
+        now: UnixSeconds,
+    ) -> Result<Changed, AuditError> {
+        if self.firing.is_none() {
+            let stored = self.store.firing().await?;
+            self.firing = Some(
+                stored
+                    .into_iter()
+                    .map(|a| (a.fingerprint.clone(), a))
+                    .collect(),
+            );
+        }
+        self.tracker.observe(snapshot);
+        let firing = self.firing.take().unwrap_or_default();
+        let result = self.apply(snapshot, dns, now, firing).await;
+        let (firing, changed) = result;
+        self.firing = Some(firing);
+        changed
+    }
+
+    async fn apply(
+        &self,
+        snapshot: &Snapshot,
+        dns: Option<&HashMap<IdentityKey, DnsReport>>,
+        now: UnixSeconds,
+        mut firing: HashMap<String, StoredAlert>,
+    ) -> (HashMap<String, StoredAlert>, Result<Changed, AuditError>) {
+        let fingerprints: HashSet<String> = firing.keys().cloned().collect();
+        let inputs = Inputs {
+            snapshot,
+            dns,
+            temporary_failure_reads: &self.tracker.temporary_failure_reads,
+            failing_since: &self.tracker.failing_since,
+            firing: &fingerprints,
+            now,
+        };
+        let verdicts = evaluate(&self.settings.rules, &inputs);
+        let mut changed = Changed::default();
+
+        let mut ended: Vec<String> = firing
+            .iter()
+            .filter(|(fingerprint, alert)| match verdicts.get(*fingerprint) {
+                Some(Verdict::Firing(_) | Verdict::Unknown) => false,
+                Some(Verdict::Clear) => true,
+                // No verdict: its identity is gone, its rule turned off, or its target was
+                // not read yet (then nothing is known: it stays).
+                None => !unread_target(snapshot, alert),
+            })
+            .map(|(fingerprint, _)| fingerprint.clone())
+            .collect();
+        ended.sort();
+        for fingerprint in ended {
+            let Some(alert) = firing.get(&fingerprint) else {
+                continue;
+            };
+            let posts = self.posts("resolved", alert, Some(now));
+            if let Err(error) = self.store.resolve(alert.id, now, &posts).await {
+                return (firing, Err(error));
+            }
+            tracing::info!(alert = %alert.labels.get("alertname").map_or("", |s| s), fingerprint, "alert resolved");
+            firing.remove(&fingerprint);
+            changed.resolved += 1;
+        }
+
+        let mut new: Vec<(&String, &Alert)> = verdicts
+            .iter()
+            .filter_map(|(fingerprint, verdict)| match verdict {
+                Verdict::Firing(alert) if !firing.contains_key(fingerprint) => {
+                    Some((fingerprint, alert))
+                }
+                _ => None,
+            })
+            .collect();
+        new.sort_by(|a, b| a.0.cmp(b.0));
+        for (fingerprint, alert) in new {
+            let mut stored = StoredAlert {
+                id: 0,
+                fingerprint: fingerprint.clone(),
+                labels: alert.labels.clone(),
+                annotations: alert.annotations.clone(),
+                starts_at: now,
+            };
+            let posts = self.posts("firing", &stored, None);
+            match self
+                .store
+                .fire(fingerprint, &alert.labels, &alert.annotations, now, &posts)
+                .await
+            {
+                Ok(id) => stored.id = id,
+                Err(error) => return (firing, Err(error)),
+            }
+            tracing::info!(alert = alert.rule.name(), fingerprint, "alert firing");
+            firing.insert(fingerprint.clone(), stored);
+            changed.fired += 1;
+        }
+        (firing, Ok(changed))
+    }
+
+    /// One post per receiver about `alert`.
+    fn posts(
+        &self,
+        status: &str,
+        alert: &StoredAlert,
+        ends_at: Option<UnixSeconds>,
+    ) -> Vec<Outgoing> {
+        let generator_url = self.page_of(alert);
+        let notice = Notice {
+            status,
+            labels: &alert.labels,
+            annotations: &alert.annotations,
+            starts_at: alert.starts_at,
+            ends_at,
+            fingerprint: &alert.fingerprint,
+            generator_url: &generator_url,
+        };
+        self.settings
+            .receivers
+            .iter()
+            .map(|receiver| {
+                let body = match receiver.kind {
+                    ReceiverKind::Alertmanager => {
+                        payload::alertmanager(&receiver.name, &self.external_url, &notice)
+                    }
+                    ReceiverKind::Slack => payload::slack(&notice),
+                };
+                Outgoing {
+                    receiver: receiver.name.clone(),
+                    payload: body.to_string(),
+                }
+            })
+            .collect()
+    }
+
+    /// The identity's page, or the Alerts page for a target's alert.
+    fn page_of(&self, alert: &StoredAlert) -> String {
+        let label = |name: &str| alert.labels.get(name).map(String::as_str);
+        let path = match (label("identity"), label("region")) {
+            (Some(name), Some(region)) => {
+                crate::routes::identity_page(region, name, label("account"))
+            }
+            _ => "/alerts".to_owned(),
+        };
+        format!("{}{path}", self.external_url)
+    }
+
+    /// Evaluates after every new snapshot and every minute, wakes the deliverer when
+    /// something changed, and forgets alerts resolved longer ago than `retention`.
+    pub fn spawn(
+        mut self,
+        inventory: Inventory,
+        dns: Option<DnsMonitor>,
+        wake: Arc<Notify>,
+        retention: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let mut snapshots = inventory.subscribe();
+        tokio::spawn(async move {
+            let mut pruned_at: Option<tokio::time::Instant> = None;
+            loop {
+                let snapshot = snapshots.borrow_and_update().clone();
+                let reports = dns.as_ref().map(DnsMonitor::reports);
+                let now = crate::inventory::now();
+                match self.evaluate(&snapshot, reports.as_ref(), now).await {
+                    Ok(changed) if changed != Changed::default() => wake.notify_one(),
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "could not evaluate the alert rules"),
+                }
+                if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                    pruned_at = Some(tokio::time::Instant::now());
+                    let before = now - i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
+                    if let Err(error) = self.store.prune(before).await {
+                        tracing::error!(%error, "could not prune resolved alerts");
+                    }
+                }
+                if let Ok(Err(_closed)) = tokio::time::timeout(TICK, snapshots.changed()).await {
+                    break;
+                }
+            }
+        })
+    }
+}
+
+/// Whether the alert's target is configured but not read yet (e.g. just after a restart).
+fn unread_target(snapshot: &Snapshot, alert: &StoredAlert) -> bool {
+    let (Some(account), Some(region)) = (alert.labels.get("account"), alert.labels.get("region"))
+    else {
+        return false;
+    };
+    snapshot
+        .targets
+        .iter()
+        .any(|t| &t.account == account && &t.region == region && t.last_success.is_none())
+}

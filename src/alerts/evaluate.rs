@@ -1,0 +1,614 @@
+//! Which alerts hold now (pure): every rule applied to every identity and target the
+//! inventory has read, each answering firing, clear, or unknown (nothing to judge by yet,
+//! e.g. no DNS check since a restart: an alert already firing stays so).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::rules::Rules;
+use crate::dns_check::{DnsHealth, DnsReport};
+use crate::inventory::snapshot::Snapshot;
+use crate::model::{
+    DkimStatus, Identity, IdentityKey, IdentityType, KeyLength, TargetStatus, UnixSeconds,
+};
+
+/// What an alert is about; its name is the `alertname` label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// DKIM status FAILED.
+    DkimFailed,
+    /// TEMPORARY_FAILURE for several reads in a row.
+    DkimTemporaryFailure,
+    /// PENDING for too long.
+    DkimPendingTooLong,
+    /// Signing turned off on a domain set up for DKIM.
+    DkimSigningOff,
+    /// SUCCESS at SES, but the DNS records no longer check out.
+    DkimDnsRecordBroken,
+    /// The signing key is old.
+    DkimKeyOld,
+    /// The signing key is 1024-bit.
+    DkimWeakKey,
+    /// A target could not be read for too long.
+    SesTargetUnreadable,
+}
+
+impl Rule {
+    /// The `alertname` label.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DkimFailed => "DkimFailed",
+            Self::DkimTemporaryFailure => "DkimTemporaryFailure",
+            Self::DkimPendingTooLong => "DkimPendingTooLong",
+            Self::DkimSigningOff => "DkimSigningOff",
+            Self::DkimDnsRecordBroken => "DkimDnsRecordBroken",
+            Self::DkimKeyOld => "DkimKeyOld",
+            Self::DkimWeakKey => "DkimWeakKey",
+            Self::SesTargetUnreadable => "SesTargetUnreadable",
+        }
+    }
+
+    /// The `severity` label: mail goes unsigned (critical), may soon (warning), or a
+    /// reminder (info).
+    pub fn severity(self) -> &'static str {
+        match self {
+            Self::DkimFailed | Self::DkimDnsRecordBroken => "critical",
+            Self::DkimTemporaryFailure
+            | Self::DkimPendingTooLong
+            | Self::DkimSigningOff
+            | Self::SesTargetUnreadable => "warning",
+            Self::DkimKeyOld | Self::DkimWeakKey => "info",
+        }
+    }
+}
+
+/// One alert: its labels (which make its fingerprint) and what it says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alert {
+    /// Which rule raised it.
+    pub rule: Rule,
+    /// `alertname`, `severity`, `account`, `region` and, for an identity, `identity`.
+    pub labels: BTreeMap<String, String>,
+    /// `summary` and `description` (what is wrong and what to do).
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Alert {
+    /// The stable identity of this alert: 16 hex digits of FNV-1a over its sorted labels,
+    /// as Prometheus hashes a label set. The same labels always give the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.labels)
+    }
+}
+
+/// FNV-1a (64-bit) over `name 0xff value 0xff` for each label in order.
+pub fn fingerprint(labels: &BTreeMap<String, String>) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = OFFSET;
+    for (name, value) in labels {
+        for byte in name
+            .bytes()
+            .chain([0xff])
+            .chain(value.bytes())
+            .chain([0xff])
+        {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// What a rule says of one subject now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The alert holds.
+    Firing(Alert),
+    /// It does not hold.
+    Clear,
+    /// Nothing to judge by: an alert already firing stays as it is.
+    Unknown,
+}
+
+/// Everything the rules look at.
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs<'a> {
+    /// The inventory.
+    pub snapshot: &'a Snapshot,
+    /// The DNS reports; `None` when DNS checks are off.
+    pub dns: Option<&'a HashMap<IdentityKey, DnsReport>>,
+    /// TEMPORARY_FAILURE reads in a row, per identity.
+    pub temporary_failure_reads: &'a HashMap<IdentityKey, u32>,
+    /// Since when each failing target has been failing (as first seen).
+    pub failing_since: &'a HashMap<(String, String), UnixSeconds>,
+    /// Fingerprints firing now: a firing alert whose threshold restarted (a restart
+    /// forgets streaks and times) stays firing while its condition lasts.
+    pub firing: &'a HashSet<String>,
+    /// Now.
+    pub now: UnixSeconds,
+}
+
+/// Every rule's verdict on every identity and target read at least once, by fingerprint.
+/// Identities of targets never read yet get no verdict.
+pub fn evaluate(rules: &Rules, inputs: &Inputs<'_>) -> HashMap<String, Verdict> {
+    let read: HashSet<(&str, &str)> = inputs
+        .snapshot
+        .targets
+        .iter()
+        .filter(|t| t.last_success.is_some())
+        .map(|t| (t.account.as_str(), t.region.as_str()))
+        .collect();
+    let mut verdicts = HashMap::new();
+    for target in &inputs.snapshot.targets {
+        if rules.target_unreadable_minutes > 0 {
+            let labels = target_labels(Rule::SesTargetUnreadable, target);
+            let verdict = target_unreadable(rules, inputs, target, &labels);
+            verdicts.insert(fingerprint(&labels), verdict);
+        }
+    }
+    let identities = inputs
+        .snapshot
+        .identities
+        .iter()
+        .filter(|i| read.contains(&(i.account.as_str(), i.region.as_str())));
+    for identity in identities {
+        for rule in IDENTITY_RULES {
+            let Some(verdict) = identity_verdict(rules, inputs, identity, rule) else {
+                continue;
+            };
+            let labels = identity_labels(rule, identity);
+            let verdict = match verdict {
+                Held::Yes(annotations) => Verdict::Firing(Alert {
+                    rule,
+                    labels: labels.clone(),
+                    annotations,
+                }),
+                Held::No => Verdict::Clear,
+                Held::Unknown => Verdict::Unknown,
+            };
+            verdicts.insert(fingerprint(&labels), verdict);
+        }
+    }
+    verdicts
+}
+
+const IDENTITY_RULES: [Rule; 7] = [
+    Rule::DkimFailed,
+    Rule::DkimTemporaryFailure,
+    Rule::DkimPendingTooLong,
+    Rule::DkimSigningOff,
+    Rule::DkimDnsRecordBroken,
+    Rule::DkimKeyOld,
+    Rule::DkimWeakKey,
+];
+
+/// A rule's answer before it is dressed as a verdict.
+enum Held {
+    Yes(BTreeMap<String, String>),
+    No,
+    Unknown,
+}
+
+/// `None` when the rule is turned off.
+fn identity_verdict(
+    rules: &Rules,
+    inputs: &Inputs<'_>,
+    identity: &Identity,
+    rule: Rule,
+) -> Option<Held> {
+    let status = &identity.dkim.status;
+    let name = &identity.name;
+    let already = || {
+        inputs
+            .firing
+            .contains(&fingerprint(&identity_labels(rule, identity)))
+    };
+    let held = |condition: bool, summary: String, description: String| {
+        if condition {
+            Held::Yes(annotations(summary, description))
+        } else {
+            Held::No
+        }
+    };
+    let details_known = identity.details_read_at.is_some();
+    Some(match rule {
+        Rule::DkimFailed if rules.failed => held(
+            *status == DkimStatus::Failed,
+            format!("{name}: DKIM verification FAILED"),
+            "SES stopped looking for the DKIM records and does not sign this identity's mail. \
+             Publish the records shown on its page, then start verification again (switch the signing mode, or re-create the identity)."
+                .to_owned(),
+        ),
+        Rule::DkimTemporaryFailure if rules.temporary_failure_reads > 0 => {
+            let reads = inputs
+                .temporary_failure_reads
+                .get(&identity.key())
+                .copied()
+                .unwrap_or(0);
+            held(
+                *status == DkimStatus::TemporaryFailure
+                    && (reads >= rules.temporary_failure_reads || already()),
+                format!("{name}: DKIM TEMPORARY_FAILURE for {reads} reads in a row"),
+                "SES could not check the DKIM records (usually a DNS problem: timeouts, SERVFAIL, nameservers not answering). \
+                 SES keeps trying for 72 hours; check that the domain's nameservers answer."
+                    .to_owned(),
+            )
+        }
+        Rule::DkimPendingTooLong if rules.pending_hours > 0 => {
+            let hours = (inputs.now - identity.status_seen_since) / 3600;
+            held(
+                *status == DkimStatus::Pending
+                    && (hours >= i64::from(rules.pending_hours) || already()),
+                format!("{name}: DKIM PENDING for {hours} hours"),
+                "SES has not found the DKIM records yet and gives up after 72 hours (then FAILED). \
+                 Publish the records shown on the identity's page; its DNS check says what is missing."
+                    .to_owned(),
+            )
+        }
+        Rule::DkimSigningOff if rules.signing_off => held(
+            identity.identity_type == IdentityType::Domain
+                && *status != DkimStatus::NotStarted
+                && !identity.dkim.signing_enabled,
+            format!("{name}: DKIM signing is turned off"),
+            "SES sends this domain's mail unsigned although DKIM is set up. Turn signing on from the identity's page if that was not meant."
+                .to_owned(),
+        ),
+        Rule::DkimDnsRecordBroken if rules.dns_broken => dns_broken(inputs, identity),
+        Rule::DkimKeyOld if rules.key_age_days > 0 => match identity.dkim.last_key_generation {
+            _ if !details_known => Held::Unknown,
+            Some(generated) => {
+                let days = (inputs.now - generated) / 86_400;
+                held(
+                    days >= i64::from(rules.key_age_days),
+                    format!("{name}: DKIM key is {days} days old"),
+                    format!(
+                        "The signing key was generated {days} days ago (reminder after {}). Rotate it: a new BYODKIM key, or switch Easy DKIM's key length to have SES make a new one.",
+                        rules.key_age_days
+                    ),
+                )
+            }
+            None => Held::No,
+        },
+        Rule::DkimWeakKey if rules.weak_key => match &identity.dkim.current_key_length {
+            _ if !details_known => Held::Unknown,
+            length => held(
+                *length == Some(KeyLength::Rsa1024),
+                format!("{name}: DKIM key is 1024-bit"),
+                "1024-bit RSA keys are weak by today's standards. Choose 2048-bit as the next key length on the identity's page; SES uses it at the next rotation."
+                    .to_owned(),
+            ),
+        },
+        _ => return None,
+    })
+}
+
+/// Broken DNS for a SUCCESS identity: a record with a problem. Unknown while unchecked;
+/// never with DNS checks off.
+fn dns_broken(inputs: &Inputs<'_>, identity: &Identity) -> Held {
+    let Some(reports) = inputs.dns else {
+        return Held::No;
+    };
+    if identity.dkim.status != DkimStatus::Success {
+        return Held::No;
+    }
+    let Some(report) = reports.get(&identity.key()) else {
+        return Held::Unknown;
+    };
+    match report.health() {
+        DnsHealth::Problem => {
+            let problems: Vec<String> = report
+                .records
+                .iter()
+                .filter(|c| c.finding.health() == DnsHealth::Problem)
+                .map(|c| format!("{}: {}", c.record.name, c.finding.label()))
+                .collect();
+            Held::Yes(annotations(
+                format!("{}: DKIM DNS record broken", identity.name),
+                format!(
+                    "SES still says SUCCESS, but DNS no longer serves the records ({}). SES will fail the identity when it next checks. Fix the records shown on the identity's page.",
+                    problems.join("; ")
+                ),
+            ))
+        }
+        DnsHealth::Ok => Held::No,
+        DnsHealth::Unchecked => Held::Unknown,
+    }
+}
+
+fn target_unreadable(
+    rules: &Rules,
+    inputs: &Inputs<'_>,
+    target: &TargetStatus,
+    labels: &BTreeMap<String, String>,
+) -> Verdict {
+    let Some(error) = &target.last_error else {
+        // Not tried yet since a (re)start: nothing to judge by.
+        return if target.last_success.is_none() {
+            Verdict::Unknown
+        } else {
+            Verdict::Clear
+        };
+    };
+    let key = (target.account.clone(), target.region.clone());
+    let since = inputs.failing_since.get(&key).copied().unwrap_or(error.at);
+    let minutes = (inputs.now - since) / 60;
+    if minutes < i64::from(rules.target_unreadable_minutes)
+        && !inputs.firing.contains(&fingerprint(labels))
+    {
+        return Verdict::Clear;
+    }
+    let what = format!("{} / {}", target.account, target.region);
+    Verdict::Firing(Alert {
+        rule: Rule::SesTargetUnreadable,
+        labels: labels.clone(),
+        annotations: annotations(
+            format!("SES {what} unreadable for {minutes} minutes"),
+            format!(
+                "dkimdash could not read SES in {what}: {}. The dashboard shows this target's identities as last read; check the credentials, the role and the network.",
+                error.message
+            ),
+        ),
+    })
+}
+
+fn annotations(summary: String, description: String) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("summary".to_owned(), summary),
+        ("description".to_owned(), description),
+    ])
+}
+
+fn identity_labels(rule: Rule, identity: &Identity) -> BTreeMap<String, String> {
+    let mut labels = base_labels(rule, &identity.account, &identity.region);
+    labels.insert("identity".to_owned(), identity.name.clone());
+    labels
+}
+
+fn target_labels(rule: Rule, target: &TargetStatus) -> BTreeMap<String, String> {
+    base_labels(rule, &target.account, &target.region)
+}
+
+fn base_labels(rule: Rule, account: &str, region: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("alertname".to_owned(), rule.name().to_owned()),
+        ("severity".to_owned(), rule.severity().to_owned()),
+        ("account".to_owned(), account.to_owned()),
+        ("region".to_owned(), region.to_owned()),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attention::tests::domain;
+    use crate::model::{SweepError, TargetStatus};
+
+    const NOW: UnixSeconds = 1_000_000 + 100 * 3600;
+
+    fn snapshot(identities: Vec<Identity>) -> Snapshot {
+        Snapshot {
+            identities,
+            targets: vec![TargetStatus {
+                account: "prod".into(),
+                region: "us-east-1".into(),
+                identities: 0,
+                last_success: Some(1_000_000),
+                last_error: None,
+                details_pending: 0,
+            }],
+        }
+    }
+
+    struct World {
+        snapshot: Snapshot,
+        reads: HashMap<IdentityKey, u32>,
+        failing: HashMap<(String, String), UnixSeconds>,
+        firing: HashSet<String>,
+    }
+
+    impl World {
+        fn of(identities: Vec<Identity>) -> Self {
+            Self {
+                snapshot: snapshot(identities),
+                reads: HashMap::new(),
+                failing: HashMap::new(),
+                firing: HashSet::new(),
+            }
+        }
+
+        /// The alert names firing, sorted, with their identity (or "" for a target).
+        fn firing(&self, rules: &Rules) -> Vec<(String, String)> {
+            let inputs = Inputs {
+                snapshot: &self.snapshot,
+                dns: None,
+                temporary_failure_reads: &self.reads,
+                failing_since: &self.failing,
+                firing: &self.firing,
+                now: NOW,
+            };
+            let mut names: Vec<(String, String)> = evaluate(rules, &inputs)
+                .into_values()
+                .filter_map(|v| match v {
+                    Verdict::Firing(alert) => Some((
+                        alert.rule.name().to_owned(),
+                        alert.labels.get("identity").cloned().unwrap_or_default(),
+                    )),
+                    _ => None,
+                })
+                .collect();
+            names.sort();
+            names
+        }
+    }
+
+    fn named(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn fingerprints_depend_on_labels_only_and_are_stable() {
+        let labels = identity_labels(Rule::DkimFailed, &domain("a.example", DkimStatus::Failed));
+        // FNV-1a over the sorted labels; a fixed value, so a release never re-fires
+        // every alert by changing how it hashes.
+        assert_eq!(fingerprint(&labels), fingerprint(&labels.clone()));
+        assert_eq!(fingerprint(&labels).len(), 16);
+        assert_eq!(fingerprint(&BTreeMap::new()), "cbf29ce484222325");
+        let other = identity_labels(Rule::DkimFailed, &domain("b.example", DkimStatus::Failed));
+        assert_ne!(fingerprint(&labels), fingerprint(&other));
+    }
+
+    #[test]
+    fn each_rule_fires_on_its_condition() {
+        let mut pending_long = domain("pending.example", DkimStatus::Pending);
+        pending_long.status_seen_since = NOW - 49 * 3600;
+        let mut pending_short = domain("fresh.example", DkimStatus::Pending);
+        pending_short.status_seen_since = NOW - 47 * 3600;
+        let mut off = domain("off.example", DkimStatus::Success);
+        off.dkim.signing_enabled = false;
+        let mut weak = domain("weak.example", DkimStatus::Success);
+        weak.dkim.current_key_length = Some(KeyLength::Rsa1024);
+        let mut old = domain("old.example", DkimStatus::Success);
+        old.dkim.last_key_generation = Some(NOW - 400 * 86_400);
+        let mut unknown_details = domain("unread.example", DkimStatus::Success);
+        unknown_details.dkim.current_key_length = Some(KeyLength::Rsa1024);
+        unknown_details.details_read_at = None;
+        let world = World::of(vec![
+            domain("failed.example", DkimStatus::Failed),
+            domain("ok.example", DkimStatus::Success),
+            pending_long,
+            pending_short,
+            off,
+            weak,
+            old,
+            unknown_details,
+        ]);
+        assert_eq!(
+            world.firing(&Rules::default()),
+            named(&[
+                ("DkimFailed", "failed.example"),
+                ("DkimKeyOld", "old.example"),
+                ("DkimPendingTooLong", "pending.example"),
+                ("DkimSigningOff", "off.example"),
+                ("DkimWeakKey", "weak.example"),
+            ])
+        );
+        // Turned off, a rule says nothing.
+        let quiet = Rules {
+            failed: false,
+            key_age_days: 0,
+            pending_hours: 0,
+            signing_off: false,
+            weak_key: false,
+            ..Rules::default()
+        };
+        assert_eq!(world.firing(&quiet), []);
+    }
+
+    #[test]
+    fn temporary_failure_needs_reads_in_a_row_and_then_holds_while_it_lasts() {
+        let identity = domain("tf.example", DkimStatus::TemporaryFailure);
+        let key = identity.key();
+        let fingerprint = fingerprint(&identity_labels(Rule::DkimTemporaryFailure, &identity));
+        let mut world = World::of(vec![identity]);
+        world.reads.insert(key.clone(), 2);
+        assert_eq!(world.firing(&Rules::default()), []);
+        world.reads.insert(key.clone(), 3);
+        assert_eq!(
+            world.firing(&Rules::default()),
+            named(&[("DkimTemporaryFailure", "tf.example")])
+        );
+        // After a restart the count starts again, but a firing alert stays firing.
+        world.reads.insert(key, 1);
+        world.firing.insert(fingerprint);
+        assert_eq!(
+            world.firing(&Rules::default()),
+            named(&[("DkimTemporaryFailure", "tf.example")])
+        );
+    }
+
+    #[test]
+    fn a_target_fires_after_failing_for_the_minutes_set() {
+        let mut world = World::of(vec![]);
+        world.snapshot.targets[0].last_error = Some(SweepError {
+            at: NOW,
+            message: "SES denied access".into(),
+        });
+        let key = ("prod".to_owned(), "us-east-1".to_owned());
+        world.failing.insert(key.clone(), NOW - 29 * 60);
+        assert_eq!(world.firing(&Rules::default()), []);
+        world.failing.insert(key, NOW - 30 * 60);
+        assert_eq!(
+            world.firing(&Rules::default()),
+            named(&[("SesTargetUnreadable", "")])
+        );
+    }
+
+    #[test]
+    fn identities_of_unread_targets_get_no_verdict() {
+        let mut world = World::of(vec![domain("failed.example", DkimStatus::Failed)]);
+        world.snapshot.targets[0].last_success = None;
+        let inputs = Inputs {
+            snapshot: &world.snapshot,
+            dns: None,
+            temporary_failure_reads: &world.reads,
+            failing_since: &world.failing,
+            firing: &world.firing,
+            now: NOW,
+        };
+        let verdicts = evaluate(&Rules::default(), &inputs);
+        // Only the target's own rule answers, and it cannot tell yet either: a target
+        // that was failing before a restart keeps its alert until it is tried again.
+        assert_eq!(verdicts.len(), 1);
+        assert!(verdicts.values().all(|v| *v == Verdict::Unknown));
+    }
+
+    #[test]
+    fn dns_broken_is_unknown_until_checked_and_ignores_other_statuses() {
+        use crate::dns_check::{Finding, RecordCheck};
+        use crate::model::{DnsRecord, RecordType};
+
+        let ok = domain("ok.example", DkimStatus::Success);
+        let pending = domain("pending.example", DkimStatus::Pending);
+        let report = |finding: Finding| DnsReport {
+            records: vec![RecordCheck {
+                record: DnsRecord {
+                    record_type: RecordType::Cname,
+                    name: "t._domainkey.ok.example".into(),
+                    value: Some("t.dkim.amazonses.com".into()),
+                },
+                finding,
+            }],
+            checked_at: NOW,
+            fresh_until: NOW + 300,
+        };
+        let world = World::of(vec![ok.clone(), pending.clone()]);
+        let verdict = |reports: &HashMap<IdentityKey, DnsReport>, identity: &Identity| {
+            let inputs = Inputs {
+                snapshot: &world.snapshot,
+                dns: Some(reports),
+                temporary_failure_reads: &world.reads,
+                failing_since: &world.failing,
+                firing: &world.firing,
+                now: NOW,
+            };
+            let labels = identity_labels(Rule::DkimDnsRecordBroken, identity);
+            evaluate(&Rules::default(), &inputs).remove(&fingerprint(&labels))
+        };
+        let none = HashMap::new();
+        assert_eq!(verdict(&none, &ok), Some(Verdict::Unknown));
+        assert_eq!(verdict(&none, &pending), Some(Verdict::Clear));
+        let broken = HashMap::from([(ok.key(), report(Finding::Missing { nxdomain: true }))]);
+        let Some(Verdict::Firing(alert)) = verdict(&broken, &ok) else {
+            panic!("a missing record of a SUCCESS identity fires");
+        };
+        assert!(
+            alert.annotations["description"].contains("t._domainkey.ok.example: missing"),
+            "{alert:?}"
+        );
+        let fine = HashMap::from([(ok.key(), report(Finding::Ok))]);
+        assert_eq!(verdict(&fine, &ok), Some(Verdict::Clear));
+    }
+}

@@ -1,0 +1,129 @@
+//! What the rules need remembered between reads (pure): how many reads in a row each
+//! identity has been TEMPORARY_FAILURE, and since when each target has been failing.
+//! Kept in memory only: after a restart both start again, and alerts already firing stay
+//! firing while their condition lasts (see `evaluate::Inputs::firing`).
+
+use std::collections::HashMap;
+
+use crate::inventory::snapshot::Snapshot;
+use crate::model::{DkimStatus, IdentityKey, UnixSeconds};
+
+/// Streaks and failure times, updated from each snapshot.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    /// The read each count was last updated from, per identity.
+    last_read: HashMap<IdentityKey, UnixSeconds>,
+    /// TEMPORARY_FAILURE reads in a row.
+    pub temporary_failure_reads: HashMap<IdentityKey, u32>,
+    /// When each failing target was first seen failing.
+    pub failing_since: HashMap<(String, String), UnixSeconds>,
+}
+
+impl Tracker {
+    /// Counts each identity's new read (once per read, however often the same snapshot
+    /// is looked at) and notes which targets fail.
+    pub fn observe(&mut self, snapshot: &Snapshot) {
+        for identity in &snapshot.identities {
+            let key = identity.key();
+            if self
+                .last_read
+                .get(&key)
+                .is_some_and(|&at| at >= identity.read_at)
+            {
+                continue;
+            }
+            self.last_read.insert(key.clone(), identity.read_at);
+            let reads = self.temporary_failure_reads.entry(key).or_insert(0);
+            *reads = if identity.dkim.status == DkimStatus::TemporaryFailure {
+                *reads + 1
+            } else {
+                0
+            };
+        }
+        // Identities gone from the inventory are forgotten.
+        if self.last_read.len() > snapshot.identities.len() {
+            let present: std::collections::HashSet<IdentityKey> =
+                snapshot.identities.iter().map(|i| i.key()).collect();
+            self.last_read.retain(|key, _| present.contains(key));
+            self.temporary_failure_reads
+                .retain(|key, _| present.contains(key));
+        }
+        for target in &snapshot.targets {
+            let key = (target.account.clone(), target.region.clone());
+            match &target.last_error {
+                Some(error) => {
+                    self.failing_since.entry(key).or_insert(error.at);
+                }
+                None => {
+                    self.failing_since.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attention::tests::domain;
+    use crate::model::{Identity, SweepError, TargetStatus};
+
+    fn snapshot(identities: Vec<Identity>, failing_at: Option<UnixSeconds>) -> Snapshot {
+        Snapshot {
+            identities,
+            targets: vec![TargetStatus {
+                account: "prod".into(),
+                region: "us-east-1".into(),
+                identities: 0,
+                last_success: Some(1),
+                last_error: failing_at.map(|at| SweepError {
+                    at,
+                    message: "down".into(),
+                }),
+                details_pending: 0,
+            }],
+        }
+    }
+
+    fn read(status: DkimStatus, at: UnixSeconds) -> Identity {
+        let mut identity = domain("a.example", status);
+        identity.read_at = at;
+        identity
+    }
+
+    #[test]
+    fn counts_reads_not_looks_and_restarts_on_another_status() {
+        let mut tracker = Tracker::default();
+        let key = domain("a.example", DkimStatus::Pending).key();
+        let count = |t: &Tracker| t.temporary_failure_reads.get(&key).copied();
+        tracker.observe(&snapshot(
+            vec![read(DkimStatus::TemporaryFailure, 10)],
+            None,
+        ));
+        tracker.observe(&snapshot(
+            vec![read(DkimStatus::TemporaryFailure, 10)],
+            None,
+        ));
+        assert_eq!(count(&tracker), Some(1));
+        tracker.observe(&snapshot(
+            vec![read(DkimStatus::TemporaryFailure, 20)],
+            None,
+        ));
+        assert_eq!(count(&tracker), Some(2));
+        tracker.observe(&snapshot(vec![read(DkimStatus::Success, 30)], None));
+        assert_eq!(count(&tracker), Some(0));
+        tracker.observe(&snapshot(vec![], None));
+        assert_eq!(count(&tracker), None);
+    }
+
+    #[test]
+    fn a_target_fails_since_its_first_failure_seen() {
+        let mut tracker = Tracker::default();
+        let key = ("prod".to_owned(), "us-east-1".to_owned());
+        tracker.observe(&snapshot(vec![], Some(100)));
+        tracker.observe(&snapshot(vec![], Some(400)));
+        assert_eq!(tracker.failing_since.get(&key), Some(&100));
+        tracker.observe(&snapshot(vec![], None));
+        assert_eq!(tracker.failing_since.get(&key), None);
+    }
+}

@@ -1,0 +1,69 @@
+//! Serving `/metrics`: the live counters followed by the scrape's own series, in the
+//! Prometheus text format. Behind the SSO proxy's sign-in like any page, unless a token
+//! is set (then the token alone lets a scraper in) or a listener of its own serves it.
+
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use metrics_exporter_prometheus::PrometheusBuilder;
+
+use super::gauges::{Scrape, write};
+use crate::server::state::AppState;
+
+/// The text format's content type.
+const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// `GET /metrics`, checking the token when one is set.
+pub async fn scrape(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    if !state.metrics.access.admits(authorization) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
+            "401 Unauthorized: /metrics needs the bearer token set by --metrics-token.\n",
+        )
+            .into_response();
+    }
+    let firing = match state.alerts.store().firing().await {
+        Ok(firing) => firing,
+        Err(error) => {
+            tracing::error!(%error, "metrics: could not read the alerts firing");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "503 Service Unavailable: the alerts could not be read; see the server log.\n",
+            )
+                .into_response();
+        }
+    };
+    let scrape = Scrape {
+        inventory: &state.inventory,
+        dns: state.dns.as_ref().map(|dns| dns.reports()),
+        firing: &firing,
+        per_identity: state.metrics.access.per_identity,
+    };
+    let recorder = PrometheusBuilder::new().build_recorder();
+    metrics::with_local_recorder(&recorder, || write(&scrape));
+    let mut body = state.metrics.render_live();
+    body.push_str(&recorder.handle().render());
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(TEXT_FORMAT)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The listener of `--metrics-listen`: `/metrics` and nothing else.
+pub fn listener_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(scrape))
+        .with_state(state)
+}

@@ -1,0 +1,193 @@
+//! What dkimdash holds, written at each scrape into a recorder made for that scrape: only
+//! what exists now is exported (an identity deleted, a target removed, leaves no stale
+//! series behind). Counters kept elsewhere (SES calls, sweeps) are exported as they stand.
+
+use std::collections::BTreeMap;
+
+use metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
+
+use crate::alerts::evaluate::Rule;
+use crate::alerts::store::StoredAlert;
+use crate::dns_check::DnsReport;
+use crate::inventory::Inventory;
+use crate::model::{IdentityKey, SigningOrigin};
+
+/// Everything read at one scrape.
+pub struct Scrape<'a> {
+    /// The inventory (identities, targets, SES connections, sweeps).
+    pub inventory: &'a Inventory,
+    /// The DNS reports, when checks are on.
+    pub dns: Option<std::collections::HashMap<IdentityKey, DnsReport>>,
+    /// The alerts firing now.
+    pub firing: &'a [StoredAlert],
+    /// One series per identity too.
+    pub per_identity: bool,
+}
+
+/// Every alert name, so a rule firing nowhere shows 0 rather than nothing.
+const RULES: [Rule; 8] = [
+    Rule::DkimFailed,
+    Rule::DkimTemporaryFailure,
+    Rule::DkimPendingTooLong,
+    Rule::DkimSigningOff,
+    Rule::DkimDnsRecordBroken,
+    Rule::DkimKeyOld,
+    Rule::DkimWeakKey,
+    Rule::SesTargetUnreadable,
+];
+
+/// Writes the scrape's series into the current recorder.
+pub fn write(scrape: &Scrape<'_>) {
+    describe();
+    gauge!("dkimdash_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    let snapshot = scrape.inventory.snapshot();
+
+    let mut identities: BTreeMap<(&str, &str, &str, String), u64> = BTreeMap::new();
+    for identity in &snapshot.identities {
+        let origin = identity
+            .dkim
+            .origin
+            .as_ref()
+            .map_or_else(|| "UNKNOWN".to_owned(), SigningOrigin::to_ses);
+        *identities
+            .entry((
+                &identity.account,
+                &identity.region,
+                identity.dkim.status.as_ses(),
+                origin,
+            ))
+            .or_default() += 1;
+        if scrape.per_identity {
+            gauge!(
+                "dkimdash_identity_dkim_status",
+                "account" => identity.account.clone(),
+                "region" => identity.region.clone(),
+                "identity" => identity.name.clone(),
+                "dkim_status" => identity.dkim.status.as_ses().to_owned(),
+            )
+            .set(1.0);
+        }
+    }
+    for ((account, region, status, origin), n) in identities {
+        gauge!(
+            "dkimdash_identities",
+            "account" => account.to_owned(),
+            "region" => region.to_owned(),
+            "dkim_status" => status.to_owned(),
+            "origin" => origin,
+        )
+        .set(n as f64);
+    }
+
+    for target in &snapshot.targets {
+        let labels = [
+            ("account", target.account.clone()),
+            ("region", target.region.clone()),
+        ];
+        gauge!("dkimdash_target_up", &labels).set(f64::from(u8::from(
+            target.last_success.is_some() && target.last_error.is_none(),
+        )));
+        if let Some(at) = target.last_success {
+            gauge!("dkimdash_last_successful_sweep_timestamp_seconds", &labels).set(at as f64);
+        }
+    }
+    for ((account, region), took) in scrape.inventory.sweep_durations() {
+        gauge!("dkimdash_sweep_duration_seconds", "account" => account, "region" => region)
+            .set(took.as_secs_f64());
+    }
+    counter!("dkimdash_sweeps_total").absolute(scrape.inventory.sweeps_completed());
+
+    for connection in scrape.inventory.connections() {
+        let target = &connection.target;
+        for (operation, counts) in connection.counts_by_operation() {
+            let labels = [
+                ("account", target.account.clone()),
+                ("region", target.region.clone()),
+                ("operation", operation.to_owned()),
+            ];
+            counter!("dkimdash_ses_calls_total", &labels).absolute(counts.calls);
+            counter!("dkimdash_ses_throttles_total", &labels).absolute(counts.throttled);
+            counter!("dkimdash_ses_errors_total", &labels).absolute(counts.errors);
+        }
+    }
+
+    if let Some(reports) = &scrape.dns {
+        let mut findings: BTreeMap<(&str, &str, &str), u64> = BTreeMap::new();
+        for (key, report) in reports {
+            for check in &report.records {
+                *findings
+                    .entry((&key.account, &key.region, check.finding.code()))
+                    .or_default() += 1;
+            }
+        }
+        for ((account, region, finding), n) in findings {
+            gauge!(
+                "dkimdash_dns_records",
+                "account" => account.to_owned(),
+                "region" => region.to_owned(),
+                "finding" => finding,
+            )
+            .set(n as f64);
+        }
+    }
+
+    for rule in RULES {
+        let firing = scrape
+            .firing
+            .iter()
+            .filter(|a| a.labels.get("alertname").map(String::as_str) == Some(rule.name()))
+            .count();
+        gauge!("dkimdash_alerts_firing", "alertname" => rule.name(), "severity" => rule.severity())
+            .set(firing as f64);
+    }
+}
+
+fn describe() {
+    describe_gauge!(
+        "dkimdash_build_info",
+        "The running dkimdash version (always 1)."
+    );
+    describe_gauge!(
+        "dkimdash_identities",
+        "SES identities as last read, by account, region, DKIM status and signing origin."
+    );
+    describe_gauge!(
+        "dkimdash_identity_dkim_status",
+        "Each identity's DKIM status (1), with --metrics-per-identity."
+    );
+    describe_gauge!(
+        "dkimdash_target_up",
+        "Whether the last sweep of the account and region succeeded (1) or not (0)."
+    );
+    describe_gauge!(
+        "dkimdash_last_successful_sweep_timestamp_seconds",
+        Unit::Seconds,
+        "When the account and region were last read successfully (Unix time)."
+    );
+    describe_gauge!(
+        "dkimdash_sweep_duration_seconds",
+        Unit::Seconds,
+        "How long the last sweep of the account and region took."
+    );
+    describe_counter!("dkimdash_sweeps_total", "Sweeps of every target finished.");
+    describe_counter!(
+        "dkimdash_ses_calls_total",
+        "SES API calls sent, retries included, by account, region and operation."
+    );
+    describe_counter!(
+        "dkimdash_ses_throttles_total",
+        "SES answers that said too many requests, by account, region and operation."
+    );
+    describe_counter!(
+        "dkimdash_ses_errors_total",
+        "SES calls that failed for good (after retries), by account, region and operation."
+    );
+    describe_gauge!(
+        "dkimdash_dns_records",
+        "DKIM DNS records by what the last DNS check found (finding), by account and region."
+    );
+    describe_gauge!(
+        "dkimdash_alerts_firing",
+        "Alerts firing now, by alert name."
+    );
+}
