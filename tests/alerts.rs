@@ -578,3 +578,45 @@ async fn an_unreadable_target_fires_after_its_minutes_and_survives_a_restart() {
     assert_eq!(log, ["resolved", "firing"]);
     let _ = std::fs::remove_file(&path);
 }
+
+#[tokio::test]
+async fn a_receiver_never_hears_resolved_before_firing() {
+    // Busy once: the firing post waits for its retry while the alert resolves.
+    let receiver = Receiver::start(vec![StatusCode::SERVICE_UNAVAILABLE]).await;
+    let (sim, inventory, path) = setup("order").await;
+    let mut settings = alert_settings(&receiver);
+    settings.receivers.truncate(1);
+    let alerts = Alerts::new(settings, AuditLog::open(&path).await.unwrap(), "http://x");
+    let mut engine = alerts.engine();
+    let sender = deliverer(&alerts);
+
+    set_status(&sim, "a.example", "FAILED").await;
+    inventory.refresh_now().await;
+    let t = now();
+    engine
+        .evaluate(&inventory.snapshot(), None, t)
+        .await
+        .unwrap();
+    assert_eq!(sender.deliver_due(t).await.unwrap(), 1, "tried, refused");
+
+    set_status(&sim, "a.example", "SUCCESS").await;
+    inventory.refresh_now().await;
+    let changed = engine
+        .evaluate(&inventory.snapshot(), None, t + 5)
+        .await
+        .unwrap();
+    assert_eq!(changed.resolved, 1);
+    assert_eq!(
+        sender.deliver_due(t + 5).await.unwrap(),
+        0,
+        "the resolved post waits behind the firing one"
+    );
+    assert_eq!(sender.deliver_due(t + 10).await.unwrap(), 2);
+    let statuses: Vec<Value> = receiver
+        .take()
+        .into_iter()
+        .map(|(_, body)| body["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!("firing"), json!("resolved")]);
+    let _ = std::fs::remove_file(&path);
+}

@@ -22,6 +22,8 @@ const LONGEST_RETRY_SECS: i64 = 15 * 60;
 const POST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deliveries tried per round.
 const BATCH: u32 = 50;
+/// Rounds per call at most (a busy outbox is left for the next call).
+const MAX_ROUNDS: usize = 10;
 /// Longest wait before the outbox is looked at again without being woken.
 const IDLE_WAIT: Duration = Duration::from_secs(30);
 /// Characters of a receiver's error answer kept.
@@ -56,33 +58,71 @@ impl Deliverer {
             .expect("an HTTP client with default TLS settings")
     }
 
-    /// Tries every delivery due at `now` once; how many were tried.
+    /// Tries every delivery due at `now` once; how many were tried. Receivers are posted to
+    /// side by side (one that hangs delays only its own posts), each receiver's in order.
     pub async fn deliver_due(&self, now: UnixSeconds) -> Result<usize, AuditError> {
-        let due = self.store.due(now, BATCH).await?;
-        for delivery in &due {
-            let result = self.post(delivery).await;
-            let outcome = match &result {
-                Ok(()) => Attempt::Delivered,
-                Err(error) if delivery.attempts + 1 >= MAX_ATTEMPTS => Attempt::GiveUp { error },
-                Err(error) => Attempt::Retry {
-                    at: now + retry_after(delivery.attempts + 1),
-                    error,
-                },
-            };
-            match outcome {
-                Attempt::Delivered => {
-                    tracing::info!(receiver = %delivery.receiver, delivery = delivery.id, "alert delivered");
-                }
-                Attempt::Retry { error, .. } => {
-                    tracing::warn!(receiver = %delivery.receiver, delivery = delivery.id, attempt = delivery.attempts + 1, %error, "alert delivery failed; will retry");
-                }
-                Attempt::GiveUp { error } => {
-                    tracing::error!(receiver = %delivery.receiver, delivery = delivery.id, %error, "alert delivery given up");
-                }
+        let mut tried = 0;
+        // A post delivered may let the one queued behind it go (resolved after firing):
+        // again until nothing is due. Each post is tried at most once per call (a failed
+        // one is put off past `now`), so this ends.
+        for _ in 0..MAX_ROUNDS {
+            let round = self.deliver_round(now).await?;
+            if round == 0 {
+                break;
             }
-            self.store.attempted(delivery.id, now, outcome).await?;
+            tried += round;
+        }
+        Ok(tried)
+    }
+
+    async fn deliver_round(&self, now: UnixSeconds) -> Result<usize, AuditError> {
+        let due = self.store.due(now, BATCH).await?;
+        let mut by_receiver: Vec<Vec<&Due>> = Vec::new();
+        for delivery in &due {
+            match by_receiver
+                .iter_mut()
+                .find(|queue| queue[0].receiver == delivery.receiver)
+            {
+                Some(queue) => queue.push(delivery),
+                None => by_receiver.push(vec![delivery]),
+            }
+        }
+        let rounds = by_receiver.into_iter().map(|queue| async move {
+            for delivery in queue {
+                self.try_once(delivery, now).await?;
+            }
+            Ok::<(), AuditError>(())
+        });
+        for outcome in futures::future::join_all(rounds).await {
+            outcome?;
         }
         Ok(due.len())
+    }
+
+    /// Posts one delivery and notes how it went.
+    async fn try_once(&self, delivery: &Due, now: UnixSeconds) -> Result<(), AuditError> {
+        let result = self.post(delivery).await;
+        let attempt = delivery.attempts + 1;
+        let outcome = match &result {
+            Ok(()) => Attempt::Delivered,
+            Err(error) if attempt >= MAX_ATTEMPTS => Attempt::GiveUp { error },
+            Err(error) => Attempt::Retry {
+                at: now + retry_after(attempt),
+                error,
+            },
+        };
+        match outcome {
+            Attempt::Delivered => {
+                tracing::info!(receiver = %delivery.receiver, delivery = delivery.id, "alert delivered");
+            }
+            Attempt::Retry { error, .. } => {
+                tracing::warn!(receiver = %delivery.receiver, delivery = delivery.id, attempt, %error, "alert delivery failed; will retry");
+            }
+            Attempt::GiveUp { error } => {
+                tracing::error!(receiver = %delivery.receiver, delivery = delivery.id, %error, "alert delivery given up");
+            }
+        }
+        self.store.attempted(delivery.id, now, outcome).await
     }
 
     async fn post(&self, delivery: &Due) -> Result<(), String> {
@@ -96,13 +136,13 @@ impl Deliverer {
             .body(delivery.payload.clone())
             .send()
             .await
-            .map_err(|error| error.without_url().to_string())?;
+            .map_err(|error| with_causes(&error.without_url()))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
         let body = response.text().await.unwrap_or_default();
-        let said: String = body.trim().chars().take(ERROR_BODY_CHARS).collect();
+        let said = scrub(&body, receiver.url());
         Err(if said.is_empty() {
             format!("HTTP {status}")
         } else {
@@ -131,6 +171,44 @@ impl Deliverer {
     }
 }
 
+/// An error and its causes, joined: reqwest's own words alone never say why ("error
+/// sending request"); the causes (connection refused, timed out, certificate) do.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut words = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        words.push_str(": ");
+        words.push_str(&next.to_string());
+        cause = next.source();
+    }
+    words
+}
+
+/// A receiver's error answer as it may be kept and shown: its first characters, with
+/// every part of the webhook URL that could be secret (path segments, query values)
+/// blanked, since many servers echo the path they were asked for.
+pub fn scrub(body: &str, url: &str) -> String {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return String::new();
+    };
+    // Blanked before it is cut, so no secret is kept half.
+    let mut said: String = body.trim().chars().take(16 * ERROR_BODY_CHARS).collect();
+    let mut secrets: Vec<String> = url
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .map(str::to_owned)
+        .chain(url.query_pairs().map(|(_, value)| value.into_owned()))
+        .filter(|part| part.len() >= 3)
+        .collect();
+    // Longest first, so a segment inside another is not left half-blanked.
+    secrets.sort_by_key(|part| std::cmp::Reverse(part.len()));
+    for secret in secrets {
+        said = said.replace(&secret, "…");
+    }
+    said.chars().take(ERROR_BODY_CHARS).collect()
+}
+
 /// The pause after the `failures`-th failed try: 10 s, 20 s, 40 s, … at most 15 minutes.
 pub fn retry_after(failures: i64) -> i64 {
     let doublings = u32::try_from(failures.saturating_sub(1))
@@ -142,6 +220,22 @@ pub fn retry_after(failures: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_answers_lose_the_urls_secret_parts() {
+        let url = "https://hooks.slack.com/services/T000/B111/XXXXsecretXXXX?token=qwerty";
+        assert_eq!(scrub("  invalid_token\n", url), "invalid_token");
+        assert_eq!(
+            scrub("Cannot POST /services/T000/B111/XXXXsecretXXXX", url),
+            "Cannot POST /…/…/…/…"
+        );
+        assert_eq!(
+            scrub(r#"{"path":"/x?token=qwerty"}"#, url),
+            r#"{"path":"/x?token=…"}"#
+        );
+        let long = "x".repeat(500);
+        assert_eq!(scrub(&long, url).len(), ERROR_BODY_CHARS);
+    }
 
     #[test]
     fn pauses_double_and_are_capped() {

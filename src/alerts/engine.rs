@@ -102,6 +102,7 @@ impl Engine {
         };
         let verdicts = evaluate(&self.settings.rules, &inputs);
         let mut changed = Changed::default();
+        let mut first_error = None;
 
         let mut ended: Vec<String> = firing
             .iter()
@@ -121,7 +122,10 @@ impl Engine {
             };
             let posts = self.posts("resolved", alert, Some(now));
             if let Err(error) = self.store.resolve(alert.id, now, &posts).await {
-                return (firing, Err(error));
+                // The others are still resolved; this one is tried again next round.
+                tracing::error!(%error, fingerprint, "could not resolve an alert");
+                first_error.get_or_insert(error);
+                continue;
             }
             tracing::info!(alert = %alert.labels.get("alertname").map_or("", |s| s), fingerprint, "alert resolved");
             firing.remove(&fingerprint);
@@ -153,13 +157,17 @@ impl Engine {
                 .await
             {
                 Ok(id) => stored.id = id,
-                Err(error) => return (firing, Err(error)),
+                Err(error) => {
+                    tracing::error!(%error, fingerprint, "could not raise an alert");
+                    first_error.get_or_insert(error);
+                    continue;
+                }
             }
             tracing::info!(alert = alert.rule.name(), fingerprint, "alert firing");
             firing.insert(fingerprint.clone(), stored);
             changed.fired += 1;
         }
-        (firing, Ok(changed))
+        (firing, first_error.map_or(Ok(changed), Err))
     }
 
     /// One post per receiver about `alert`.

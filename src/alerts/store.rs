@@ -9,6 +9,11 @@ use super::entry::{Delivery, DeliveryState, FiringAlert};
 use crate::audit::log::{AuditError, AuditLog};
 use crate::model::UnixSeconds;
 
+/// A delivery `d` waits while an earlier one `e` about the same alert to the same receiver
+/// is still being tried: a receiver never hears "resolved" before "firing".
+const WAITING_BEHIND: &str = "e.alert_id = d.alert_id AND e.receiver = d.receiver AND e.id < d.id
+     AND e.delivered_at IS NULL AND e.given_up_at IS NULL";
+
 /// The alerts' tables; cheap to clone (the audit log's connection pool).
 #[derive(Clone, Debug)]
 pub struct AlertStore {
@@ -123,26 +128,31 @@ impl AlertStore {
         let db = self.log.database().await?;
         let failed = |e| self.log.query_error(e);
         let mut tx = db.begin().await.map_err(failed)?;
-        sqlx::query("UPDATE alerts SET ends_at = ? WHERE id = ? AND ends_at IS NULL")
+        let ended = sqlx::query("UPDATE alerts SET ends_at = ? WHERE id = ? AND ends_at IS NULL")
             .bind(at)
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(failed)?;
-        insert_posts(&mut tx, id, "resolved", at, posts)
-            .await
-            .map_err(failed)?;
+            .map_err(failed)?
+            .rows_affected();
+        // Already resolved (by another process on the same file): nothing to announce.
+        if ended == 1 {
+            insert_posts(&mut tx, id, "resolved", at, posts)
+                .await
+                .map_err(failed)?;
+        }
         tx.commit().await.map_err(failed)
     }
 
     /// Deliveries to try now, oldest first, at most `limit`.
     pub async fn due(&self, now: UnixSeconds, limit: u32) -> Result<Vec<Due>, AuditError> {
         let db = self.log.database().await?;
-        let rows = sqlx::query(
-            "SELECT id, receiver, payload, attempts FROM alert_deliveries
-             WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ?
-             ORDER BY id LIMIT ?",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT d.id, d.receiver, d.payload, d.attempts FROM alert_deliveries d
+             WHERE d.delivered_at IS NULL AND d.given_up_at IS NULL AND d.next_attempt_at <= ?
+               AND NOT EXISTS (SELECT 1 FROM alert_deliveries e WHERE {WAITING_BEHIND})
+             ORDER BY d.id LIMIT ?"
+        ))
         .bind(now)
         .bind(limit)
         .fetch_all(db)
@@ -162,10 +172,11 @@ impl AlertStore {
     /// When the next delivery waiting for a retry is due, if any.
     pub async fn next_due(&self) -> Result<Option<UnixSeconds>, AuditError> {
         let db = self.log.database().await?;
-        sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM alert_deliveries
-             WHERE delivered_at IS NULL AND given_up_at IS NULL",
-        )
+        sqlx::query_scalar(&format!(
+            "SELECT MIN(d.next_attempt_at) FROM alert_deliveries d
+             WHERE d.delivered_at IS NULL AND d.given_up_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM alert_deliveries e WHERE {WAITING_BEHIND})"
+        ))
         .fetch_one(db)
         .await
         .map_err(|e| self.log.query_error(e))

@@ -40,14 +40,13 @@ impl Tracker {
                 0
             };
         }
-        // Identities gone from the inventory are forgotten.
-        if self.last_read.len() > snapshot.identities.len() {
-            let present: std::collections::HashSet<IdentityKey> =
-                snapshot.identities.iter().map(|i| i.key()).collect();
-            self.last_read.retain(|key, _| present.contains(key));
-            self.temporary_failure_reads
-                .retain(|key, _| present.contains(key));
-        }
+        // Identities gone from the inventory are forgotten (one deleted and another added
+        // in the same sweep too: a re-created identity starts from nothing).
+        let present: std::collections::HashSet<IdentityKey> =
+            snapshot.identities.iter().map(|i| i.key()).collect();
+        self.last_read.retain(|key, _| present.contains(key));
+        self.temporary_failure_reads
+            .retain(|key, _| present.contains(key));
         for target in &snapshot.targets {
             let key = (target.account.clone(), target.region.clone());
             match &target.last_error {
@@ -112,7 +111,15 @@ mod tests {
         assert_eq!(count(&tracker), Some(2));
         tracker.observe(&snapshot(vec![read(DkimStatus::Success, 30)], None));
         assert_eq!(count(&tracker), Some(0));
-        tracker.observe(&snapshot(vec![], None));
+        // Gone while another appeared in the same read: forgotten all the same.
+        let mut other = read(DkimStatus::Success, 40);
+        other.name = "b.example".into();
+        tracker.observe(&snapshot(
+            vec![read(DkimStatus::TemporaryFailure, 35)],
+            None,
+        ));
+        assert_eq!(count(&tracker), Some(1));
+        tracker.observe(&snapshot(vec![other], None));
         assert_eq!(count(&tracker), None);
     }
 

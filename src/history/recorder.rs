@@ -115,12 +115,22 @@ impl Recorder {
     }
 
     /// Writes the target's identities per DKIM status for the day of `at`, if they changed.
+    /// Not while its reads fail: its identities are then an older day's (a target failing
+    /// since yesterday has no today; the day's last good read stands).
     async fn count_target(
         &mut self,
         snapshot: &Snapshot,
         key: (String, String),
         at: UnixSeconds,
     ) -> Result<(), AuditError> {
+        let failing = snapshot
+            .targets
+            .iter()
+            .find(|t| t.account == key.0 && t.region == key.1)
+            .is_some_and(|t| t.last_error.is_some());
+        if failing {
+            return Ok(());
+        }
         let counts = DkimStatus::counts(
             snapshot
                 .identities

@@ -9,7 +9,10 @@ pub mod gauges;
 pub mod http;
 pub mod options;
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
@@ -21,10 +24,15 @@ const REQUEST_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// Requests between two foldings of the request-duration samples into their buckets.
+const UPKEEP_EVERY: u64 = 256;
+
 /// The server's metrics: what is counted as it happens, and who may read them.
 #[derive(Clone)]
 pub struct Metrics {
     live: Arc<PrometheusRecorder>,
+    /// Requests counted, to fold the histogram's samples into its buckets now and then.
+    counted: Arc<AtomicU64>,
     /// Who may read `/metrics`, and what it includes.
     pub access: Arc<MetricsAccess>,
 }
@@ -56,6 +64,7 @@ impl Metrics {
         metrics::with_local_recorder(&live, http::describe);
         Self {
             live: Arc::new(live),
+            counted: Arc::default(),
             access: Arc::new(access),
         }
     }
@@ -65,6 +74,11 @@ impl Metrics {
         metrics::with_local_recorder(&*self.live, || {
             http::record(route, method, status, took);
         });
+        // The recorder keeps each duration until it folds them into buckets (on a scrape,
+        // or here): bounded memory even when nobody scrapes.
+        if self.counted.fetch_add(1, Ordering::Relaxed) % UPKEEP_EVERY == UPKEEP_EVERY - 1 {
+            self.live.handle().run_upkeep();
+        }
     }
 
     /// What was counted as it happened, in the text format.

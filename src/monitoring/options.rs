@@ -8,8 +8,8 @@ use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
-/// Flags for `/metrics`.
-#[derive(Debug, Clone, Args)]
+/// Flags for `/metrics`. Its `Debug` leaves the token out.
+#[derive(Clone, Args)]
 pub struct MetricsOptions {
     /// Serve `/metrics` on this address instead of the dashboard's (e.g. an internal
     /// interface Prometheus reaches). Nothing else is served there.
@@ -25,6 +25,16 @@ pub struct MetricsOptions {
     /// identity and status, so mind the cardinality with thousands of identities.
     #[arg(long, env = "DKIMDASH_METRICS_PER_IDENTITY")]
     pub metrics_per_identity: bool,
+}
+
+impl std::fmt::Debug for MetricsOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsOptions")
+            .field("metrics_listen", &self.metrics_listen)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "…"))
+            .field("metrics_per_identity", &self.metrics_per_identity)
+            .finish()
+    }
 }
 
 /// Shortest token accepted: guessing must be hopeless.
@@ -104,5 +114,11 @@ mod tests {
         assert!(!guarded.admits(Some("Basic 0123456789abcdef")));
         assert!(access(Some("short")).is_err());
         assert!(!format!("{guarded:?}").contains("0123456789abcdef"));
+        let options = MetricsOptions {
+            metrics_listen: None,
+            metrics_token: Some("0123456789abcdef".to_owned()),
+            metrics_per_identity: false,
+        };
+        assert!(!format!("{options:?}").contains("0123456789abcdef"));
     }
 }
