@@ -620,3 +620,52 @@ async fn a_receiver_never_hears_resolved_before_firing() {
     assert_eq!(statuses, [json!("firing"), json!("resolved")]);
     let _ = std::fs::remove_file(&path);
 }
+
+#[tokio::test]
+async fn pending_for_hours_counts_from_before_a_restart() {
+    use dkimdash::history::{recorder::Recorder, store::History};
+
+    let receiver = Receiver::start(Vec::new()).await;
+    let (sim, inventory, path) = setup("pending").await;
+    set_status(&sim, "b.example", "PENDING").await;
+    inventory.refresh_now().await;
+    let log = AuditLog::open(&path).await.unwrap();
+    // An earlier run saw b.example PENDING 50 hours ago (its history's baseline).
+    let t = now();
+    Recorder::new(History::new(log.clone()))
+        .record(&inventory.snapshot(), t - 50 * 3600)
+        .await
+        .unwrap();
+
+    // This run has read it for the first time only now, but the history says 50 hours.
+    let alerts = Alerts::new(alert_settings(&receiver), log, "http://x");
+    let mut engine = alerts.engine();
+    let changed = engine
+        .evaluate(&inventory.snapshot(), None, t)
+        .await
+        .unwrap();
+    assert_eq!(changed.fired, 1);
+    let firing = alerts.overview().await.unwrap().firing;
+    assert_eq!(
+        (firing[0].rule.as_str(), firing[0].identity.as_deref()),
+        ("DkimPendingTooLong", Some("b.example"))
+    );
+    assert_eq!(firing[0].summary, "b.example: DKIM PENDING for 50 hours");
+
+    // Seen in another status, the old time is forgotten: PENDING again starts from now.
+    set_status(&sim, "b.example", "SUCCESS").await;
+    inventory.refresh_now().await;
+    let changed = engine
+        .evaluate(&inventory.snapshot(), None, t + 60)
+        .await
+        .unwrap();
+    assert_eq!(changed.resolved, 1);
+    set_status(&sim, "b.example", "PENDING").await;
+    inventory.refresh_now().await;
+    let changed = engine
+        .evaluate(&inventory.snapshot(), None, t + 120)
+        .await
+        .unwrap();
+    assert_eq!(changed.fired, 0);
+    let _ = std::fs::remove_file(&path);
+}

@@ -17,6 +17,7 @@ use super::tracker::Tracker;
 use crate::audit::log::AuditError;
 use crate::dns::monitor::DnsMonitor;
 use crate::dns_check::DnsReport;
+use crate::history::store::History;
 use crate::inventory::{Inventory, snapshot::Snapshot};
 use crate::model::{IdentityKey, UnixSeconds};
 
@@ -44,6 +45,9 @@ pub struct Engine {
     tracker: Tracker,
     /// Firing now, by fingerprint; `None` until read from the database.
     firing: Option<HashMap<String, StoredAlert>>,
+    /// Each identity's status and since when, from the history at start; an entry goes
+    /// once its identity is seen in another status.
+    known_since: HashMap<IdentityKey, (String, UnixSeconds)>,
 }
 
 impl Engine {
@@ -56,6 +60,7 @@ impl Engine {
             external_url: external_url.trim_end_matches('/').to_owned(),
             tracker: Tracker::default(),
             firing: None,
+            known_since: HashMap::new(),
         }
     }
 
@@ -69,6 +74,9 @@ impl Engine {
     ) -> Result<Changed, AuditError> {
         if self.firing.is_none() {
             let stored = self.store.firing().await?;
+            self.known_since = History::new(self.store.log().clone())
+                .status_since()
+                .await?;
             self.firing = Some(
                 stored
                     .into_iter()
@@ -77,6 +85,18 @@ impl Engine {
             );
         }
         self.tracker.observe(snapshot);
+        if !self.known_since.is_empty() {
+            for identity in &snapshot.identities {
+                let key = identity.key();
+                if self
+                    .known_since
+                    .get(&key)
+                    .is_some_and(|(status, _)| status != identity.dkim.status.as_ses())
+                {
+                    self.known_since.remove(&key);
+                }
+            }
+        }
         let firing = self.firing.take().unwrap_or_default();
         let result = self.apply(snapshot, dns, now, firing).await;
         let (firing, changed) = result;
@@ -97,6 +117,7 @@ impl Engine {
             dns,
             temporary_failure_reads: &self.tracker.temporary_failure_reads,
             failing_since: &self.tracker.failing_since,
+            known_since: &self.known_since,
             firing: &fingerprints,
             now,
         };

@@ -121,6 +121,9 @@ pub struct Inputs<'a> {
     pub temporary_failure_reads: &'a HashMap<IdentityKey, u32>,
     /// Since when each failing target has been failing (as first seen).
     pub failing_since: &'a HashMap<(String, String), UnixSeconds>,
+    /// Each identity's status since before this process started, as the history knows it
+    /// (status, since): a restart does not restart "PENDING for 48 hours".
+    pub known_since: &'a HashMap<IdentityKey, (String, UnixSeconds)>,
     /// Fingerprints firing now: a firing alert whose threshold restarted (a restart
     /// forgets streaks and times) stays firing while its condition lasts.
     pub firing: &'a HashSet<String>,
@@ -235,7 +238,15 @@ fn identity_verdict(
             )
         }
         Rule::DkimPendingTooLong if rules.pending_hours > 0 => {
-            let hours = (inputs.now - identity.status_seen_since) / 3600;
+            let known = inputs
+                .known_since
+                .get(&identity.key())
+                .filter(|(known, _)| known == status.as_ses())
+                .map(|(_, since)| *since);
+            let since = known.map_or(identity.status_seen_since, |known| {
+                known.min(identity.status_seen_since)
+            });
+            let hours = (inputs.now - since) / 3600;
             held(
                 *status == DkimStatus::Pending
                     && (hours >= i64::from(rules.pending_hours) || already()),
@@ -423,6 +434,7 @@ mod tests {
                 dns: None,
                 temporary_failure_reads: &self.reads,
                 failing_since: &self.failing,
+                known_since: &HashMap::new(),
                 firing: &self.firing,
                 now: NOW,
             };
@@ -555,6 +567,7 @@ mod tests {
             dns: None,
             temporary_failure_reads: &world.reads,
             failing_since: &world.failing,
+            known_since: &HashMap::new(),
             firing: &world.firing,
             now: NOW,
         };
@@ -591,6 +604,7 @@ mod tests {
                 dns: Some(reports),
                 temporary_failure_reads: &world.reads,
                 failing_since: &world.failing,
+                known_since: &HashMap::new(),
                 firing: &world.firing,
                 now: NOW,
             };

@@ -63,6 +63,11 @@ impl AlertStore {
         Self { log }
     }
 
+    /// The audit log the tables are kept in.
+    pub fn log(&self) -> &AuditLog {
+        &self.log
+    }
+
     /// Every alert firing now.
     pub async fn firing(&self) -> Result<Vec<StoredAlert>, AuditError> {
         let db = self.log.database().await?;

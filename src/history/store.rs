@@ -194,6 +194,40 @@ impl History {
             .collect())
     }
 
+    /// Each identity's DKIM status as last recorded, and since when it has held as far as
+    /// the history knows (its last status change or appearance, else the target's
+    /// baseline): how long an identity has been PENDING survives a restart.
+    pub async fn status_since(
+        &self,
+    ) -> Result<std::collections::HashMap<IdentityKey, (String, UnixSeconds)>, AuditError> {
+        let db = self.log.database().await?;
+        let rows = sqlx::query(
+            "SELECT s.account, s.region, s.name, s.value AS status,
+               COALESCE(
+                 (SELECT MAX(h.at) FROM identity_history h
+                  WHERE h.account = s.account AND h.region = s.region AND h.name = s.name
+                    AND h.field IN ('dkim_status', 'identity')),
+                 t.baseline_at) AS since
+             FROM identity_state s
+             JOIN history_targets t ON t.account = s.account AND t.region = s.region
+             WHERE s.field = 'dkim_status'",
+        )
+        .fetch_all(db)
+        .await
+        .map_err(|e| self.log.query_error(e))?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let key = IdentityKey {
+                    account: row.get("account"),
+                    region: row.get("region"),
+                    name: row.get("name"),
+                };
+                (key, (row.get("status"), row.get("since")))
+            })
+            .collect())
+    }
+
     /// Forgets changes seen before `before`; returns how many.
     pub async fn prune(&self, before: UnixSeconds) -> Result<u64, AuditError> {
         let db = self.log.database().await?;
