@@ -19,11 +19,11 @@ use dkimdash::{
     },
     audit::log::AuditLog,
     inventory::{Inventory, now},
-    model::{DkimStatus, KeyLength, SesBackend},
-    sim::{RunningSimulator, identity::SimIdentity},
+    model::SesBackend,
+    sim::RunningSimulator,
 };
 use serde_json::{Value, json};
-use support::{app_with, captured_logs, get, simulator, state_with, unread_inventory};
+use support::{app_with, captured_logs, get, state_with, unread_inventory};
 
 const EAST: &str = "us-east-1";
 /// The secret part of the receivers' URLs: must never be shown, stored or logged.
@@ -111,6 +111,13 @@ fn alert_settings(receiver: &Receiver) -> AlertSettings {
     .unwrap()
 }
 
+/// Alerts to `receiver`'s Alertmanager webhook only, kept in the file at `path`.
+async fn webhook_alerts(receiver: &Receiver, path: &std::path::Path) -> Alerts {
+    let mut settings = alert_settings(receiver);
+    settings.receivers.truncate(1);
+    Alerts::new(settings, AuditLog::open(path).await.unwrap(), "http://x")
+}
+
 /// Posts straight to loopback, whatever proxy the environment names.
 fn deliverer(alerts: &Alerts) -> Deliverer {
     alerts.deliverer(reqwest::Client::builder().no_proxy().build().unwrap())
@@ -119,16 +126,7 @@ fn deliverer(alerts: &Alerts) -> Deliverer {
 /// A simulator with two verified Easy DKIM domains, its inventory (read once), and an
 /// audit log in a file of its own.
 async fn setup(name: &str) -> (RunningSimulator, Inventory, std::path::PathBuf) {
-    let sim = simulator(false).await;
-    sim.simulator.with_regions(|regions, now| {
-        for name in ["a.example", "b.example"] {
-            let mut identity = SimIdentity::easy_dkim_domain(name, KeyLength::Rsa2048, now);
-            identity.set_status(DkimStatus::Success, now);
-            identity.auto_verify = false;
-            regions.insert(EAST, identity);
-        }
-    });
-    let inventory = unread_inventory(&sim, &[EAST], 100);
+    let (sim, inventory) = support::verified_domains(EAST, &["a.example", "b.example"]).await;
     inventory.refresh_now().await;
     let path = std::env::temp_dir().join(format!(
         "dkimdash-alerts-{name}-{}.sqlite3",
@@ -348,9 +346,7 @@ async fn a_failed_post_is_retried_with_growing_pauses_then_given_up() {
     // The receiver is busy twice, then takes the firing post.
     let receiver = Receiver::start(vec![StatusCode::SERVICE_UNAVAILABLE; 2]).await;
     let (sim, inventory, path) = setup("retries").await;
-    let mut settings = alert_settings(&receiver);
-    settings.receivers.truncate(1);
-    let alerts = Alerts::new(settings, AuditLog::open(&path).await.unwrap(), "http://x");
+    let alerts = webhook_alerts(&receiver, &path).await;
     let mut engine = alerts.engine();
     let sender = deliverer(&alerts);
 
@@ -385,9 +381,7 @@ async fn a_failed_post_is_retried_with_growing_pauses_then_given_up() {
 
     // A receiver that never answers well is given up after the last try.
     let down = Receiver::start(vec![StatusCode::INTERNAL_SERVER_ERROR; 100]).await;
-    let mut settings = alert_settings(&down);
-    settings.receivers.truncate(1);
-    let alerts = Alerts::new(settings, AuditLog::open(&path).await.unwrap(), "http://x");
+    let alerts = webhook_alerts(&down, &path).await;
     let mut engine = alerts.engine();
     let sender = deliverer(&alerts);
     set_status(&sim, "b.example", "SUCCESS").await;
@@ -497,15 +491,7 @@ async fn an_unreadable_target_fires_after_its_minutes_and_survives_a_restart() {
             },
         )
     };
-    let mut settings = alert_settings(&receiver);
-    settings.receivers.truncate(1);
-    let open = || async {
-        Alerts::new(
-            settings.clone(),
-            AuditLog::open(&path).await.unwrap(),
-            "http://x",
-        )
-    };
+    let open = || webhook_alerts(&receiver, &path);
     let alerts = open().await;
     let mut engine = alerts.engine();
     let first = inventory();
@@ -584,9 +570,7 @@ async fn a_receiver_never_hears_resolved_before_firing() {
     // Busy once: the firing post waits for its retry while the alert resolves.
     let receiver = Receiver::start(vec![StatusCode::SERVICE_UNAVAILABLE]).await;
     let (sim, inventory, path) = setup("order").await;
-    let mut settings = alert_settings(&receiver);
-    settings.receivers.truncate(1);
-    let alerts = Alerts::new(settings, AuditLog::open(&path).await.unwrap(), "http://x");
+    let alerts = webhook_alerts(&receiver, &path).await;
     let mut engine = alerts.engine();
     let sender = deliverer(&alerts);
 

@@ -321,15 +321,7 @@ async fn check_dns_now_answers_and_says_when_to_ask_again() {
     use dkimdash::dns::monitor::DnsMonitor;
 
     let sim = support::simulator(true).await;
-    let demo_dns = dkimdash::dns::demo::start(&sim.simulator).await.unwrap();
-    let checker = Checker::new(CheckerSettings {
-        resolver: Some(demo_dns.resolver()),
-        timeout: Duration::from_secs(2),
-        per_server_rate: NonZeroU32::new(1000).unwrap(),
-        concurrency: 4,
-        nameserver_port: demo_dns.nameserver_port(),
-    })
-    .unwrap();
+    let (_demo_dns, checker) = support::demo_dns_checker(&sim).await;
     let inventory = support::read_inventory(&sim, &["us-east-1"], 100).await;
     let state = support::state_with(inventory, dkimdash::model::SesBackend::Simulator)
         .with_dns(DnsMonitor::new(checker));

@@ -10,26 +10,16 @@ use dkimdash::{
     audit::log::AuditLog,
     history::{entry::HistoryEntry, recorder::Recorder, store::History},
     inventory::Inventory,
-    model::{DkimStatus, KeyLength, SesBackend},
-    sim::{RunningSimulator, identity::SimIdentity},
+    model::{DkimStatus, SesBackend},
+    sim::RunningSimulator,
 };
-use support::{change_answer, get, post, simulator, table_row_names, text_of, unread_inventory};
+use support::{change_answer, get, post, table_row_names, text_of};
 
 const EAST: &str = "us-east-1";
 
 /// A simulator holding two verified Easy DKIM domains, and its inventory, not read yet.
 async fn setup() -> (RunningSimulator, Inventory) {
-    let sim = simulator(false).await;
-    sim.simulator.with_regions(|regions, now| {
-        for name in ["a.example", "b.example"] {
-            let mut identity = SimIdentity::easy_dkim_domain(name, KeyLength::Rsa2048, now);
-            identity.set_status(DkimStatus::Success, now);
-            identity.auto_verify = false;
-            regions.insert(EAST, identity);
-        }
-    });
-    let inventory = unread_inventory(&sim, &[EAST], 100);
-    (sim, inventory)
+    support::verified_domains(EAST, &["a.example", "b.example"]).await
 }
 
 /// An audit log (and so a history) in a file of its own, as a server keeps it.

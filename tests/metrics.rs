@@ -7,18 +7,13 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
-use std::time::Duration;
 
 use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
 use dkimdash::{
-    dns::{
-        checker::{Checker, CheckerSettings},
-        monitor::DnsMonitor,
-    },
+    dns::monitor::DnsMonitor,
     model::{DkimStatus, KeyLength, SesBackend},
     monitoring::{Metrics, MetricsAccess, endpoint::listener_router},
     sim::{RunningSimulator, identity::SimIdentity},
@@ -381,16 +376,8 @@ async fn per_identity_series_only_when_asked() {
 
 #[tokio::test]
 async fn dns_findings_are_counted_by_class() {
-    let sim = simulator(true).await;
-    let demo_dns = dkimdash::dns::demo::start(&sim.simulator).await.unwrap();
-    let checker = Checker::new(CheckerSettings {
-        resolver: Some(demo_dns.resolver()),
-        timeout: Duration::from_secs(2),
-        per_server_rate: NonZeroU32::new(1000).unwrap(),
-        concurrency: 4,
-        nameserver_port: demo_dns.nameserver_port(),
-    })
-    .unwrap();
+    let sim = support::simulator(true).await;
+    let (_demo_dns, checker) = support::demo_dns_checker(&sim).await;
     let inventory = read_inventory(&sim, &[EAST], 1000).await;
     let monitor = DnsMonitor::new(checker);
     let snapshot = inventory.snapshot();

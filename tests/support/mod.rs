@@ -87,6 +87,47 @@ pub async fn simulator(seed_demo: bool) -> RunningSimulator {
     .expect("simulator starts")
 }
 
+/// A simulator holding verified (SUCCESS) 2048-bit Easy DKIM domains `names` in
+/// `region`, which never change by themselves, and its inventory, not read yet.
+pub async fn verified_domains(region: &str, names: &[&str]) -> (RunningSimulator, Inventory) {
+    use dkimdash::model::{DkimStatus, KeyLength};
+    use dkimdash::sim::identity::SimIdentity;
+
+    let sim = simulator(false).await;
+    sim.simulator.with_regions(|regions, now| {
+        for name in names {
+            let mut identity = SimIdentity::easy_dkim_domain(name, KeyLength::Rsa2048, now);
+            identity.set_status(DkimStatus::Success, now);
+            identity.auto_verify = false;
+            regions.insert(region, identity);
+        }
+    });
+    let inventory = unread_inventory(&sim, &[region], 100);
+    (sim, inventory)
+}
+
+/// The demo's DNS servers for the demo simulator `sim` (keep it: dropping it stops them),
+/// and a checker asking them, without a rate limit to wait on.
+pub async fn demo_dns_checker(
+    sim: &RunningSimulator,
+) -> (
+    dkimdash::dns::demo::DemoDns,
+    dkimdash::dns::checker::Checker,
+) {
+    use dkimdash::dns::checker::{Checker, CheckerSettings};
+
+    let demo_dns = dkimdash::dns::demo::start(&sim.simulator).await.unwrap();
+    let checker = Checker::new(CheckerSettings {
+        resolver: Some(demo_dns.resolver()),
+        timeout: Duration::from_secs(2),
+        per_server_rate: NonZeroU32::new(1000).unwrap(),
+        concurrency: 4,
+        nameserver_port: demo_dns.nameserver_port(),
+    })
+    .unwrap();
+    (demo_dns, checker)
+}
+
 /// An inventory of `regions` of the simulator (account "demo"), read once.
 pub async fn read_inventory(
     simulator: &RunningSimulator,
