@@ -33,6 +33,18 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule.
+    pub const ALL: [Rule; 8] = [
+        Rule::DkimFailed,
+        Rule::DkimTemporaryFailure,
+        Rule::DkimPendingTooLong,
+        Rule::DkimSigningOff,
+        Rule::DkimDnsRecordBroken,
+        Rule::DkimKeyOld,
+        Rule::DkimWeakKey,
+        Rule::SesTargetUnreadable,
+    ];
+
     /// The `alertname` label.
     pub fn name(self) -> &'static str {
         match self {
@@ -155,7 +167,7 @@ pub fn evaluate(rules: &Rules, inputs: &Inputs<'_>) -> HashMap<String, Verdict> 
         .iter()
         .filter(|i| read.contains(&(i.account.as_str(), i.region.as_str())));
     for identity in identities {
-        for rule in IDENTITY_RULES {
+        for rule in Rule::ALL {
             let Some(verdict) = identity_verdict(rules, inputs, identity, rule) else {
                 continue;
             };
@@ -174,16 +186,6 @@ pub fn evaluate(rules: &Rules, inputs: &Inputs<'_>) -> HashMap<String, Verdict> 
     }
     verdicts
 }
-
-const IDENTITY_RULES: [Rule; 7] = [
-    Rule::DkimFailed,
-    Rule::DkimTemporaryFailure,
-    Rule::DkimPendingTooLong,
-    Rule::DkimSigningOff,
-    Rule::DkimDnsRecordBroken,
-    Rule::DkimKeyOld,
-    Rule::DkimWeakKey,
-];
 
 /// A rule's answer before it is dressed as a verdict.
 enum Held {

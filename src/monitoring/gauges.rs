@@ -24,18 +24,6 @@ pub struct Scrape<'a> {
     pub per_identity: bool,
 }
 
-/// Every alert name, so a rule firing nowhere shows 0 rather than nothing.
-const RULES: [Rule; 8] = [
-    Rule::DkimFailed,
-    Rule::DkimTemporaryFailure,
-    Rule::DkimPendingTooLong,
-    Rule::DkimSigningOff,
-    Rule::DkimDnsRecordBroken,
-    Rule::DkimKeyOld,
-    Rule::DkimWeakKey,
-    Rule::SesTargetUnreadable,
-];
-
 /// Writes the scrape's series into the current recorder.
 pub fn write(scrape: &Scrape<'_>) {
     describe();
@@ -131,7 +119,8 @@ pub fn write(scrape: &Scrape<'_>) {
         }
     }
 
-    for rule in RULES {
+    // Every rule, so one firing nowhere shows 0 rather than nothing.
+    for rule in Rule::ALL {
         let firing = scrape
             .firing
             .iter()

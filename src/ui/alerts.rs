@@ -89,7 +89,7 @@ fn FiringTable(firing: Vec<FiringAlert>) -> impl IntoView {
             };
             view! {
                 <tr data-testid="firing-row" data-rule=alert.rule.clone() data-fingerprint=alert.fingerprint.clone()>
-                    <td><span class=format!("severity severity-{}", alert.severity)>{alert.severity.clone()}</span></td>
+                    <td><span class=format!("badge severity-{}", alert.severity)>{alert.severity.clone()}</span></td>
                     <td>
                         <strong>{alert.summary.clone()}</strong>
                         <br />
