@@ -614,7 +614,6 @@ async fn clock_advance_verifies_a_pending_identity_on_the_configured_schedule() 
 }
 
 #[tokio::test]
-#[ignore = "bug: the simulator keeps an identity PENDING forever; SES stops looking after 72 hours and reports FAILED"]
 async fn clock_advance_past_72_hours_fails_a_pending_identity() {
     let sim = simulator(false).await;
     let control = Control::of(&sim);

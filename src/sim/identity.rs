@@ -4,6 +4,8 @@ use rand::{Rng, distributions::Alphanumeric};
 
 use crate::model::{DkimStatus, IdentityType, KeyLength, SigningOrigin, UnixSeconds};
 
+/// How long SES looks for the DKIM records of a PENDING identity before it reports FAILED.
+pub const SEARCH_SECS: UnixSeconds = 72 * 60 * 60;
 /// How many CNAME tokens Easy DKIM hands out.
 const EASY_DKIM_TOKENS: usize = 3;
 /// SES's Easy DKIM token length.
@@ -36,6 +38,9 @@ pub struct SimIdentity {
     pub status_since: UnixSeconds,
     /// Whether a PENDING status moves to SUCCESS by itself after the configured delay.
     pub auto_verify: bool,
+    /// A fixture whose status never changes by itself (the demo seed's): it neither
+    /// verifies nor fails after 72 hours, so the demo shows every state however long it runs.
+    pub held: bool,
     /// When SES last looked for the records.
     pub last_checked: Option<UnixSeconds>,
     /// When SES last found them.
@@ -68,6 +73,7 @@ impl SimIdentity {
             key_length_changed_at: None,
             status_since: now,
             auto_verify: true,
+            held: false,
             last_checked: None,
             last_success: None,
             error_type: None,
@@ -158,14 +164,25 @@ impl SimIdentity {
         self.status_since = now;
     }
 
-    /// Applies the demo schedule: a PENDING identity verifies once `delay` has passed.
+    /// Applies time: a PENDING identity verifies once the demo's `delay` has passed, if it
+    /// is to; otherwise SES gives up after 72 hours of not finding the records and reports
+    /// FAILED, as documented.
     pub fn advance(&mut self, now: UnixSeconds, delay: Option<UnixSeconds>) {
-        if let Some(delay) = delay
-            && self.auto_verify
-            && self.status == DkimStatus::Pending
-            && now - self.status_since >= delay
-        {
-            self.set_status(DkimStatus::Success, self.status_since + delay);
+        if self.held || self.status != DkimStatus::Pending {
+            return;
+        }
+        let verifies_at = delay
+            .filter(|_| self.auto_verify)
+            .map(|delay| self.status_since + delay);
+        let fails_at = self.status_since + SEARCH_SECS;
+        match verifies_at {
+            Some(at) if at < fails_at && now >= at => self.set_status(DkimStatus::Success, at),
+            _ if now >= fails_at => {
+                self.set_status(DkimStatus::Failed, fails_at);
+                self.error_type
+                    .get_or_insert_with(|| "HOST_NOT_FOUND".to_owned());
+            }
+            _ => {}
         }
     }
 
@@ -245,14 +262,36 @@ mod tests {
         assert_eq!(identity.status, DkimStatus::Success);
         assert_eq!(identity.last_success, Some(1_060));
 
-        let mut held = SimIdentity::easy_dkim_domain("held.example", KeyLength::Rsa2048, 0);
-        held.auto_verify = false;
-        held.advance(1_000_000, Some(60));
-        assert_eq!(held.status, DkimStatus::Pending);
+        let mut manual = SimIdentity::easy_dkim_domain("manual.example", KeyLength::Rsa2048, 0);
+        manual.auto_verify = false;
+        manual.advance(SEARCH_SECS - 1, Some(60));
+        assert_eq!(manual.status, DkimStatus::Pending);
 
         let mut no_schedule = SimIdentity::easy_dkim_domain("x.example", KeyLength::Rsa2048, 0);
-        no_schedule.advance(1_000_000, None);
+        no_schedule.advance(SEARCH_SECS - 1, None);
         assert_eq!(no_schedule.status, DkimStatus::Pending);
+    }
+
+    #[test]
+    fn pending_fails_after_72_hours_unless_it_verifies_first_or_is_held() {
+        let mut never = SimIdentity::easy_dkim_domain("never.example", KeyLength::Rsa2048, 0);
+        never.auto_verify = false;
+        never.advance(SEARCH_SECS - 1, Some(60));
+        assert_eq!(never.status, DkimStatus::Pending);
+        never.advance(SEARCH_SECS + 500, Some(60));
+        assert_eq!(never.status, DkimStatus::Failed);
+        assert_eq!(never.status_since, SEARCH_SECS);
+        assert_eq!(never.error_type.as_deref(), Some("HOST_NOT_FOUND"));
+
+        // A verification scheduled after SES would have given up never comes.
+        let mut late = SimIdentity::easy_dkim_domain("late.example", KeyLength::Rsa2048, 0);
+        late.advance(SEARCH_SECS * 2, Some(SEARCH_SECS + 1));
+        assert_eq!(late.status, DkimStatus::Failed);
+
+        let mut held = SimIdentity::easy_dkim_domain("held.example", KeyLength::Rsa2048, 0);
+        held.held = true;
+        held.advance(SEARCH_SECS * 10, None);
+        assert_eq!(held.status, DkimStatus::Pending);
     }
 
     #[test]

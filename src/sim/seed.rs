@@ -303,6 +303,7 @@ pub fn demo(regions: &mut Regions, now: UnixSeconds) {
         identity.signing_enabled = signing_enabled;
         identity.error_type = error_type.map(str::to_owned);
         identity.auto_verify = false;
+        identity.held = true;
         regions.insert(region, identity);
     }
 }
