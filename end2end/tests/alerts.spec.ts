@@ -3,6 +3,7 @@ import { collectConsoleErrors } from "./console";
 import { SEEDED_BY_STATUS } from "./seed";
 
 test("the Alerts page lists what fires in the demo, from the header", async ({ page }) => {
+  test.setTimeout(120_000);
   const errors = collectConsoleErrors(page);
   await page.goto("/");
   await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Alerts" }).click();
@@ -22,13 +23,22 @@ test("the Alerts page lists what fires in the demo, from the header", async ({ p
   await expect(shop).toContainText("critical");
   await expect(shop).toContainText("shop.acme.example: DKIM verification FAILED");
   await expect(shop.getByRole("link")).toHaveAttribute("href", "/identity/us-east-1/shop.acme.example?account=demo");
-  // The seed's domain with signing off, and its 1024-bit keys, are reminded of.
+  // The seed's domain with signing off is warned of.
   await expect(
     page
       .locator('[data-testid="firing-row"][data-rule="DkimSigningOff"]')
       .filter({ has: page.getByRole("link", { name: "alerts.acme.example", exact: true }) }),
   ).toHaveCount(1);
-  await expect(page.locator('[data-testid="firing-row"][data-rule="DkimWeakKey"]').first()).toContainText("info");
+  // Its 1024-bit keys are reminded of once their details are read: the demo's SES answers
+  // one call a second, so that takes up to a minute after start.
+  await expect(async () => {
+    await page.reload();
+    await expect(
+      page
+        .locator('[data-testid="firing-row"][data-rule="DkimWeakKey"]')
+        .filter({ has: page.getByRole("link", { name: "billing.acme.example", exact: true }) }),
+    ).toContainText("info", { timeout: 1_000 });
+  }).toPass({ timeout: 90_000 });
   // The demo sends alerts nowhere, and says so.
   await expect(page.getByTestId("no-receivers")).toBeVisible();
   await expect(page.getByTestId("no-deliveries")).toBeVisible();
