@@ -96,7 +96,7 @@ fn FiringTable(firing: Vec<FiringAlert>) -> impl IntoView {
                         <span class="muted">{alert.description.clone()}</span>
                     </td>
                     <td>{subject} <span class="muted">{format!(" {} / {}", alert.account, alert.region)}</span></td>
-                    <td class="nowrap">{utc_minute(alert.starts_at)}</td>
+                    <td><time class="nowrap">{utc_minute(alert.starts_at)}</time></td>
                 </tr>
             }
         })
@@ -137,7 +137,7 @@ fn DeliveriesTable(deliveries: Vec<Delivery>) -> impl IntoView {
             };
             view! {
                 <tr data-testid="delivery-row" data-state=delivery.state.as_str() data-status=delivery.status.clone()>
-                    <td class="nowrap">{utc_minute(delivery.created_at)}</td>
+                    <td><time class="nowrap">{utc_minute(delivery.created_at)}</time></td>
                     <td>{delivery.summary.clone()}</td>
                     <td>{delivery.status.clone()}</td>
                     <td>{delivery.receiver.clone()}</td>

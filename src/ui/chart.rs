@@ -87,19 +87,23 @@ pub fn StatusChart(days: Vec<DayCounts>, now: UnixSeconds) -> impl IntoView {
             {if days.is_empty() {
                 view! { <p class="muted">"No day recorded yet: the chart fills in as SES is read."</p> }.into_any()
             } else {
+                // The bars stretch with the page; the words stay outside the drawing so
+                // they never stretch with it.
                 view! {
+                    <p class="chart-scale muted">{format!("{peak} identities")}</p>
                     <svg
-                        viewBox=format!("0 0 {WIDTH} {}", HEIGHT + 18.0)
+                        viewBox=format!("0 0 {WIDTH} {HEIGHT}")
                         role="img"
                         aria-label=format!("Stacked bars: identities per DKIM status on each of the last {CHART_DAYS} days; the same figures are in the table below.")
                         preserveAspectRatio="none"
                     >
                         <line class="chart-axis" x1="0" y1=HEIGHT.to_string() x2=WIDTH.to_string() y2=HEIGHT.to_string() />
                         {bars}
-                        <text class="chart-label" x="0" y=(HEIGHT + 14.0).to_string()>{utc_day(first)}</text>
-                        <text class="chart-label" x=WIDTH.to_string() y=(HEIGHT + 14.0).to_string() text-anchor="end">{utc_day(day_of(now))}</text>
-                        <text class="chart-label" x="2" y="10">{format!("{peak}")}</text>
                     </svg>
+                    <p class="chart-days muted">
+                        <span>{utc_day(first)}</span>
+                        <span>{utc_day(day_of(now))}</span>
+                    </p>
                 }
                 .into_any()
             }}
