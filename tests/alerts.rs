@@ -19,7 +19,7 @@ use dkimdash::{
     },
     audit::log::AuditLog,
     inventory::{Inventory, now},
-    model::SesBackend,
+    model::{DkimStatus, SesBackend},
     sim::RunningSimulator,
 };
 use serde_json::{Value, json};
@@ -651,5 +651,33 @@ async fn pending_for_hours_counts_from_before_a_restart() {
         .await
         .unwrap();
     assert_eq!(changed.fired, 0);
+
+    // After a restart (the history still says PENDING for 50 hours), b.example is deleted
+    // and created anew: the old time belonged to the identity that went.
+    let alerts = Alerts::new(
+        alert_settings(&receiver),
+        AuditLog::open(&path).await.unwrap(),
+        "http://x",
+    );
+    let mut engine = alerts.engine();
+    sim.simulator.with_regions(|regions, _| {
+        regions.delete(EAST, "b.example").unwrap();
+    });
+    inventory.refresh_now().await;
+    engine
+        .evaluate(&inventory.snapshot(), None, t + 180)
+        .await
+        .unwrap();
+    sim.simulator.with_regions(|regions, now| {
+        regions
+            .create(EAST, "b.example", None, Vec::new(), now)
+            .unwrap();
+    });
+    inventory.refresh_now().await;
+    let snapshot = inventory.snapshot();
+    let created = snapshot.identities.iter().find(|i| i.name == "b.example");
+    assert_eq!(created.map(|i| &i.dkim.status), Some(&DkimStatus::Pending));
+    let changed = engine.evaluate(&snapshot, None, t + 240).await.unwrap();
+    assert_eq!(changed.fired, 0, "a new identity is not 50 hours PENDING");
     let _ = std::fs::remove_file(&path);
 }

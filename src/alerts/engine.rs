@@ -86,16 +86,23 @@ impl Engine {
         }
         self.tracker.observe(snapshot);
         if !self.known_since.is_empty() {
-            for identity in &snapshot.identities {
-                let key = identity.key();
-                if self
-                    .known_since
-                    .get(&key)
-                    .is_some_and(|(status, _)| status != identity.dkim.status.as_ses())
-                {
-                    self.known_since.remove(&key);
-                }
-            }
+            // An identity seen in another status, or gone (it may come back as a new one),
+            // no longer holds its old status; one of a target not read yet may still.
+            let present: HashMap<IdentityKey, &str> = snapshot
+                .identities
+                .iter()
+                .map(|i| (i.key(), i.dkim.status.as_ses()))
+                .collect();
+            let unread: HashSet<(&str, &str)> = snapshot
+                .targets
+                .iter()
+                .filter(|t| t.last_success.is_none())
+                .map(|t| (t.account.as_str(), t.region.as_str()))
+                .collect();
+            self.known_since.retain(|key, (status, _)| {
+                unread.contains(&(key.account.as_str(), key.region.as_str()))
+                    || present.get(key).is_some_and(|now| now == status)
+            });
         }
         let firing = self.firing.take().unwrap_or_default();
         let result = self.apply(snapshot, dns, now, firing).await;
@@ -257,7 +264,11 @@ impl Engine {
                 match self.evaluate(&snapshot, reports.as_ref(), now).await {
                     Ok(changed) if changed != Changed::default() => wake.notify_one(),
                     Ok(_) => {}
-                    Err(error) => tracing::error!(%error, "could not evaluate the alert rules"),
+                    Err(error) => {
+                        tracing::error!(%error, "could not evaluate the alert rules");
+                        // Some alerts may have been written before the failure.
+                        wake.notify_one();
+                    }
                 }
                 if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
                     pruned_at = Some(tokio::time::Instant::now());
