@@ -103,10 +103,22 @@ pub enum TxtProblem {
     },
     /// Quote characters inside the value (pasted with quotes around it).
     StrayQuotes,
-    /// Spaces or other whitespace inside the `p=` key.
-    SpacesInKey,
+    /// Text that is not a `name=value` tag (RFC 6376 §3.2): verifiers reject the whole
+    /// record. Holds its first few characters.
+    BadTag(String),
+    /// A tag name given more than once: §3.2 makes the whole record invalid. Holds the name.
+    DuplicateTag(String),
     /// A `v=` tag other than `DKIM1`, or `v=` not first.
     BadVersion,
+    /// `k=` other than `rsa`: SES signs with RSA keys.
+    KeyTypeNotRsa,
+    /// `h=` without `sha256`: verifiers reject SES's rsa-sha256 signatures.
+    HashWithoutSha256,
+    /// `s=` without `email` or `*`: the key is not for email.
+    ServiceNotEmail,
+    /// `t=` with the `y` flag: the domain is testing DKIM, so verifiers treat its mail as
+    /// unsigned.
+    TestingMode,
     /// No `p=` tag.
     MissingKey,
     /// `p=` is empty: the key is revoked.
@@ -115,6 +127,9 @@ pub enum TxtProblem {
     KeyNotBase64,
     /// `p=` decodes, but not to a whole RSA public key (cut short, or another format).
     KeyUnreadable,
+    /// The value is exactly 255 characters and its key is broken: the DNS provider cut a
+    /// longer value at the limit of one character-string instead of splitting it.
+    ValueCutAt255,
 }
 
 impl TxtProblem {
@@ -133,13 +148,35 @@ impl TxtProblem {
             Self::StrayQuotes => {
                 "quote characters inside the value: paste it without surrounding quotes".to_owned()
             }
-            Self::SpacesInKey => "spaces inside the p= key: remove them".to_owned(),
+            Self::BadTag(text) => format!(
+                "\"{text}\" is not a name=value tag (a name is a letter, then letters, digits or _): verifiers reject the whole record, so fix or remove it"
+            ),
+            Self::DuplicateTag(name) => format!(
+                "the {name}= tag appears more than once: verifiers reject the whole record, so keep only one"
+            ),
             Self::BadVersion => "v= must be DKIM1 and come first (or be left out)".to_owned(),
-            Self::MissingKey => "no p= tag: the record has no public key".to_owned(),
+            Self::KeyTypeNotRsa => {
+                "k= is not rsa: SES signs with an RSA key, so verifiers cannot check its signatures with this record; set k=rsa or leave k= out".to_owned()
+            }
+            Self::HashWithoutSha256 => {
+                "h= does not list sha256: SES signs with rsa-sha256, so verifiers reject its signatures; add sha256 to h= or leave h= out".to_owned()
+            }
+            Self::ServiceNotEmail => {
+                "s= lists neither email nor *: verifiers will not use this key for email; set s=email or leave s= out".to_owned()
+            }
+            Self::TestingMode => {
+                "t=y: the domain is in DKIM testing mode, so verifiers treat its mail as unsigned; remove y from t= (or the whole t= tag)".to_owned()
+            }
+            Self::MissingKey => {
+                "no p= tag (tag names are case-sensitive): the record has no public key".to_owned()
+            }
             Self::RevokedKey => "p= is empty: the key is revoked".to_owned(),
             Self::KeyNotBase64 => "the p= key is not valid base64".to_owned(),
             Self::KeyUnreadable => {
                 "the p= key is not a whole RSA public key (cut short, or pasted wrongly)".to_owned()
+            }
+            Self::ValueCutAt255 => {
+                "the value stops at 255 characters, the most one string holds: the DNS provider cut it instead of splitting it, so the key is incomplete; publish it as several quoted strings of at most 255 characters".to_owned()
             }
         }
     }
