@@ -49,8 +49,9 @@ pub fn attention(identity: &Identity, now: UnixSeconds) -> Option<Attention> {
 
 /// The best evidence of when PENDING began. SES does not report it: Easy DKIM generates its
 /// keys when a setup or mode switch starts PENDING, so the key generation time counts when it
-/// is earlier than the dashboard's first sight of the status (the dashboard may have
-/// started later); otherwise the first sight is all there is.
+/// is earlier than the dashboard's first sight of the status (kept in its history across
+/// restarts, but the dashboard may have started later); otherwise the first sight is all
+/// there is.
 pub fn pending_since(identity: &Identity) -> UnixSeconds {
     let generated = match identity.dkim.origin {
         Some(SigningOrigin::EasyDkim) => identity.dkim.last_key_generation,

@@ -292,6 +292,8 @@ pub struct Identity {
     pub details_read_at: Option<UnixSeconds>,
     /// When the dashboard first read the current DKIM status (carried across reads while
     /// the status stays the same): how long an identity has been PENDING, for instance.
+    /// Taken from dkimdash's history once the inventory has it, so a restart does not
+    /// reset it; until then, this process's first read.
     pub status_seen_since: UnixSeconds,
 }
 

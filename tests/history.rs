@@ -305,3 +305,146 @@ async fn each_day_keeps_its_last_counts_and_the_overview_charts_them() {
     assert_eq!(home.matches("<rect ").count(), 2, "{home}");
     assert!(home.contains("1 FAILED</title>"), "{home}");
 }
+
+/// `name` PENDING in the simulator, held there (no verifying, no failing by itself).
+fn hold_pending(sim: &RunningSimulator, name: &str) {
+    sim.simulator.with_regions(|regions, now| {
+        regions
+            .force_status(EAST, name, DkimStatus::Pending, None, now)
+            .unwrap();
+    });
+}
+
+/// The identity page's headline and "Status since" line of `name`, and whether it says
+/// it needs attention for being PENDING over 72 hours.
+async fn pending_page(app: &axum::Router, name: &str) -> (String, String, bool) {
+    let (_, page) = get(app, &format!("/identity/{EAST}/{name}")).await;
+    (
+        text_of(&page, "diagnosis-headline").to_owned(),
+        text_of(&page, "status-since").to_owned(),
+        // The end of "Needs attention: pending over 72 h".
+        page.contains(">pending over 72 h</p>"),
+    )
+}
+
+/// The overview's "Needs attention" count and the names its link selects.
+async fn attention(app: &axum::Router) -> (String, Vec<String>) {
+    let (_, home) = get(app, "/").await;
+    let item = &home[home
+        .find("data-testid=\"facet-attention\"")
+        .expect("the count")..];
+    let item = &item[..item.find("</li>").expect("its end")];
+    let count = &item[item.find("<span class=\"count\">").expect("a number")..];
+    let (_, rows) = get(app, "/?attention=1").await;
+    (
+        count[count.find('>').unwrap() + 1..count.find("</").unwrap()].to_owned(),
+        table_row_names(&rows)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn pending_since_counts_from_the_history_across_a_restart() {
+    use dkimdash::ui::format::utc_minute;
+    use std::time::Duration;
+
+    const HOUR: i64 = 3600;
+    let (sim, first_run) = setup().await;
+    let (log, path) = log_file("pending-since").await;
+    let t = dkimdash::inventory::now();
+    // An earlier run took its baseline 75 hours ago with a.example PENDING already, and saw
+    // b.example turn PENDING 49 h 50 min ago (whole hours round down: 22 of SES's 72 left).
+    let baseline = t - 75 * HOUR;
+    let turned = t - 50 * HOUR + 10 * 60;
+    let mut recorder = Recorder::new(History::new(log));
+    hold_pending(&sim, "a.example");
+    first_run.refresh_now().await;
+    recorder
+        .record(&first_run.snapshot(), baseline)
+        .await
+        .unwrap();
+    hold_pending(&sim, "b.example");
+    first_run.refresh_now().await;
+    recorder
+        .record(&first_run.snapshot(), turned)
+        .await
+        .unwrap();
+    drop((recorder, first_run));
+
+    // A restart: a new inventory and server over the same file. Read before the history
+    // is (it is unreadable, or not read yet), both count from now, and the page says so.
+    let restarted = support::unread_inventory(&sim, &[EAST], 100);
+    restarted.refresh_now().await;
+    let log = AuditLog::open(&path).await.unwrap();
+    let state = support::state_with(restarted.clone(), SesBackend::Simulator);
+    let app = dkimdash::router::router(state.with_audit(log.clone()));
+    let (headline, since, overdue) = pending_page(&app, "b.example").await;
+    // 72 hours, or 71 once the read is a second old.
+    assert!(
+        ["72 hours left", "71 hours left"]
+            .iter()
+            .any(|left| headline == format!("Waiting for SES to find the records — {left}")),
+        "{headline}"
+    );
+    assert!(
+        since.ends_with("(first seen since dkimdash started: its history is not available)"),
+        "{since}"
+    );
+    assert!(!overdue);
+    assert_eq!(attention(&app).await, ("0".to_owned(), Vec::new()));
+
+    // The history read (as the server's recorder does at start): b.example has 22 hours
+    // left, a.example is past SES's 72 hours and counted as needing attention.
+    let recording = Recorder::new(History::new(log.clone()))
+        .spawn(restarted.clone(), Duration::from_secs(3600 * 24 * 400));
+    support::eventually("the history's times", Duration::from_secs(10), || {
+        restarted.snapshot().identities[1].status_seen_since == turned
+    })
+    .await;
+    let (headline, since, overdue) = pending_page(&app, "b.example").await;
+    assert_eq!(
+        headline,
+        "Waiting for SES to find the records — 22 hours left"
+    );
+    assert_eq!(
+        since,
+        format!(
+            "{} (2 d 1 h ago) (first seen by dkimdash, from its history)",
+            utc_minute(turned)
+        )
+    );
+    assert!(!overdue);
+    let (headline, since, overdue) = pending_page(&app, "a.example").await;
+    assert!(
+        headline.starts_with("Still PENDING after SES"),
+        "{headline}"
+    );
+    assert!(since.starts_with(&utc_minute(baseline)), "{since}");
+    assert!(overdue);
+    assert_eq!(
+        attention(&app).await,
+        ("1".to_owned(), vec!["a.example".to_owned()])
+    );
+    recording.abort();
+
+    // Another restart, the history read before SES is: the times wait for the first read.
+    let again = support::unread_inventory(&sim, &[EAST], 100);
+    let recording = Recorder::new(History::new(log.clone()))
+        .spawn(again.clone(), Duration::from_secs(3600 * 24 * 400));
+    support::eventually("the history read", Duration::from_secs(10), || {
+        again.knows_status_since_before_start()
+    })
+    .await;
+    again.refresh_now().await;
+    let since: Vec<i64> = again
+        .snapshot()
+        .identities
+        .iter()
+        .map(|i| i.status_seen_since)
+        .collect();
+    assert_eq!(since, [baseline, turned]);
+    recording.abort();
+    let _ = std::fs::remove_file(&path);
+}

@@ -18,7 +18,7 @@ use crate::audit::log::AuditError;
 use crate::dns::monitor::DnsMonitor;
 use crate::dns_check::DnsReport;
 use crate::history::store::History;
-use crate::inventory::{Inventory, snapshot::Snapshot};
+use crate::inventory::{Inventory, known_since::KnownSince, snapshot::Snapshot};
 use crate::model::{IdentityKey, UnixSeconds};
 
 /// How often the rules are looked at without a new sweep (PENDING for H hours, a target
@@ -47,7 +47,7 @@ pub struct Engine {
     firing: Option<HashMap<String, StoredAlert>>,
     /// Each identity's status and since when, from the history at start; an entry goes
     /// once its identity is seen in another status.
-    known_since: HashMap<IdentityKey, (String, UnixSeconds)>,
+    known_since: KnownSince,
 }
 
 impl Engine {
@@ -60,7 +60,7 @@ impl Engine {
             external_url: external_url.trim_end_matches('/').to_owned(),
             tracker: Tracker::default(),
             firing: None,
-            known_since: HashMap::new(),
+            known_since: KnownSince::default(),
         }
     }
 
@@ -85,25 +85,7 @@ impl Engine {
             );
         }
         self.tracker.observe(snapshot);
-        if !self.known_since.is_empty() {
-            // An identity seen in another status, or gone (it may come back as a new one),
-            // no longer holds its old status; one of a target not read yet may still.
-            let present: HashMap<IdentityKey, &str> = snapshot
-                .identities
-                .iter()
-                .map(|i| (i.key(), i.dkim.status.as_ses()))
-                .collect();
-            let unread: HashSet<(&str, &str)> = snapshot
-                .targets
-                .iter()
-                .filter(|t| t.last_success.is_none())
-                .map(|t| (t.account.as_str(), t.region.as_str()))
-                .collect();
-            self.known_since.retain(|key, (status, _)| {
-                unread.contains(&(key.account.as_str(), key.region.as_str()))
-                    || present.get(key).is_some_and(|now| now == status)
-            });
-        }
+        self.known_since.forget_outdated(snapshot);
         let firing = self.firing.take().unwrap_or_default();
         let result = self.apply(snapshot, dns, now, firing).await;
         let (firing, changed) = result;

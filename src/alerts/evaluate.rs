@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::rules::Rules;
 use crate::dns_check::{DnsHealth, DnsReport};
-use crate::inventory::snapshot::Snapshot;
+use crate::inventory::{known_since::KnownSince, snapshot::Snapshot};
 use crate::model::{
     DkimStatus, Identity, IdentityKey, IdentityType, KeyLength, TargetStatus, UnixSeconds,
 };
@@ -135,7 +135,7 @@ pub struct Inputs<'a> {
     pub failing_since: &'a HashMap<(String, String), UnixSeconds>,
     /// Each identity's status since before this process started, as the history knows it
     /// (status, since): a restart does not restart "PENDING for 48 hours".
-    pub known_since: &'a HashMap<IdentityKey, (String, UnixSeconds)>,
+    pub known_since: &'a KnownSince,
     /// Fingerprints firing now: a firing alert whose threshold restarted (a restart
     /// forgets streaks and times) stays firing while its condition lasts.
     pub firing: &'a HashSet<String>,
@@ -240,15 +240,7 @@ fn identity_verdict(
             )
         }
         Rule::DkimPendingTooLong if rules.pending_hours > 0 => {
-            let known = inputs
-                .known_since
-                .get(&identity.key())
-                .filter(|(known, _)| known == status.as_ses())
-                .map(|(_, since)| *since);
-            let since = known.map_or(identity.status_seen_since, |known| {
-                known.min(identity.status_seen_since)
-            });
-            let hours = (inputs.now - since) / 3600;
+            let hours = (inputs.now - inputs.known_since.since(identity)) / 3600;
             held(
                 *status == DkimStatus::Pending
                     && (hours >= i64::from(rules.pending_hours) || already()),
@@ -436,7 +428,7 @@ mod tests {
                 dns: None,
                 temporary_failure_reads: &self.reads,
                 failing_since: &self.failing,
-                known_since: &HashMap::new(),
+                known_since: &KnownSince::default(),
                 firing: &self.firing,
                 now: NOW,
             };
@@ -569,7 +561,7 @@ mod tests {
             dns: None,
             temporary_failure_reads: &world.reads,
             failing_since: &world.failing,
-            known_since: &HashMap::new(),
+            known_since: &KnownSince::default(),
             firing: &world.firing,
             now: NOW,
         };
@@ -606,7 +598,7 @@ mod tests {
                 dns: Some(reports),
                 temporary_failure_reads: &world.reads,
                 failing_since: &world.failing,
-                known_since: &HashMap::new(),
+                known_since: &KnownSince::default(),
                 firing: &world.firing,
                 now: NOW,
             };

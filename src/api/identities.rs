@@ -96,6 +96,10 @@ pub struct IdentityDetail {
     pub dns_checks_on: bool,
     /// What is wrong and what to do, from SES's state and the DNS check.
     pub diagnosis: Diagnosis,
+    /// Whether `identity.status_seen_since` comes from dkimdash's history, so it survives
+    /// a restart; `false` while the history is not read (unreadable, or just started): it
+    /// is then this run's first sight of the status.
+    pub status_since_from_history: bool,
     /// The server's clock.
     pub now: UnixSeconds,
 }
@@ -188,6 +192,7 @@ pub async fn get_identity(
         dns: report,
         dns_checks_on: state.dns.is_some(),
         attention: attention(&identity, now),
+        status_since_from_history: inventory.knows_status_since_before_start(),
         parent,
         replicas,
         replica_regions,

@@ -147,8 +147,19 @@ impl Recorder {
         Ok(())
     }
 
-    /// Records every new snapshot of `inventory` until it is dropped, and prunes changes
-    /// older than `retention` once a day.
+    /// Gives `inventory` since when each identity has held its DKIM status as the history
+    /// knows it, so a restart does not restart "status since", the time left of SES's 72
+    /// hours or "PENDING over 72 hours". Once, at start: from then on the inventory follows
+    /// the statuses it reads (a change it sees is the change this recorder writes).
+    pub async fn restore_status_since(&self, inventory: &Inventory) -> Result<(), AuditError> {
+        inventory.adopt_known_since(self.history.status_since().await?);
+        Ok(())
+    }
+
+    /// Gives `inventory` the history's status times ([`Self::restore_status_since`]; tried
+    /// again each round until the history can be read), then records every new snapshot
+    /// of `inventory` until it is dropped, and prunes changes older than `retention` once
+    /// a day.
     pub fn spawn(
         mut self,
         inventory: Inventory,
@@ -157,7 +168,17 @@ impl Recorder {
         let mut snapshots = inventory.subscribe();
         tokio::spawn(async move {
             let mut pruned_at: Option<tokio::time::Instant> = None;
+            let mut restored = false;
             loop {
+                if !restored {
+                    match self.restore_status_since(&inventory).await {
+                        Ok(()) => restored = true,
+                        Err(error) => tracing::error!(
+                            %error,
+                            "could not read since when the identities hold their status; counting from this start"
+                        ),
+                    }
+                }
                 let snapshot = snapshots.borrow_and_update().clone();
                 let now = crate::inventory::now();
                 if let Err(error) = self.record(&snapshot, now).await {

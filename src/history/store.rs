@@ -6,7 +6,8 @@ use sqlx::Row;
 use super::entry::HistoryEntry;
 use super::observed::{TargetDiff, TargetState};
 use crate::audit::log::{AuditError, AuditLog};
-use crate::model::{IdentityKey, UnixSeconds};
+use crate::inventory::known_since::KnownSince;
+use crate::model::{DkimStatus, IdentityKey, UnixSeconds};
 
 /// How long before a change is seen the change made through dkimdash that caused it may
 /// have been sent (SES applies a change at once; the next read sees it).
@@ -196,10 +197,9 @@ impl History {
 
     /// Each identity's DKIM status as last recorded, and since when it has held as far as
     /// the history knows (its last status change or appearance, else the target's
-    /// baseline): how long an identity has been PENDING survives a restart.
-    pub async fn status_since(
-        &self,
-    ) -> Result<std::collections::HashMap<IdentityKey, (String, UnixSeconds)>, AuditError> {
+    /// baseline): how long an identity has been PENDING (alerts, the identity page, the
+    /// overview's attention count) survives a restart. One query, read once at start.
+    pub async fn status_since(&self) -> Result<KnownSince, AuditError> {
         let db = self.log.database().await?;
         let rows = sqlx::query(
             "SELECT s.account, s.region, s.name, s.value AS status,
@@ -223,7 +223,8 @@ impl History {
                     region: row.get("region"),
                     name: row.get("name"),
                 };
-                (key, (row.get("status"), row.get("since")))
+                let status = DkimStatus::from_ses(row.get::<&str, _>("status"));
+                (key, (status, row.get("since")))
             })
             .collect())
     }

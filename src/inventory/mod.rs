@@ -2,6 +2,7 @@
 //! when an operator asks), never by a page. A sweep that fails keeps the last good read
 //! of that target and records the error.
 
+pub mod known_since;
 pub mod snapshot;
 pub mod sweep;
 
@@ -17,6 +18,7 @@ use tokio::sync::{Mutex, watch};
 
 use crate::model::{Identity, IdentityKey, UnixSeconds};
 use crate::ses::{budget::CallCounts, error::Error, reader::SesConnection};
+use known_since::KnownSince;
 use snapshot::Snapshot;
 
 /// How soon to try again while some target has never been read (first start, SES down).
@@ -81,6 +83,11 @@ struct Inner {
     /// BYODKIM public keys the dashboard set (SES never returns them), with their selector;
     /// in memory only, so the records page can show the TXT value to publish.
     public_keys: std::sync::Mutex<std::collections::HashMap<IdentityKey, (String, String)>>,
+    /// Since when identities held their status before this process started (the
+    /// history's times), laid over every snapshot published and kept only for targets not
+    /// read yet; `None` until given: each `status_seen_since` is then this process's first
+    /// sight.
+    known_since: std::sync::Mutex<Option<KnownSince>>,
 }
 
 impl std::fmt::Debug for Inventory {
@@ -115,6 +122,7 @@ impl Inventory {
                 last_forced: std::sync::Mutex::default(),
                 sweep_durations: std::sync::Mutex::default(),
                 public_keys: std::sync::Mutex::default(),
+                known_since: std::sync::Mutex::default(),
             }),
         }
     }
@@ -223,6 +231,29 @@ impl Inventory {
     /// Drops one identity from the snapshot at once (SES said it no longer exists).
     pub fn forget(&self, key: &IdentityKey) {
         self.publish(|s| s.without_identity(key));
+    }
+
+    /// Takes `known` (since when identities held their DKIM status before this process
+    /// started: the history's times) as earlier than this process's first sight: laid
+    /// over the identities read so far now, and over each other target's first read.
+    pub fn adopt_known_since(&self, known: KnownSince) {
+        *self
+            .inner
+            .known_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(known);
+        self.publish(Snapshot::clone);
+    }
+
+    /// Whether times from before this process started were adopted
+    /// ([`Inventory::adopt_known_since`]); if not, each `status_seen_since` is this
+    /// process's first sight of the status.
+    pub fn knows_status_since_before_start(&self) -> bool {
+        self.inner
+            .known_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 
     /// Every target's SES connection, in configuration order.
@@ -340,11 +371,23 @@ impl Inventory {
         }
     }
 
-    /// Swaps in the next snapshot, computed from the current one.
+    /// Swaps in the next snapshot, computed from the current one, with the times known
+    /// from before this process started laid over it.
     fn publish(&self, next: impl FnOnce(&Snapshot) -> Snapshot) {
-        self.inner
-            .snapshot
-            .send_modify(|current| *current = Arc::new(next(current)));
+        self.inner.snapshot.send_modify(|current| {
+            let mut next = next(current);
+            // Always locked inside the snapshot's lock, never around it.
+            if let Some(known) = self
+                .inner
+                .known_since
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+            {
+                known.lay_over(&mut next);
+            }
+            *current = Arc::new(next);
+        });
     }
 }
 

@@ -175,6 +175,15 @@ fn Detail(detail: IdentityDetail, account_in_links: bool) -> impl IntoView {
     } else {
         dkim.tokens.join(", ")
     };
+    let status_since = format!(
+        "{} {}",
+        when(Some(identity.status_seen_since)),
+        if detail.status_since_from_history {
+            "(first seen by dkimdash, from its history)"
+        } else {
+            "(first seen since dkimdash started: its history is not available)"
+        }
+    );
     let verification = identity.verification.clone();
     let replicas = detail.replicas.clone();
     let diagnosis_key = (
@@ -211,7 +220,7 @@ fn Detail(detail: IdentityDetail, account_in_links: bool) -> impl IntoView {
                     <dt>"Last key generation"</dt><dd>{when(dkim.last_key_generation)}</dd>
                     <dt>{tokens_label}</dt><dd><code>{tokens}</code></dd>
                     <dt>"Signing zone"</dt><dd>{dkim.signing_hosted_zone.clone().unwrap_or_else(|| "—".to_owned())}</dd>
-                    <dt>"Status since"</dt><dd>{when(Some(identity.status_seen_since))} " (first seen by dkimdash)"</dd>
+                    <dt>"Status since"</dt><dd data-testid="status-since">{status_since}</dd>
                 </dl>
                 <dl class="facts" aria-label="Verification">
                     {match verification {
