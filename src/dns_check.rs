@@ -80,6 +80,16 @@ pub enum Finding {
         /// The nameservers that do have the record.
         found_at: Vec<String>,
     },
+    /// The zone's nameservers disagree: some have the record right, others (a secondary
+    /// that missed the latest zone transfer) do not, and SES may ask any of them.
+    OutOfSync {
+        /// The nameservers that answer otherwise.
+        behind: Vec<String>,
+        /// What the first of them answers (empty: nothing).
+        found: Vec<String>,
+        /// The nameservers that have it right.
+        current: Vec<String>,
+    },
     /// The check itself failed (timeout, SERVFAIL, REFUSED, a name that is not a DNS
     /// name). Never counted as a DNS problem.
     CouldNotCheck {
@@ -237,7 +247,8 @@ impl Finding {
             | Self::ZoneAppended { .. }
             | Self::Proxied { .. }
             | Self::TxtMalformed { .. }
-            | Self::NotDelegated { .. } => DnsHealth::Problem,
+            | Self::NotDelegated { .. }
+            | Self::OutOfSync { .. } => DnsHealth::Problem,
         }
     }
 
@@ -253,6 +264,7 @@ impl Finding {
             Self::TxtMalformed { .. } => "TXT malformed",
             Self::StaleCache { .. } => "stale in cache",
             Self::NotDelegated { .. } => "at nameservers not delegated to",
+            Self::OutOfSync { .. } => "nameservers out of sync",
             Self::CouldNotCheck { .. } => "could not check",
         }
     }
@@ -269,6 +281,7 @@ impl Finding {
             Self::TxtMalformed { .. } => "txt_malformed",
             Self::StaleCache { .. } => "stale_cache",
             Self::NotDelegated { .. } => "not_delegated",
+            Self::OutOfSync { .. } => "out_of_sync",
             Self::CouldNotCheck { .. } => "could_not_check",
         }
     }
@@ -329,6 +342,22 @@ impl Finding {
                 "The record is at {}, but the domain is delegated to {}, which do not have it. Publish it at the delegated provider, or change the delegation at your registrar.",
                 found_at.join(", "),
                 delegated_to.join(", ")
+            ),
+            Self::OutOfSync {
+                behind,
+                found,
+                current,
+            } => format!(
+                "{} {} the record right, but {} {} {}: a secondary that has not taken the latest zone, and SES may ask it. Check zone transfers (NOTIFY/AXFR) at your DNS provider, or remove the stale server from the delegation.",
+                current.join(", "),
+                if current.len() == 1 { "has" } else { "have" },
+                behind.join(", "),
+                if behind.len() == 1 { "answers" } else { "answer" },
+                if found.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    found.iter().map(|f| shorten(f)).collect::<Vec<_>>().join(", ")
+                }
             ),
             Self::CouldNotCheck { reason } => format!(
                 "dkimdash could not check this record ({reason}); it will try again."
@@ -459,5 +488,104 @@ mod tests {
         let text = Finding::WrongValue { found: vec![key] }.explain();
         assert!(text.len() < 250, "{text}");
         assert!(text.contains('…'));
+    }
+}
+
+/// How far the DNS checks of the inventory are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsProgress {
+    /// Identities with DKIM records to check.
+    pub with_records: usize,
+    /// Of those, how many have a report for their current SES state.
+    pub checked: usize,
+    /// Of those, how many wait for SES's details before they can be checked.
+    pub awaiting_details: usize,
+    /// About how long checking the rest takes at the recent pace; `None` when nothing is
+    /// left or the pace is not known yet.
+    pub seconds_left: Option<u64>,
+}
+
+impl DnsProgress {
+    /// "DNS: 3,200 of 10,000 checked; about 40 min left" while checks are outstanding;
+    /// `None` once every identity has a report.
+    pub fn describe(&self) -> Option<String> {
+        if self.checked >= self.with_records {
+            return None;
+        }
+        let mut said = format!(
+            "DNS: {} of {} checked",
+            thousands(self.checked),
+            thousands(self.with_records)
+        );
+        if let Some(seconds) = self.seconds_left {
+            said.push_str(&format!("; about {} left", rough_duration(seconds)));
+        }
+        if self.awaiting_details > 0 {
+            said.push_str(&format!(
+                "; {} wait for their details from SES",
+                thousands(self.awaiting_details)
+            ));
+        }
+        Some(said)
+    }
+}
+
+/// 10000 → "10,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A time left, rounded as people say it: "1 min", "40 min", "2 h 10 min".
+fn rough_duration(seconds: u64) -> String {
+    let minutes = seconds.div_ceil(60).max(1);
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_said_while_checks_are_outstanding() {
+        let progress = DnsProgress {
+            with_records: 10_000,
+            checked: 3_200,
+            awaiting_details: 0,
+            seconds_left: Some(40 * 60 - 5),
+        };
+        assert_eq!(
+            progress.describe().as_deref(),
+            Some("DNS: 3,200 of 10,000 checked; about 40 min left")
+        );
+        let waiting = DnsProgress {
+            awaiting_details: 1_500,
+            seconds_left: None,
+            ..progress
+        };
+        assert_eq!(
+            waiting.describe().as_deref(),
+            Some("DNS: 3,200 of 10,000 checked; 1,500 wait for their details from SES")
+        );
+        let done = DnsProgress {
+            checked: 10_000,
+            ..progress
+        };
+        assert_eq!(done.describe(), None);
+        assert_eq!(rough_duration(7_800), "2 h 10 min");
+        assert_eq!(rough_duration(3_600), "1 h");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

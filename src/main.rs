@@ -57,6 +57,16 @@ async fn serve(
     // Alerts that resolved are kept as long as the history.
     let retention = std::time::Duration::from_secs(u64::from(config.history_days) * 24 * 60 * 60);
     let dns = dns_monitor(&config, &backend)?;
+    if let Some(dns) = &dns {
+        // Read the last reports before the loop starts, so a restart asks only what is due.
+        let store = dkimdash::dns::store::ReportStore::new(audit.clone());
+        match dns.keep_in(store).await {
+            Ok(count) => tracing::info!(reports = count, "DNS reports read from the database"),
+            Err(error) => {
+                tracing::error!(%error, "DNS reports cannot be kept in the database; they live in memory until the next restart");
+            }
+        }
+    }
     let dns_loop = dns.as_ref().map(|d| d.spawn(backend.inventory.clone()));
     let recorder = dkimdash::history::recorder::Recorder::new(
         dkimdash::history::store::History::new(audit.clone()),
@@ -161,6 +171,12 @@ async fn serve_metrics(
     }))
 }
 
+/// Where the demo's DNS servers listen.
+#[cfg(feature = "ssr")]
+const DEMO_NAMESERVERS: ipnet::IpNet = ipnet::IpNet::new_assert(
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 0)),
+    8,
+);
 /// Queries per second the demo's own DNS server takes.
 #[cfg(feature = "ssr")]
 const DEMO_QUERIES_PER_SECOND: std::num::NonZeroU32 = std::num::NonZeroU32::new(500).unwrap();
@@ -185,13 +201,22 @@ fn dns_monitor(
         // A few loopback servers play every nameserver: let the whole demo fleet be
         // checked in a second or two rather than at one real nameserver's pace.
         settings.per_server_rate = settings.per_server_rate.max(DEMO_QUERIES_PER_SECOND);
+        settings.resolver_rate = settings.resolver_rate.max(DEMO_QUERIES_PER_SECOND);
+        // The demo's nameservers are its own, on loopback, which is otherwise refused.
+        settings.allowed_nameservers.push(DEMO_NAMESERVERS);
     }
     let checker = Checker::new(settings).map_err(|error| {
         StartError::Config(format!(
             "DNS checks: {error}; name a resolver with --dns-resolver, or turn the checks off with --no-dns-checks"
         ))
     })?;
-    Ok(Some(DnsMonitor::new(checker)))
+    // "Check DNS now" answers well before the request would time out (a 503).
+    let request_timeout = std::time::Duration::from_secs(config.request_timeout_secs);
+    let answer_deadline = dkimdash::dns::monitor::CHECK_NOW_DEADLINE.min(request_timeout * 2 / 3);
+    Ok(Some(DnsMonitor::with_answer_deadline(
+        checker,
+        answer_deadline,
+    )))
 }
 
 #[cfg(not(feature = "ssr"))]

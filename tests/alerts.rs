@@ -488,6 +488,7 @@ async fn an_unreadable_target_fires_after_its_minutes_and_survives_a_restart() {
             RefreshSettings {
                 interval: std::time::Duration::from_secs(3600),
                 backfill_per_sweep: 0,
+                continuous_backfill: false,
             },
         )
     };

@@ -12,8 +12,10 @@ use std::{
     time::Duration,
 };
 
+use dkimdash::dns::asker::{Asker, AskerSettings};
 use dkimdash::dns::authority::{RunningDnsServer, Zone, serve};
 use dkimdash::dns::checker::{Checker, CheckerSettings};
+use dkimdash::dns::nameserver_policy::NameserverPolicy;
 use dkimdash::dns_check::{DnsHealth, Finding, TxtProblem};
 use dkimdash::model::{DnsRecord, RecordType};
 
@@ -23,7 +25,13 @@ const SES_ZONE: &str = "dkim.amazonses.com";
 struct World {
     checker: Checker,
     _servers: Vec<RunningDnsServer>,
+    /// Bound on an address outside the checker's allowed ranges, never answering: it
+    /// must never receive a packet.
+    private_ns: std::net::UdpSocket,
 }
+
+/// The address of `private.test`'s nameserver: loopback, but outside the allowed ranges.
+const PRIVATE_NS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 99);
 
 fn key() -> &'static str {
     static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -60,6 +68,9 @@ fn example_zone(stale: &str) -> Zone {
         .txt("cut._domainkey.example.test", &[&value[..255]])
         .txt("else._domainkey.example.test", &[&value])
         .txt("big._domainkey.example.test", &[filler.as_str(); 6])
+        .cname("hosted._domainkey.example.test", "sel.keys.vendor.test")
+        .cname("twohops._domainkey.example.test", "hop.keys.vendor.test")
+        .cname("gone._domainkey.example.test", "nothing.keys.vendor.test")
         .cname("Case._DomainKey.example.test", "CASE.DKIM.AMAZONSES.COM")
 }
 
@@ -88,6 +99,62 @@ fn parent_zone() -> Zone {
         .a("ns-new.test", Ipv4Addr::new(127, 0, 0, 5))
         .ns("silent.test", "ns.silent.test")
         .a("ns.silent.test", Ipv4Addr::new(127, 0, 0, 6))
+        .ns("sync.test", "ns1.sync.test")
+        .ns("sync.test", "ns2.sync.test")
+        .a("ns1.sync.test", Ipv4Addr::new(127, 0, 0, 7))
+        .a("ns2.sync.test", Ipv4Addr::new(127, 0, 0, 8))
+        .ns("private.test", "ns.private.test")
+        .a("ns.private.test", PRIVATE_NS)
+        .ns("vendor.test", "ns.vendor.test")
+        .a("ns.vendor.test", Ipv4Addr::new(127, 0, 0, 9))
+        .ns("wild.test", "ns.wild.test")
+        .a("ns.wild.test", Ipv4Addr::new(127, 0, 0, 10))
+}
+
+/// A hosted-DKIM vendor's zone: the keys its customers' selectors point at with a CNAME.
+fn vendor_zone() -> Zone {
+    let value = key_record();
+    let (head, tail) = value.split_at(200);
+    Zone::new("vendor.test")
+        .ns("vendor.test", "ns.vendor.test")
+        .a("ns.vendor.test", Ipv4Addr::new(127, 0, 0, 9))
+        .txt("sel.keys.vendor.test", &[head, tail])
+        .cname("hop.keys.vendor.test", "sel.keys.vendor.test")
+}
+
+/// `wild.test`: a wildcard alias answers for every name under it, a wildcard address for
+/// every name under `addr.wild.test`; only `real._domainkey.wild.test` is published.
+fn wild_zone() -> Zone {
+    Zone::new("wild.test")
+        .ns("wild.test", "ns.wild.test")
+        .a("ns.wild.test", Ipv4Addr::new(127, 0, 0, 10))
+        .cname("*.wild.test", "parked.wild.test")
+        .a("parked.wild.test", Ipv4Addr::new(203, 0, 113, 80))
+        .a("*.addr.wild.test", Ipv4Addr::new(203, 0, 113, 5))
+        .cname("real._domainkey.wild.test", &format!("real.{SES_ZONE}"))
+}
+
+/// `sync.test` with both its nameservers; `current` has the record, a secondary that
+/// missed the last transfer does not.
+fn sync_zone(current: bool) -> Zone {
+    let zone = Zone::new("sync.test")
+        .ns("sync.test", "ns1.sync.test")
+        .ns("sync.test", "ns2.sync.test")
+        .a("ns1.sync.test", Ipv4Addr::new(127, 0, 0, 7))
+        .a("ns2.sync.test", Ipv4Addr::new(127, 0, 0, 8));
+    if current {
+        zone.cname("new._domainkey.sync.test", &format!("new.{SES_ZONE}"))
+    } else {
+        zone
+    }
+}
+
+/// `private.test`, as the resolver knows it: the record is there.
+fn private_zone() -> Zone {
+    Zone::new("private.test")
+        .ns("private.test", "ns.private.test")
+        .a("ns.private.test", PRIVATE_NS)
+        .cname("p._domainkey.private.test", &format!("p.{SES_ZONE}"))
 }
 
 async fn world(timeout: Duration) -> (World, std::net::UdpSocket) {
@@ -99,7 +166,12 @@ async fn world(timeout: Duration) -> (World, std::net::UdpSocket) {
         moved_new(),
         Zone::new("silent.test")
             .ns("silent.test", "ns.silent.test")
+            .a("ns.silent.test", Ipv4Addr::new(127, 0, 0, 6))
             .cname("quiet._domainkey.silent.test", &format!("quiet.{SES_ZONE}")),
+        sync_zone(true),
+        private_zone(),
+        vendor_zone(),
+        wild_zone(),
     ];
     let resolver = serve(SocketAddr::from(([127, 0, 0, 1], 0)), resolver_view)
         .await
@@ -113,22 +185,34 @@ async fn world(timeout: Duration) -> (World, std::net::UdpSocket) {
         serve(at(3), vec![parent_zone()]).await.expect("test."),
         serve(at(4), vec![moved_old()]).await.expect("old provider"),
         serve(at(5), vec![moved_new()]).await.expect("new provider"),
+        serve(at(7), vec![sync_zone(true)]).await.expect("primary"),
+        serve(at(8), vec![sync_zone(false)])
+            .await
+            .expect("secondary"),
+        serve(at(9), vec![vendor_zone()]).await.expect("vendor"),
+        serve(at(10), vec![wild_zone()]).await.expect("wild.test"),
         resolver,
     ];
+    let private_ns =
+        std::net::UdpSocket::bind(SocketAddr::new(PRIVATE_NS.into(), port)).expect("private ns");
     // Bound, never answering: a nameserver that is down or firewalled.
     let silent = std::net::UdpSocket::bind(at(6)).expect("silent server");
     let checker = Checker::new(CheckerSettings {
         resolver: Some(at(1)),
         timeout,
+        resolver_rate: NonZeroU32::new(1000).unwrap(),
         per_server_rate: NonZeroU32::new(1000).unwrap(),
         concurrency: 8,
         nameserver_port: port,
+        // 127.0.0.0-15: every server of this world but PRIVATE_NS.
+        allowed_nameservers: vec!["127.0.0.0/28".parse().unwrap()],
     })
     .expect("checker");
     (
         World {
             checker,
             _servers: servers,
+            private_ns,
         },
         silent,
     )
@@ -260,9 +344,11 @@ async fn a_server_that_never_answers_is_never_a_failure() {
     let nothing = Checker::new(CheckerSettings {
         resolver: Some(silent.local_addr().unwrap()),
         timeout: Duration::from_millis(300),
+        resolver_rate: NonZeroU32::new(1000).unwrap(),
         per_server_rate: NonZeroU32::new(1000).unwrap(),
         concurrency: 4,
         nameserver_port: silent.local_addr().unwrap().port(),
+        allowed_nameservers: vec!["127.0.0.0/8".parse().unwrap()],
     })
     .unwrap();
     let report = nothing
@@ -274,6 +360,155 @@ async fn a_server_that_never_answers_is_never_a_failure() {
         report.records[0].finding
     );
     assert_eq!(report.health(), DnsHealth::Unchecked);
+}
+
+#[tokio::test]
+async fn a_selector_aliased_to_a_hosted_key_is_read_where_it_leads() {
+    let (world, _silent) = world(Duration::from_millis(500)).await;
+    let expected = Some(key_record());
+    assert_eq!(
+        finding(
+            &world,
+            txt("hosted._domainkey.example.test", expected.clone())
+        )
+        .await,
+        Finding::Ok,
+        "the key is read at the vendor's servers"
+    );
+    assert_eq!(
+        finding(
+            &world,
+            txt("twohops._domainkey.example.test", expected.clone())
+        )
+        .await,
+        Finding::Ok,
+        "a chain of two aliases is followed"
+    );
+    assert_eq!(
+        finding(&world, txt("hosted._domainkey.example.test", None)).await,
+        Finding::PresentUnknownKey {
+            found: key_record()
+        }
+    );
+    let gone = finding(&world, txt("gone._domainkey.example.test", expected)).await;
+    assert!(
+        matches!(gone, Finding::Missing { .. }),
+        "an alias to a name the vendor does not have: {gone:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_wildcard_zone_is_not_blamed_on_the_provider() {
+    let (world, _silent) = world(Duration::from_millis(500)).await;
+    assert_eq!(
+        finding(&world, cname("real._domainkey.wild.test", "real")).await,
+        Finding::Ok,
+        "a published record beats the wildcard"
+    );
+    let missing = finding(&world, cname("tok._domainkey.addr.wild.test", "tok")).await;
+    assert!(
+        matches!(missing, Finding::Missing { .. }),
+        "the wildcard's address is not a proxy: {missing:?}"
+    );
+    let aliased = finding(&world, cname("tok._domainkey.wild.test", "tok")).await;
+    assert!(
+        matches!(aliased, Finding::Missing { .. }),
+        "the wildcard's alias is neither a wrong value nor the zone appended: {aliased:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_secondary_behind_the_primary_is_named() {
+    let (world, _silent) = world(Duration::from_millis(500)).await;
+    assert_eq!(
+        finding(&world, cname("new._domainkey.sync.test", "new")).await,
+        Finding::OutOfSync {
+            behind: vec!["ns2.sync.test".into()],
+            found: vec![],
+            current: vec!["ns1.sync.test".into()],
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_delegation_to_a_non_public_address_is_refused_and_never_asked() {
+    let (world, _silent) = world(Duration::from_millis(500)).await;
+    let refused = finding(&world, cname("p._domainkey.private.test", "p")).await;
+    let Finding::CouldNotCheck { reason } = &refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        reason.contains("ns.private.test") && reason.contains("non-public"),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains(&PRIVATE_NS.to_string()),
+        "the address itself is not repeated: {reason}"
+    );
+    world.private_ns.set_nonblocking(true).unwrap();
+    let mut buffer = [0_u8; 512];
+    assert_eq!(
+        world
+            .private_ns
+            .recv_from(&mut buffer)
+            .map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock),
+        "not one packet reached the non-public nameserver"
+    );
+}
+
+#[tokio::test]
+async fn a_silent_domain_costs_only_itself() {
+    let (world, silent) = world(Duration::from_millis(1500)).await;
+    // The silent domain's check waits on its nameserver; another domain's is answered
+    // meanwhile.
+    let slow = tokio::spawn({
+        let checker = world.checker.clone();
+        async move {
+            let quiet = cname("quiet._domainkey.silent.test", "quiet");
+            checker.check(&[quiet], 1_000).await
+        }
+    });
+    assert_eq!(
+        finding(&world, cname("ok._domainkey.example.test", "ok")).await,
+        Finding::Ok
+    );
+    assert!(
+        !slow.is_finished(),
+        "the silent domain's check was still waiting"
+    );
+    assert_eq!(slow.await.unwrap().records[0].finding, Finding::Ok);
+
+    // A nameserver that timed out twice rests: the next question to it is not sent.
+    let asker = Asker::new(AskerSettings {
+        resolver: Some(silent.local_addr().unwrap()),
+        timeout: Duration::from_millis(200),
+        resolver_rate: NonZeroU32::new(1000).unwrap(),
+        per_server_rate: NonZeroU32::new(1000).unwrap(),
+        policy: NameserverPolicy::allowing(vec!["127.0.0.0/8".parse().unwrap()]),
+    })
+    .unwrap();
+    let name = hickory_proto::rr::Name::from_ascii("quiet._domainkey.silent.test.").unwrap();
+    let ask = || {
+        asker.server(
+            silent.local_addr().unwrap(),
+            &name,
+            hickory_proto::rr::RecordType::CNAME,
+        )
+    };
+    for _ in 0..2 {
+        assert_eq!(ask().await.unwrap_err(), "timeout");
+    }
+    silent.set_nonblocking(true).unwrap();
+    let mut buffer = [0_u8; 512];
+    while silent.recv_from(&mut buffer).is_ok() {}
+    let resting = ask().await.unwrap_err();
+    assert!(resting.contains("stopped answering"), "{resting}");
+    assert_eq!(
+        silent.recv_from(&mut buffer).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock),
+        "the resting server was sent nothing"
+    );
 }
 
 #[tokio::test]
@@ -350,4 +585,146 @@ async fn check_dns_now_answers_and_says_when_to_ask_again() {
         "{:?}",
         answers[5]
     );
+}
+
+/// Reports are kept in the database: after a restart the monitor has every report at
+/// once, with nothing left to check, so it does not ask the fleet again.
+#[tokio::test]
+async fn reports_survive_a_restart() {
+    use dkimdash::audit::log::AuditLog;
+    use dkimdash::dns::{monitor::DnsMonitor, store::ReportStore};
+
+    let sim = support::simulator(true).await;
+    let (_demo_dns, checker) = support::demo_dns_checker(&sim).await;
+    let inventory = support::read_inventory(&sim, &["us-east-1"], 1000).await;
+    let path = std::env::temp_dir().join(format!(
+        "dkimdash-dns-restart-{}.sqlite3",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+
+    let first = DnsMonitor::new(checker.clone());
+    let store = ReportStore::new(AuditLog::open(&path).await.unwrap());
+    assert_eq!(first.keep_in(store).await.unwrap(), 0, "a new database");
+    let background = first.spawn(inventory.clone());
+    support::eventually("every identity checked", Duration::from_secs(60), || {
+        let progress = first.progress(&inventory);
+        progress.with_records > 0 && progress.checked == progress.with_records
+    })
+    .await;
+    background.abort();
+    let before = first.reports();
+    assert!(before.len() > 10, "{} reports", before.len());
+
+    let restarted = DnsMonitor::new(checker);
+    let store = ReportStore::new(AuditLog::open(&path).await.unwrap());
+    assert_eq!(restarted.keep_in(store).await.unwrap(), before.len());
+    assert_eq!(restarted.reports(), before);
+    let progress = restarted.progress(&inventory);
+    assert_eq!(
+        (progress.checked, progress.seconds_left),
+        (progress.with_records, None),
+        "nothing left to check after the restart"
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+/// "Check DNS now" while the background pass works through thousands of identities at a
+/// slow resolver limit: the operator's check goes ahead of the pass and answers with its
+/// report within the deadline.
+#[tokio::test]
+async fn check_dns_now_goes_ahead_of_a_background_pass_of_thousands() {
+    use dkimdash::dns::monitor::{CheckNow, DnsMonitor};
+
+    const FLEET: usize = 3_000;
+    let sim = support::simulator(true).await;
+    sim.simulator.with_regions(|regions, now| {
+        for n in 0..FLEET {
+            let name = format!("d{n:04}.fleet.example");
+            regions
+                .create("us-east-1", &name, None, Vec::new(), now)
+                .expect("created");
+        }
+    });
+    let demo_dns = dkimdash::dns::demo::start(&sim.simulator).await.unwrap();
+    let checker = Checker::new(CheckerSettings {
+        resolver: Some(demo_dns.resolver()),
+        timeout: Duration::from_secs(2),
+        // Slow enough that the pass takes minutes.
+        resolver_rate: NonZeroU32::new(40).unwrap(),
+        per_server_rate: NonZeroU32::new(40).unwrap(),
+        concurrency: 32,
+        nameserver_port: demo_dns.nameserver_port(),
+        allowed_nameservers: vec!["127.0.0.0/8".parse().unwrap()],
+    })
+    .unwrap();
+    let inventory = support::read_inventory(&sim, &["us-east-1"], FLEET + 100).await;
+    let monitor = DnsMonitor::with_answer_deadline(checker, Duration::from_secs(8));
+    let background = monitor.spawn(inventory.clone());
+    support::eventually("the pass is under way", Duration::from_secs(30), || {
+        monitor.progress(&inventory).checked > 0
+    })
+    .await;
+
+    let identity = inventory
+        .snapshot()
+        .identities
+        .iter()
+        .find(|i| i.name == "acme.example")
+        .cloned()
+        .expect("acme.example");
+    let answer = monitor
+        .check_now(&inventory, &identity, "operator")
+        .await
+        .unwrap();
+    let CheckNow::Checked(report) = answer else {
+        panic!("the check did not answer within its deadline: {answer:?}")
+    };
+    assert_eq!(report.records.len(), 3);
+    assert!(
+        report.records.iter().all(|r| r.finding == Finding::Ok),
+        "{:?}",
+        report.records
+    );
+    let progress = monitor.progress(&inventory);
+    assert!(
+        progress.checked < progress.with_records / 2,
+        "the background pass was still under way: {progress:?}"
+    );
+    background.abort();
+}
+
+/// The home page (overview and table) says how far the DNS checks are while they are not
+/// through, once, and nothing once every identity has its report.
+#[tokio::test]
+async fn the_home_page_says_how_far_the_checks_are() {
+    use dkimdash::dns::monitor::DnsMonitor;
+
+    let sim = support::simulator(true).await;
+    let (_demo_dns, checker) = support::demo_dns_checker(&sim).await;
+    let inventory = support::read_inventory(&sim, &["us-east-1"], 1000).await;
+    let monitor = DnsMonitor::new(checker);
+    let state = support::state_with(inventory.clone(), dkimdash::model::SesBackend::Simulator)
+        .with_dns(monitor.clone());
+    let app = dkimdash::router::router(state);
+    let with_records = monitor.progress(&inventory).with_records;
+    assert!(with_records > 10, "{with_records}");
+    let said = format!("DNS: 0 of {with_records} checked");
+    let (status, body) = support::get(&app, "/").await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    assert_eq!(
+        body.matches(&said).count(),
+        1,
+        "the page says {said:?} once"
+    );
+
+    let background = monitor.spawn(inventory.clone());
+    support::eventually("every identity checked", Duration::from_secs(60), || {
+        let progress = monitor.progress(&inventory);
+        progress.checked == progress.with_records
+    })
+    .await;
+    background.abort();
+    let (_, body) = support::get(&app, "/").await;
+    assert!(!body.contains("data-testid=\"dns-progress\""));
 }

@@ -32,6 +32,7 @@ fn inventory(readers: Vec<SesConnection>, backfill_per_sweep: usize) -> Inventor
         RefreshSettings {
             interval: Duration::from_secs(3600),
             backfill_per_sweep,
+            continuous_backfill: false,
         },
     )
 }
@@ -434,6 +435,7 @@ async fn the_refresher_shows_a_change_in_ses_within_its_interval_unasked() {
         RefreshSettings {
             interval: INTERVAL,
             backfill_per_sweep: 0,
+            continuous_backfill: false,
         },
     );
     let mut published = inventory.subscribe();
@@ -470,4 +472,75 @@ async fn the_refresher_shows_a_change_in_ses_within_its_interval_unasked() {
         "the change was not swept within {:?}",
         10 * INTERVAL
     );
+}
+
+/// The server's default: details are read continuously in the background, not a bounded
+/// number per sweep, and identities that are not SUCCESS come first, so a new region's DNS
+/// checks are not held back by the sweep interval.
+#[tokio::test]
+async fn details_are_read_continuously_not_success_first() {
+    let sim = simulator(false).await;
+    // d00000-d00039 SUCCESS, d00040-d00059 PENDING: by name, SUCCESS would come first.
+    bulk(&sim, REGION, 60);
+    sim.simulator.with_regions(|regions, now| {
+        for n in 40..60 {
+            regions
+                .force_status(
+                    REGION,
+                    &format!("d{n:05}.example"),
+                    DkimStatus::Pending,
+                    None,
+                    now,
+                )
+                .unwrap();
+        }
+    });
+    let inventory = Inventory::new(
+        vec![reader(&sim, REGION, 40)],
+        RefreshSettings {
+            // One sweep in this test: the backfill does not wait for the next.
+            interval: Duration::from_secs(3600),
+            backfill_per_sweep: 0,
+            continuous_backfill: true,
+        },
+    );
+    let mut published = inventory.subscribe();
+    let refresher = inventory.spawn_refresher();
+    let first_details = tokio::time::timeout(
+        Duration::from_secs(30),
+        published.wait_for(|s| s.identities.iter().any(|i| i.details_read_at.is_some())),
+    )
+    .await
+    .expect("details read")
+    .unwrap()
+    .clone();
+    let read: Vec<&str> = first_details
+        .identities
+        .iter()
+        .filter(|i| i.details_read_at.is_some())
+        .map(|i| i.name.as_str())
+        .collect();
+    assert!(
+        first_details
+            .identities
+            .iter()
+            .filter(|i| i.details_read_at.is_some())
+            .all(|i| i.dkim.status == DkimStatus::Pending),
+        "PENDING first: {read:?}"
+    );
+    eventually("every identity's details", Duration::from_secs(30), || {
+        let snapshot = inventory.snapshot();
+        snapshot.identities.len() == 60
+            && snapshot
+                .identities
+                .iter()
+                .all(|i| i.details_read_at.is_some())
+    })
+    .await;
+    assert_eq!(
+        inventory.sweeps_completed(),
+        1,
+        "all within one sweep interval"
+    );
+    refresher.abort();
 }

@@ -18,6 +18,9 @@ pub enum DnsCheckAnswer {
         /// How many records were looked up.
         records: usize,
     },
+    /// Not done within the answer's deadline (a domain whose nameservers are slow or
+    /// silent); the check goes on and the page shows its result once done.
+    StillChecking,
     /// Asked too often: try again after this many seconds.
     TooSoon(u64),
     /// DNS checks are turned off on this server.
@@ -33,6 +36,7 @@ pub async fn check_dns(
     name: String,
     account: Option<String>,
 ) -> Result<DnsCheckAnswer, AppError> {
+    use crate::dns::monitor::CheckNow;
     use crate::inventory::snapshot::Lookup;
     use crate::server::state::AppState;
 
@@ -59,10 +63,11 @@ pub async fn check_dns(
         .check_now(&state.inventory, &identity, &user.name)
         .await
     {
-        Ok(report) => Ok(DnsCheckAnswer::Checked {
+        Ok(CheckNow::Checked(report)) => Ok(DnsCheckAnswer::Checked {
             checked_at: report.checked_at,
             records: report.records.len(),
         }),
+        Ok(CheckNow::StillChecking) => Ok(DnsCheckAnswer::StillChecking),
         // A normal answer, not an error (as "Refresh now"): the page shows the last
         // result and says when the next check can run.
         Err(too_soon) => Ok(DnsCheckAnswer::TooSoon(too_soon.retry_after_secs)),

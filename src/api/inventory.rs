@@ -32,6 +32,8 @@ pub struct InventorySummary {
     /// Identities per DKIM status on each of the last 30 days (oldest first; days not
     /// read left out); `None` if the history could not be read.
     pub daily: Option<Vec<crate::history::entry::DayCounts>>,
+    /// How far the DNS checks are; `None` when they are off.
+    pub dns_progress: Option<crate::dns_check::DnsProgress>,
     /// The server's clock, so "N minutes ago" is computed against it.
     pub now: UnixSeconds,
 }
@@ -113,6 +115,7 @@ pub async fn get_inventory_summary() -> Result<InventorySummary, AppError> {
         targets: snapshot.targets.clone(),
         sweeping: state.inventory.is_sweeping(),
         sweeps: state.inventory.sweeps_completed(),
+        dns_progress: state.dns_progress(),
         now,
     })
 }

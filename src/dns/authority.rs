@@ -387,6 +387,11 @@ impl RunningDnsServer {
         self.addr
     }
 
+    /// Every query received so far.
+    pub fn queries(&self) -> u64 {
+        self.rate.lock().unwrap_or_else(|e| e.into_inner()).total
+    }
+
     /// The most queries received within one clock second so far.
     pub fn busiest_second(&self) -> u32 {
         let rate = self.rate.lock().unwrap_or_else(|e| e.into_inner());
@@ -400,6 +405,7 @@ struct QueryRate {
     second: u64,
     count: u32,
     busiest: u32,
+    total: u64,
 }
 
 impl QueryRate {
@@ -413,6 +419,7 @@ impl QueryRate {
             self.count = 0;
         }
         self.count += 1;
+        self.total += 1;
     }
 }
 

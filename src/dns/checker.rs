@@ -1,39 +1,28 @@
-//! Checks an identity's records: asks the recursive resolver (what the world sees) and the
-//! nameservers the domain is delegated to (what is published), then classifies. Every
-//! question to one nameserver goes through its rate limit; checks run a bounded number at
-//! a time; each question has a timeout.
+//! Checks an identity's records: asks the recursive resolver (what the world sees) and
+//! every nameserver the domain is delegated to (what is published), then classifies. The
+//! questions go through the [`Asker`]'s limits; where a record is published comes from the
+//! cached [`Zones`]; each record has one deadline, so a domain whose servers never answer
+//! costs only its own checks.
 
-use std::{
-    collections::HashMap,
-    net::{IpAddr, SocketAddr},
-    num::NonZeroU32,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{net::SocketAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use hickory_proto::{ProtoErrorKind, op::ResponseCode, rr::Name, rr::RecordType as WireType};
-use hickory_resolver::{
-    ResolveErrorKind, TokioResolver,
-    config::{NameServerConfigGroup, ResolverConfig, ResolverOpts},
-    name_server::TokioConnectionProvider,
-};
-use tokio::sync::Semaphore;
+use hickory_proto::rr::{Name, RecordType as WireType};
+use ipnet::IpNet;
 
 use super::answer::{Answer, normalize_name};
-use super::classify::{Delegation, Evidence, classify};
-use super::wire;
+use super::asker::{Asker, AskerSettings};
+use super::classify::{Evidence, ServerAnswer, classify};
+use super::nameserver_policy::NameserverPolicy;
+use super::zones::{MAX_TTL_SECS, MIN_TTL_SECS, Server, Zone, ZoneError, Zones};
 use crate::dns_check::{DnsReport, Finding, RecordCheck};
 use crate::model::{DnsRecord, RecordType, UnixSeconds};
 
-/// Shortest and longest reuse of a check's result, whatever the TTLs say: a TTL of 0 must
-/// not make the background checker spin, and a day-long TTL must not hide a broken record.
-const MIN_FRESH_SECS: u32 = 60;
-const MAX_FRESH_SECS: u32 = 24 * 3600;
-/// How long what was learned about a zone (its servers, its delegation) is reused.
-const ZONE_INFO_TTL: Duration = Duration::from_secs(600);
-/// Most nameservers of one zone asked (a zone lists two to eight; two answering is plenty).
-const MAX_SERVERS: usize = 4;
+/// Most CNAME steps followed from a selector to its key (verifiers stop at about as many).
+const MAX_ALIAS_HOPS: usize = 8;
+
+/// A record's whole check (finding the zone, asking its servers, looking around) takes
+/// at most this many single-question timeouts.
+const DEADLINE_TIMEOUTS: u32 = 5;
 
 /// How the checker looks things up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,13 +31,18 @@ pub struct CheckerSettings {
     pub resolver: Option<SocketAddr>,
     /// Longest wait for one answer.
     pub timeout: Duration,
-    /// Most questions per second to any one nameserver (the resolver included).
+    /// Most questions per second to the recursive resolver.
+    pub resolver_rate: NonZeroU32,
+    /// Most questions per second to any one of the zones' nameservers.
     pub per_server_rate: NonZeroU32,
-    /// Most records checked at the same time.
+    /// Most identities checked at the same time in the background.
     pub concurrency: usize,
     /// Port the zones' nameservers are asked on: 53, except for servers on loopback in
     /// the demo and the tests.
     pub nameserver_port: u16,
+    /// Non-public ranges whose nameservers may be asked anyway (the demo's and the tests'
+    /// loopback servers); every other non-public address is refused.
+    pub allowed_nameservers: Vec<IpNet>,
 }
 
 impl Default for CheckerSettings {
@@ -56,47 +50,27 @@ impl Default for CheckerSettings {
         Self {
             resolver: None,
             timeout: Duration::from_secs(3),
+            resolver_rate: NonZeroU32::new(200).unwrap_or(NonZeroU32::MIN),
             per_server_rate: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
             concurrency: 32,
             nameserver_port: 53,
+            allowed_nameservers: Vec::new(),
         }
     }
 }
 
-/// The nameservers of one zone, as far as they could be learned.
-#[derive(Clone, Debug)]
-struct Zone {
-    apex: Name,
-    /// Addresses of the servers to ask for records: the delegated ones when known.
-    servers: Vec<SocketAddr>,
-    delegation: Option<Delegation>,
-    /// Addresses of the zone's own NS that the parent does not delegate to.
-    undelegated_servers: Vec<SocketAddr>,
-}
-
-/// What was learned about a zone (or why nothing could be), and when.
-type CachedZone = (Instant, Result<Zone, String>);
-
 /// The DNS checker. Cheap to clone.
 #[derive(Clone)]
 pub struct Checker {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    settings: CheckerSettings,
-    resolver: TokioResolver,
-    /// The resolver's address, for its rate limit.
-    resolver_ip: IpAddr,
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
-    slots: Semaphore,
-    zones: Mutex<HashMap<Name, CachedZone>>,
+    settings: Arc<CheckerSettings>,
+    asker: Arc<Asker>,
+    zones: Zones,
 }
 
 impl std::fmt::Debug for Checker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Checker")
-            .field("settings", &self.inner.settings)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
@@ -105,57 +79,34 @@ impl Checker {
     /// A checker with `settings`; fails only when the system resolver configuration
     /// cannot be read.
     pub fn new(settings: CheckerSettings) -> Result<Self, String> {
-        let (config, mut options) = match settings.resolver {
-            Some(address) => (
-                ResolverConfig::from_parts(
-                    None,
-                    Vec::new(),
-                    NameServerConfigGroup::from_ips_clear(&[address.ip()], address.port(), true),
-                ),
-                ResolverOpts::default(),
-            ),
-            None => hickory_resolver::system_conf::read_system_conf()
-                .map_err(|e| format!("the system resolver configuration: {e}"))?,
-        };
-        let resolver_ip = config
-            .name_servers()
-            .first()
-            .map(|ns| ns.socket_addr.ip())
-            .ok_or("no recursive resolver is configured")?;
-        // dkimdash keeps its own results for the TTL; the resolver must not add a second
-        // cache in front of the answers it reports.
-        options.cache_size = 0;
-        options.timeout = settings.timeout;
-        options.attempts = 1;
-        options.preserve_intermediates = true;
-        options.use_hosts_file = hickory_resolver::config::ResolveHosts::Never;
-        let resolver =
-            TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
-                .with_options(options)
-                .build();
+        let asker = Arc::new(Asker::new(AskerSettings {
+            resolver: settings.resolver,
+            timeout: settings.timeout,
+            resolver_rate: settings.resolver_rate,
+            per_server_rate: settings.per_server_rate,
+            policy: NameserverPolicy::allowing(settings.allowed_nameservers.clone()),
+        })?);
         Ok(Self {
-            inner: Arc::new(Inner {
-                limiter: RateLimiter::keyed(
-                    Quota::per_second(settings.per_server_rate).allow_burst(NonZeroU32::MIN),
-                ),
-                slots: Semaphore::new(settings.concurrency.max(1)),
-                resolver,
-                resolver_ip,
-                zones: Mutex::default(),
-                settings,
-            }),
+            zones: Zones::new(asker.clone(), settings.nameserver_port),
+            asker,
+            settings: Arc::new(settings),
         })
     }
 
-    /// Checks `records` (one identity's) at `now`.
+    /// The settings it was made with.
+    pub fn settings(&self) -> &CheckerSettings {
+        &self.settings
+    }
+
+    /// Checks `records` (one identity's, side by side) at `now`.
     pub async fn check(&self, records: &[DnsRecord], now: UnixSeconds) -> DnsReport {
         let checks = futures::future::join_all(records.iter().map(|r| self.check_record(r))).await;
         let fresh = checks
             .iter()
             .filter_map(|(_, ttl)| *ttl)
             .min()
-            .unwrap_or(MIN_FRESH_SECS)
-            .clamp(MIN_FRESH_SECS, MAX_FRESH_SECS);
+            .unwrap_or(MIN_TTL_SECS)
+            .clamp(MIN_TTL_SECS, MAX_TTL_SECS);
         DnsReport {
             records: checks.into_iter().map(|(check, _)| check).collect(),
             checked_at: now,
@@ -165,10 +116,18 @@ impl Checker {
 
     /// One record: its finding and how long the answers it rests on may be reused.
     async fn check_record(&self, record: &DnsRecord) -> (RecordCheck, Option<u32>) {
-        let _slot = self.inner.slots.acquire().await;
+        let deadline = self.settings.timeout * DEADLINE_TIMEOUTS;
         let (finding, ttl) =
             match Name::from_ascii(format!("{}.", record.name.trim_end_matches('.'))) {
-                Ok(name) if name.num_labels() >= 2 => self.find(record, &name).await,
+                Ok(name) if name.num_labels() >= 2 => {
+                    tokio::time::timeout(deadline, self.find(record, &name))
+                        .await
+                        .unwrap_or_else(|_| {
+                            let reason =
+                                format!("no answer within {} s", deadline.as_secs_f32().ceil());
+                            (Finding::CouldNotCheck { reason }, None)
+                        })
+                }
                 _ => (
                     Finding::CouldNotCheck {
                         reason: format!("{:?} is not a valid DNS name", record.name),
@@ -190,15 +149,48 @@ impl Checker {
             RecordType::Cname => WireType::CNAME,
             RecordType::Txt => WireType::TXT,
         };
-        let recursive = self.recursive(name, kind).await;
-        let zone = self.zone_of(name).await;
-        let authoritative = match &zone {
-            Ok(zone) => self.ask_first(&zone.servers, name, kind).await,
-            Err(reason) => Answer::Failed(reason.clone()),
+        let owner = owner_domain(name);
+        let (recursive, zone) = tokio::join!(
+            self.asker.resolver(name, kind, false),
+            self.zones.zone_of(&owner)
+        );
+        let answers = match &zone {
+            Ok(zone) => self.ask_all(&zone.servers, name, kind).await,
+            // Delegated into a private network: whatever the resolver says, the record is
+            // not what the world can read, and dkimdash does not look further.
+            Err(ZoneError::NonPublic(reason)) => {
+                let reason = reason.clone();
+                return (Finding::CouldNotCheck { reason }, None);
+            }
+            Err(ZoneError::Unknown(reason)) => vec![ServerAnswer {
+                server: String::new(),
+                answer: Answer::Failed(reason.clone()),
+            }],
         };
-        let ttl = authoritative.ttl().into_iter().chain(recursive.ttl()).min();
+        let (mut first, mut other_servers) = primary(answers);
+        if let (WireType::TXT, Answer::NoData { .. }, Ok(zone)) = (kind, &first.answer, &zone) {
+            // A selector delegated to a key hosted elsewhere (`CNAME sel.keys.vendor.net`):
+            // the zone's servers answer only the CNAME; read the key where it leads.
+            if let Some(followed) = self.follow_alias(zone, name).await {
+                first.answer = followed;
+                // The other servers were asked about the alias, not the key.
+                other_servers.clear();
+            }
+        }
+        if let (Some(values), Ok(zone)) = (first.answer.values(), &zone)
+            && !publishes(record, values)
+            && self.wildcard_gives(zone, name, kind, values).await
+        {
+            // A wildcard answers for every name: the record itself is not published.
+            let ttl = first.answer.ttl().unwrap_or(MIN_TTL_SECS);
+            first.answer = Answer::NoData { ttl };
+            other_servers.clear();
+        }
+        let ttl = first.answer.ttl().into_iter().chain(recursive.ttl()).min();
         let mut evidence = Evidence {
-            authoritative,
+            authoritative: first.answer,
+            authoritative_server: first.server,
+            other_servers,
             recursive,
             zone_appended: None,
             addresses: Vec::new(),
@@ -214,228 +206,207 @@ impl Checker {
         (classify(record, &evidence), ttl)
     }
 
+    /// Where a CNAME at `name` leads, the TXT records there, asked of the target zone's
+    /// own servers, hop by hop (at most [`MAX_ALIAS_HOPS`], a loop refused); `None` when
+    /// `name` is no alias.
+    async fn follow_alias(&self, zone: &Zone, name: &Name) -> Option<Answer> {
+        let mut target = self.alias_at(&zone.servers, name).await?;
+        let mut seen = vec![name.to_lowercase()];
+        for _ in 0..MAX_ALIAS_HOPS {
+            if seen.contains(&target.to_lowercase()) {
+                return Some(Answer::Failed(format!(
+                    "the CNAME chain from {} loops at {}",
+                    normalize_name(&name.to_ascii()),
+                    normalize_name(&target.to_ascii())
+                )));
+            }
+            seen.push(target.to_lowercase());
+            let zone = match self.zones.zone_of(&target).await {
+                Ok(zone) => zone,
+                Err(error) => return Some(Answer::Failed(error.to_string())),
+            };
+            let answer = self.ask_any(&zone.servers, &target, WireType::TXT).await;
+            if !matches!(answer, Answer::NoData { .. }) {
+                return Some(answer);
+            }
+            match self.alias_at(&zone.servers, &target).await {
+                Some(next) => target = next,
+                None => return Some(answer),
+            }
+        }
+        Some(Answer::Failed(format!(
+            "the CNAME chain from {} is longer than {MAX_ALIAS_HOPS} steps",
+            normalize_name(&name.to_ascii())
+        )))
+    }
+
+    /// The target of a CNAME at `name`, if the servers have one.
+    async fn alias_at(&self, servers: &[Server], name: &Name) -> Option<Name> {
+        let answer = self.ask_any(servers, name, WireType::CNAME).await;
+        let target = answer.values()?.first()?;
+        Name::from_ascii(format!("{target}.")).ok()
+    }
+
+    /// Whether a name that is surely not published (a random label beside `name`) gets
+    /// the same `values`: then they come from a wildcard, not from a record at `name`.
+    async fn wildcard_gives(
+        &self,
+        zone: &Zone,
+        name: &Name,
+        kind: WireType,
+        values: &[String],
+    ) -> bool {
+        let Some(probe) = random_sibling(name) else {
+            return false;
+        };
+        let answer = self.ask_any(&zone.servers, &probe, kind).await;
+        answer
+            .values()
+            .is_some_and(|probed| same_values(probed, values))
+    }
+
     /// The record is not where it should be: look where operators' mistakes put it.
     async fn look_around(&self, zone: &Zone, name: &Name, kind: WireType, evidence: &mut Evidence) {
-        if let Ok(appended) = name.clone().append_domain(&zone.apex)
-            && self
-                .ask_first(&zone.servers, &appended, kind)
-                .await
-                .values()
-                .is_some()
+        let appended = name.clone().append_domain(&zone.apex).ok();
+        let is_cname = kind == WireType::CNAME;
+        let check_undelegated =
+            evidence.delegation.is_some() && !zone.undelegated_servers.is_empty();
+        let (at_appended, v4, v6, at_undelegated) = tokio::join!(
+            async {
+                match &appended {
+                    Some(appended) => self.ask_any(&zone.servers, appended, kind).await,
+                    None => Answer::Failed(String::new()),
+                }
+            },
+            async {
+                if is_cname {
+                    self.ask_any(&zone.servers, name, WireType::A).await
+                } else {
+                    Answer::Failed(String::new())
+                }
+            },
+            async {
+                if is_cname {
+                    self.ask_any(&zone.servers, name, WireType::AAAA).await
+                } else {
+                    Answer::Failed(String::new())
+                }
+            },
+            async {
+                if check_undelegated {
+                    self.ask_any(&zone.undelegated_servers, name, kind).await
+                } else {
+                    Answer::Failed(String::new())
+                }
+            },
+        );
+        if let (Some(appended), Some(values)) = (&appended, at_appended.values())
+            && !self.wildcard_gives(zone, appended, kind, values).await
         {
             evidence.zone_appended = Some(normalize_name(&appended.to_ascii()));
         }
-        if kind == WireType::CNAME {
-            for address_kind in [WireType::A, WireType::AAAA] {
-                if let Some(values) = self
-                    .ask_first(&zone.servers, name, address_kind)
-                    .await
-                    .values()
-                {
-                    evidence.addresses.extend_from_slice(values);
-                }
-            }
+        for answer in [v4, v6] {
+            evidence
+                .addresses
+                .extend_from_slice(answer.values().unwrap_or_default());
         }
-        if let Some(delegation) = evidence.delegation.as_mut()
-            && !zone.undelegated_servers.is_empty()
-        {
-            delegation.found_at_undelegated = self
-                .ask_first(&zone.undelegated_servers, name, kind)
+        // Addresses a wildcard gives every name say nothing about a proxy.
+        if !evidence.addresses.is_empty()
+            && self
+                .wildcard_gives(zone, name, WireType::A, &evidence.addresses)
                 .await
-                .values()
-                .is_some();
-        }
-    }
-
-    /// Asks the recursive resolver. Records of `kind` along a CNAME chain count (what a
-    /// verifier would read).
-    async fn recursive(&self, name: &Name, kind: WireType) -> Answer {
-        self.ask_resolver(name, kind, false).await
-    }
-
-    /// Asks the recursive resolver; `own_only` keeps only records owned by `name` itself.
-    async fn ask_resolver(&self, name: &Name, kind: WireType, own_only: bool) -> Answer {
-        self.inner
-            .limiter
-            .until_key_ready(&self.inner.resolver_ip)
-            .await;
-        match self.inner.resolver.lookup(name.clone(), kind).await {
-            Ok(lookup) => Answer::from_records(
-                lookup
-                    .records()
-                    .iter()
-                    .filter(|r| r.record_type() == kind && (!own_only || r.name() == name)),
-                kind,
-            ),
-            Err(error) => match error.kind() {
-                ResolveErrorKind::Proto(proto) => match proto.kind() {
-                    ProtoErrorKind::NoRecordsFound {
-                        response_code,
-                        negative_ttl,
-                        ..
-                    } => {
-                        let ttl = negative_ttl.unwrap_or(MIN_FRESH_SECS);
-                        match *response_code {
-                            ResponseCode::NXDomain => Answer::NxDomain { ttl },
-                            ResponseCode::NoError => Answer::NoData { ttl },
-                            other => Answer::Failed(other.to_str().to_owned()),
-                        }
-                    }
-                    ProtoErrorKind::Timeout => Answer::Failed("timeout".into()),
-                    _ => Answer::Failed(proto.to_string()),
-                },
-                _ => Answer::Failed(error.to_string()),
-            },
-        }
-    }
-
-    /// Asks each server in turn until one answers.
-    async fn ask_first(&self, servers: &[SocketAddr], name: &Name, kind: WireType) -> Answer {
-        let mut last = Answer::Failed("no nameserver address found".into());
-        for server in servers {
-            last = self.ask(*server, name, kind).await;
-            if last.answered() {
-                break;
-            }
-        }
-        last
-    }
-
-    /// One question to one of a zone's nameservers.
-    async fn ask(&self, server: SocketAddr, name: &Name, kind: WireType) -> Answer {
-        self.inner.limiter.until_key_ready(&server.ip()).await;
-        match wire::ask(server, name, kind, false, self.inner.settings.timeout).await {
-            Ok(message) => Answer::from_message(&message, kind, true),
-            Err(error) => Answer::Failed(format!("{server}: {error}")),
-        }
-    }
-
-    /// The zone holding `name`, its servers and its delegation (cached per domain).
-    async fn zone_of(&self, name: &Name) -> Result<Zone, String> {
-        let domain = owner_domain(name);
-        if let Some((at, zone)) = lock(&self.inner.zones).get(&domain)
-            && at.elapsed() < ZONE_INFO_TTL
         {
-            return zone.clone();
+            evidence.addresses.clear();
         }
-        let zone = self.read_zone(&domain).await;
-        lock(&self.inner.zones).insert(domain, (Instant::now(), zone.clone()));
-        zone
+        if let Some(delegation) = evidence.delegation.as_mut() {
+            delegation.found_at_undelegated = at_undelegated.values().is_some();
+        }
     }
 
-    async fn read_zone(&self, domain: &Name) -> Result<Zone, String> {
-        let (apex, zone_ns) = self.apex_of(domain).await?;
-        let delegated = self.delegation_of(&apex).await;
-        let Some(delegated_to) = delegated.filter(|d| !d.is_empty()) else {
-            return Ok(Zone {
-                servers: self.addresses(&zone_ns).await,
-                apex,
-                delegation: None,
-                undelegated_servers: Vec::new(),
-            });
+    /// Asks every server side by side; their answers in the servers' order.
+    async fn ask_all(&self, servers: &[Server], name: &Name, kind: WireType) -> Vec<ServerAnswer> {
+        if servers.is_empty() {
+            return vec![ServerAnswer {
+                server: String::new(),
+                answer: Answer::Failed("no nameserver address found".into()),
+            }];
+        }
+        futures::future::join_all(servers.iter().map(|server| async move {
+            ServerAnswer {
+                server: server.name.clone(),
+                answer: self.ask(server.address, name, kind).await,
+            }
+        }))
+        .await
+    }
+
+    /// The first server's answer; when it gives none, the first answer of the others,
+    /// asked side by side.
+    async fn ask_any(&self, servers: &[Server], name: &Name, kind: WireType) -> Answer {
+        let Some((first, rest)) = servers.split_first() else {
+            return Answer::Failed("no nameserver address found".into());
         };
-        let undelegated: Vec<String> = zone_ns
-            .iter()
-            .filter(|ns| !delegated_to.contains(ns))
-            .cloned()
-            .collect();
-        Ok(Zone {
-            servers: self.addresses(&delegated_to).await,
-            undelegated_servers: self.addresses(&undelegated).await,
-            delegation: Some(Delegation {
-                delegated_to,
-                zone_ns,
-                found_at_undelegated: false,
-            }),
-            apex,
-        })
+        let answer = self.ask(first.address, name, kind).await;
+        if answer.answered() || rest.is_empty() {
+            return answer;
+        }
+        primary(self.ask_all(rest, name, kind).await).0.answer
     }
 
-    /// The apex of the zone holding `domain` and its NS names, as the resolver sees them:
-    /// the closest enclosing name that has NS records of its own. (Walking up by NS, rather
-    /// than reading the owner of an SOA, works with servers that answer an SOA question
-    /// for any name of the zone, and never follows a CNAME into another zone.)
-    async fn apex_of(&self, domain: &Name) -> Result<(Name, Vec<String>), String> {
-        let mut candidate = domain.clone();
-        loop {
-            match self.ns_at(&candidate).await {
-                Answer::Records { mut values, .. } => {
-                    values.sort();
-                    return Ok((candidate, values));
-                }
-                Answer::Failed(reason) => {
-                    return Err(format!("finding the zone of {domain}: {reason}"));
-                }
-                Answer::NxDomain { .. } | Answer::NoData { .. } if candidate.num_labels() > 1 => {
-                    candidate = candidate.base_name();
-                }
-                Answer::NxDomain { .. } | Answer::NoData { .. } => {
-                    return Err(format!("no zone with nameservers holds {domain}"));
-                }
-            }
+    /// One question to one of a zone's nameservers, which must answer with authority.
+    async fn ask(&self, server: SocketAddr, name: &Name, kind: WireType) -> Answer {
+        match self.asker.server(server, name, kind).await {
+            Ok(message) => Answer::from_message(&message, kind, true),
+            Err(reason) => Answer::Failed(reason),
         }
     }
+}
 
-    /// The NS records owned by `name` itself (not by a CNAME's target).
-    async fn ns_at(&self, name: &Name) -> Answer {
-        self.ask_resolver(name, WireType::NS, true).await
+/// The answer to judge by (the first server's that answered, else the first failure) and
+/// the other servers' answers.
+fn primary(mut answers: Vec<ServerAnswer>) -> (ServerAnswer, Vec<ServerAnswer>) {
+    if answers.is_empty() {
+        let none = ServerAnswer {
+            server: String::new(),
+            answer: Answer::Failed("no nameserver address found".into()),
+        };
+        return (none, answers);
     }
+    let at = answers
+        .iter()
+        .position(|a| a.answer.answered())
+        .unwrap_or(0);
+    let first = answers.remove(at);
+    answers.retain(|a| a.answer.answered());
+    (first, answers)
+}
 
-    /// The NS names the parent zone delegates `apex` to; `None` when that cannot be read.
-    async fn delegation_of(&self, apex: &Name) -> Option<Vec<String>> {
-        if apex.num_labels() < 2 {
-            return None;
-        }
-        let (_, parent_ns) = self.apex_of(&apex.base_name()).await.ok()?;
-        for server in self.addresses(&parent_ns).await {
-            self.inner.limiter.until_key_ready(&server.ip()).await;
-            let Ok(message) = wire::ask(
-                server,
-                apex,
-                WireType::NS,
-                false,
-                self.inner.settings.timeout,
-            )
-            .await
-            else {
-                continue;
-            };
-            // A referral carries the delegation in its authority section; a server
-            // authoritative for both zones answers it directly.
-            let mut names: Vec<String> = message
-                .answers()
-                .iter()
-                .chain(message.name_servers())
-                .filter(|r| r.record_type() == WireType::NS && r.name() == apex)
-                .filter_map(|r| r.data().as_ns().map(|ns| normalize_name(&ns.0.to_ascii())))
-                .collect();
-            names.sort();
-            names.dedup();
-            return Some(names);
-        }
-        None
+/// Whether `values` are exactly the record dkimdash asks for (a key it does not know
+/// counts when it is there at all).
+fn publishes(record: &DnsRecord, values: &[String]) -> bool {
+    match (&record.record_type, &record.value) {
+        (RecordType::Cname, Some(want)) => values.len() == 1 && values[0] == normalize_name(want),
+        (RecordType::Txt, Some(want)) => values.iter().any(|v| v == want),
+        (RecordType::Txt, None) => values.iter().any(|v| v.contains("p=")),
+        (RecordType::Cname, None) => false,
     }
+}
 
-    /// Addresses of nameservers by name (at most [`MAX_SERVERS`]), on the nameserver port.
-    async fn addresses(&self, names: &[String]) -> Vec<SocketAddr> {
-        let mut addresses = Vec::new();
-        for name in names.iter().take(MAX_SERVERS) {
-            let Ok(name) = Name::from_ascii(format!("{name}.")) else {
-                continue;
-            };
-            for kind in [WireType::A, WireType::AAAA] {
-                if let Some(values) = self.recursive(&name, kind).await.values() {
-                    addresses.extend(
-                        values
-                            .iter()
-                            .filter_map(|v| v.parse::<IpAddr>().ok())
-                            .map(|ip| SocketAddr::new(ip, self.inner.settings.nameserver_port)),
-                    );
-                }
-            }
-        }
-        addresses
-    }
+/// The set of `a` equals the set of `b`.
+fn same_values(a: &[String], b: &[String]) -> bool {
+    let a: std::collections::BTreeSet<&String> = a.iter().collect();
+    let b: std::collections::BTreeSet<&String> = b.iter().collect();
+    a == b
+}
+
+/// A name beside `name` that no one publishes: `_dkimdash-probe-<random>` in place of its
+/// first label.
+fn random_sibling(name: &Name) -> Option<Name> {
+    let label = format!("_dkimdash-probe-{:016x}", rand::random::<u64>());
+    Name::from_ascii(label)
+        .ok()?
+        .append_domain(&name.base_name())
+        .ok()
 }
 
 /// The domain a DKIM record belongs to (`tok._domainkey.example.com` → `example.com`): the
@@ -454,10 +425,6 @@ fn owner_domain(name: &Name) -> Name {
         domain = domain.base_name();
     }
     domain
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

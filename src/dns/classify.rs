@@ -11,8 +11,12 @@ use crate::model::{DnsRecord, RecordType};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Evidence {
     /// The answer of the nameservers the domain is delegated to (or, when the delegation
-    /// could not be read, the zone's NS set).
+    /// could not be read, the zone's NS set): the first server's that answered.
     pub authoritative: Answer,
+    /// The NS name of the server that gave `authoritative`.
+    pub authoritative_server: String,
+    /// What the other servers answered (only those that did).
+    pub other_servers: Vec<ServerAnswer>,
     /// The answer of the recursive resolver.
     pub recursive: Answer,
     /// Looked up only when the record is missing: where it was found with the zone
@@ -22,6 +26,15 @@ pub struct Evidence {
     pub addresses: Vec<String>,
     /// How the zone is delegated, when that was read.
     pub delegation: Option<Delegation>,
+}
+
+/// One nameserver's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerAnswer {
+    /// The server's NS name.
+    pub server: String,
+    /// What it answered.
+    pub answer: Answer,
 }
 
 /// The zone's delegation in the parent zone against the NS set the zone itself publishes.
@@ -65,6 +78,9 @@ pub fn classify(expected: &DnsRecord, evidence: &Evidence) -> Finding {
         (Answer::Failed(_), recursive) => (recursive, false),
         (authoritative, _) => (authoritative, true),
     };
+    if let Some(finding) = out_of_sync(expected, evidence) {
+        return finding;
+    }
     match source {
         Answer::Records { values, .. } => {
             let verdict = judge(expected, values);
@@ -83,6 +99,54 @@ pub fn classify(expected: &DnsRecord, evidence: &Evidence) -> Finding {
         Answer::Failed(reason) => Finding::CouldNotCheck {
             reason: reason.clone(),
         },
+    }
+}
+
+/// The zone's servers disagree and some have the record right: the others are behind (a
+/// secondary that missed the latest zone transfer), and SES may ask any of them. When none
+/// has it right, the record is judged as the first server answers it.
+fn out_of_sync(expected: &DnsRecord, evidence: &Evidence) -> Option<Finding> {
+    if evidence.other_servers.is_empty() || !evidence.authoritative.answered() {
+        return None;
+    }
+    let first = ServerAnswer {
+        server: evidence.authoritative_server.clone(),
+        answer: evidence.authoritative.clone(),
+    };
+    let all: Vec<&ServerAnswer> = std::iter::once(&first)
+        .chain(&evidence.other_servers)
+        .collect();
+    let published = |a: &ServerAnswer| a.answer.values().unwrap_or_default().to_vec();
+    let right = all.iter().map(|a| published(a)).find(|values| {
+        !values.is_empty()
+            && matches!(
+                judge(expected, values),
+                Finding::Ok | Finding::PresentUnknownKey { .. }
+            )
+    })?;
+    let mut current = Vec::new();
+    let mut behind = Vec::new();
+    let mut found = None;
+    for answer in &all {
+        let values = published(answer);
+        if same_set(&values, &right) {
+            push_once(&mut current, &answer.server);
+        } else {
+            push_once(&mut behind, &answer.server);
+            found.get_or_insert(values);
+        }
+    }
+    let found = found?;
+    Some(Finding::OutOfSync {
+        behind,
+        found,
+        current,
+    })
+}
+
+fn push_once(names: &mut Vec<String>, name: &str) {
+    if !names.iter().any(|n| n == name) {
+        names.push(name.to_owned());
     }
 }
 
@@ -238,11 +302,70 @@ mod tests {
     fn evidence(authoritative: Answer, recursive: Answer) -> Evidence {
         Evidence {
             authoritative,
+            authoritative_server: "ns1.example.com".into(),
+            other_servers: Vec::new(),
             recursive,
             zone_appended: None,
             addresses: Vec::new(),
             delegation: None,
         }
+    }
+
+    fn at(server: &str, answer: Answer) -> ServerAnswer {
+        ServerAnswer {
+            server: server.into(),
+            answer,
+        }
+    }
+
+    #[test]
+    fn a_secondary_without_the_record_is_out_of_sync() {
+        let right = records(&["tok.dkim.amazonses.com"]);
+        let mut seen = evidence(right.clone(), right.clone());
+        seen.other_servers = vec![
+            at("ns2.example.com", Answer::NxDomain { ttl: 60 }),
+            at("ns3.example.com", right.clone()),
+        ];
+        assert_eq!(
+            classify(&cname(), &seen),
+            Finding::OutOfSync {
+                behind: vec!["ns2.example.com".into()],
+                found: vec![],
+                current: vec!["ns1.example.com".into(), "ns3.example.com".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn a_first_server_behind_the_others_is_named() {
+        let mut seen = evidence(
+            records(&["old.dkim.amazonses.com"]),
+            records(&["tok.dkim.amazonses.com"]),
+        );
+        seen.other_servers = vec![at("ns2.example.com", records(&["tok.dkim.amazonses.com"]))];
+        assert_eq!(
+            classify(&cname(), &seen),
+            Finding::OutOfSync {
+                behind: vec!["ns1.example.com".into()],
+                found: vec!["old.dkim.amazonses.com".into()],
+                current: vec!["ns2.example.com".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn servers_that_agree_or_are_all_wrong_are_not_out_of_sync() {
+        let right = records(&["tok.dkim.amazonses.com"]);
+        let mut agree = evidence(right.clone(), right.clone());
+        agree.other_servers = vec![at("ns2.example.com", right.clone())];
+        assert_eq!(classify(&cname(), &agree), Finding::Ok);
+        let mut all_wrong = evidence(Answer::NxDomain { ttl: 60 }, Answer::NxDomain { ttl: 60 });
+        all_wrong.other_servers = vec![at("ns2.example.com", records(&["x.example.net"]))];
+        assert_eq!(
+            classify(&cname(), &all_wrong),
+            Finding::Missing { nxdomain: true },
+            "no server has it right: judged by the first"
+        );
     }
 
     fn key() -> &'static str {

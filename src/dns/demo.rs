@@ -29,6 +29,16 @@ const NEW_PROVIDER_NS: &str = "ns.dns-new.example";
 const DOWN_PROVIDER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 3);
 const DOWN_PROVIDER_NS: &str = "ns.dns-down.example";
 
+/// A BYODKIM domain whose selector is a CNAME to a key a hosted-DKIM vendor publishes,
+/// as such vendors work: read as right, from the vendor's zone.
+const HOSTED_KEY_DOMAIN: &str = "support.acme.example";
+const VENDOR: &str = "dkim-vendor.example";
+
+/// A zone with a wildcard address (`*.acme.example A`): its missing CNAMEs must still read
+/// as missing, not as proxied.
+const WILDCARD_ZONE: &str = "acme.example";
+const WILDCARD_ADDRESS: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
+
 /// A mistake published on purpose for one demo identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mistake {
@@ -182,8 +192,19 @@ fn zones(identities: &[Identity], keys: &BTreeMap<String, String>, view: View) -
                 publish(zone, identity, key, mistake, view)
             }),
         }
+        if let (HOSTED_KEY_DOMAIN, Some(key), false) = (name, key, view == View::NewProvider) {
+            apexes.insert(VENDOR.to_owned());
+            for record in crate::records::dkim_records(identity, None) {
+                edit(&mut zones, VENDOR, |zone| {
+                    publish_key(zone, &hosted_key_name(&record.name), key, None)
+                });
+            }
+        }
     }
     if view != View::NewProvider {
+        edit(&mut zones, WILDCARD_ZONE, |zone| {
+            zone.a(&format!("*.{WILDCARD_ZONE}"), WILDCARD_ADDRESS)
+        });
         zones.insert(PARENT.to_owned(), parent_zone(&apexes));
     }
     zones.into_values().collect()
@@ -298,12 +319,21 @@ fn publish(
             }
             (RecordType::Cname, _) => cname(zone, &record.name, record),
             (RecordType::Txt, _) => match key {
+                Some(_) if identity.name == HOSTED_KEY_DOMAIN => {
+                    zone.cname(&record.name, &hosted_key_name(&record.name))
+                }
                 Some(key) => publish_key(zone, &record.name, key, mistake),
                 None => zone,
             },
         };
     }
     zone
+}
+
+/// Where the hosted-DKIM vendor publishes the key of selector record `name`:
+/// `sel._domainkey.support.acme.example` → `sel.support.acme.example.keys.dkim-vendor.example`.
+fn hosted_key_name(name: &str) -> String {
+    format!("{}.keys.{VENDOR}", name.replacen("._domainkey", "", 1))
 }
 
 /// The target of a record left from before a change of token.
@@ -375,9 +405,11 @@ mod tests {
         let checker = Checker::new(CheckerSettings {
             resolver: Some(dns.resolver()),
             timeout: Duration::from_secs(2),
+            resolver_rate: NonZeroU32::new(1000).unwrap(),
             per_server_rate: NonZeroU32::new(1000).unwrap(),
             concurrency: 16,
             nameserver_port: dns.nameserver_port(),
+            allowed_nameservers: vec!["127.0.0.0/8".parse().unwrap()],
         })
         .unwrap();
         let mut planted_seen = BTreeSet::new();

@@ -1,24 +1,39 @@
 //! Keeps a DNS report for every identity: checks in the background after each sweep (the
 //! identities that are not SUCCESS, and those whose SES state changed, first; then the
 //! oldest results), and at once when an operator asks. Pages read the reports only.
+//!
+//! The background checks run as a pool of a bounded number of identities at a time: when
+//! one ends, the next due starts, so one slow domain never holds up the others. A record
+//! that could not be checked is tried again later and later (doubling, up to a ceiling).
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet, VecDeque},
     num::NonZeroU32,
-    sync::{Arc, RwLock},
-    time::Duration,
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant},
 };
 
+use futures::{StreamExt, stream::FuturesUnordered};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::checker::Checker;
-use crate::dns_check::DnsReport;
-use crate::inventory::{Inventory, now};
+use super::store::{Kept, ReportStore, SesState};
+use crate::dns_check::{DnsProgress, DnsReport};
+use crate::inventory::{Inventory, now, snapshot::Snapshot};
 use crate::model::{DkimStatus, Identity, IdentityKey, UnixSeconds};
 
-/// Identities checked per round of the background loop, before it looks at the inventory
-/// again (so new sweeps and "check now" reshuffle the order soon).
-const BATCH: usize = 64;
+/// How often the background loop looks at the inventory again while it works (so new
+/// sweeps and state changes reorder what is due soon).
+const REPLAN: Duration = Duration::from_secs(5);
+/// Most due identities taken from one look at the inventory.
+const PLAN_LENGTH: usize = 1024;
+/// A check that could not complete is tried again after this, doubled each time in a row...
+const RETRY_FIRST_SECS: UnixSeconds = 60;
+/// ...up to this.
+const RETRY_CEILING_SECS: UnixSeconds = 6 * 3600;
+/// How long "Check DNS now" waits for its answer before saying the check goes on (well
+/// within the default 30 s request timeout).
+pub const CHECK_NOW_DEADLINE: Duration = Duration::from_secs(20);
 /// Longest the background loop sleeps when nothing is due.
 const IDLE_WAIT: Duration = Duration::from_secs(30);
 /// A SUCCESS identity is checked again at least this often, whatever its TTLs.
@@ -34,25 +49,23 @@ pub struct DnsMonitor {
 
 struct Inner {
     checker: Checker,
-    reports: RwLock<HashMap<IdentityKey, Stored>>,
+    reports: RwLock<HashMap<IdentityKey, Kept>>,
     per_user: DefaultKeyedRateLimiter<String>,
+    /// How long "Check DNS now" waits before answering that the check goes on.
+    answer_deadline: Duration,
+    /// Where reports are kept across restarts, once [`DnsMonitor::keep_in`] set it.
+    store: std::sync::OnceLock<ReportStore>,
+    /// When the last checks ended, for the time left.
+    pace: Mutex<Pace>,
 }
 
-/// A report and the SES state it was made for: a change of that state makes it due.
-#[derive(Clone)]
-struct Stored {
-    report: DnsReport,
-    state: SesState,
-}
-
-/// The parts of an identity's SES state its records depend on.
-#[derive(Clone, PartialEq, Eq)]
-struct SesState {
-    status: DkimStatus,
-    tokens: Vec<String>,
-    zone: Option<String>,
-    origin: Option<crate::model::SigningOrigin>,
-    public_key: Option<String>,
+/// What "Check DNS now" got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckNow {
+    /// The new report.
+    Checked(DnsReport),
+    /// Not done within the deadline; the check goes on and its report will be kept.
+    StillChecking,
 }
 
 impl std::fmt::Debug for DnsMonitor {
@@ -72,8 +85,15 @@ pub struct TooSoon {
 }
 
 impl DnsMonitor {
-    /// A monitor over `checker`, with no reports yet.
+    /// A monitor over `checker`, with no reports yet, answering "Check DNS now" within
+    /// [`CHECK_NOW_DEADLINE`].
     pub fn new(checker: Checker) -> Self {
+        Self::with_answer_deadline(checker, CHECK_NOW_DEADLINE)
+    }
+
+    /// The same, answering "Check DNS now" within `answer_deadline` (shorter than the
+    /// server's request timeout).
+    pub fn with_answer_deadline(checker: Checker, answer_deadline: Duration) -> Self {
         let per_ten_seconds = Quota::with_period(Duration::from_secs(10))
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(CHECK_NOW_BURST).unwrap_or(NonZeroU32::MIN));
@@ -82,8 +102,26 @@ impl DnsMonitor {
                 checker,
                 reports: RwLock::default(),
                 per_user: RateLimiter::keyed(per_ten_seconds),
+                answer_deadline,
+                store: std::sync::OnceLock::new(),
+                pace: Mutex::default(),
             }),
         }
+    }
+
+    /// Keeps the reports in `store` from now on, starting from those it holds (read before
+    /// the background loop starts, so a restart asks again only what is due). Returns how
+    /// many were read.
+    pub async fn keep_in(
+        &self,
+        store: ReportStore,
+    ) -> Result<usize, crate::audit::log::AuditError> {
+        let rows = store.load().await?;
+        let count = rows.len();
+        write(&self.inner.reports).extend(rows);
+        // Set once; a second call keeps the first store.
+        let _ = self.inner.store.set(store);
+        Ok(count)
     }
 
     /// The latest report of `key`, if it was checked.
@@ -108,13 +146,13 @@ impl DnsMonitor {
     }
 
     /// Checks `identity` now for `user` (the "Check DNS now" button), within the user's
-    /// rate limit.
+    /// rate limit, ahead of the background queue; answers within the deadline either way.
     pub async fn check_now(
         &self,
         inventory: &Inventory,
         identity: &Identity,
         user: &str,
-    ) -> Result<DnsReport, TooSoon> {
+    ) -> Result<CheckNow, TooSoon> {
         if let Err(not_until) = self.inner.per_user.check_key(&user.to_owned()) {
             let wait = not_until.wait_time_from(governor::clock::Clock::now(
                 &governor::clock::DefaultClock::default(),
@@ -123,31 +161,73 @@ impl DnsMonitor {
                 retry_after_secs: wait.as_secs().max(1),
             });
         }
-        Ok(self.check_one(inventory, identity).await)
+        // Its own task: past the deadline the check goes on and keeps its report.
+        let check = tokio::spawn({
+            let (monitor, inventory, identity) =
+                (self.clone(), inventory.clone(), identity.clone());
+            async move { super::lanes::in_foreground(monitor.check_one(&inventory, &identity)).await }
+        });
+        match tokio::time::timeout(self.inner.answer_deadline, check).await {
+            Ok(Ok(report)) => Ok(CheckNow::Checked(report)),
+            Ok(Err(_)) | Err(_) => Ok(CheckNow::StillChecking),
+        }
     }
 
-    /// Checks identities forever, the most urgent first.
+    /// Checks identities forever, the most urgent first, a bounded number at a time.
     pub fn spawn(&self, inventory: Inventory) -> tokio::task::JoinHandle<()> {
         let monitor = self.clone();
+        tokio::spawn(async move { monitor.run(inventory).await })
+    }
+
+    async fn run(&self, inventory: Inventory) {
         let mut changes = inventory.subscribe();
-        tokio::spawn(async move {
-            loop {
+        let concurrency = self.inner.checker.settings().concurrency.max(1);
+        let mut plan: VecDeque<Identity> = VecDeque::new();
+        let mut planned_at: Option<Instant> = None;
+        let mut in_flight: HashSet<IdentityKey> = HashSet::new();
+        let mut running = FuturesUnordered::new();
+        loop {
+            // Not on every completion: planning reads the whole inventory.
+            if planned_at.is_none_or(|at| at.elapsed() >= REPLAN) {
                 let snapshot = inventory.snapshot();
-                monitor.retain(&snapshot.identities);
-                let due = monitor.due(&snapshot.identities, &inventory, now());
-                if due.is_empty() {
-                    // A finished sweep wakes the loop at once; otherwise it looks again
-                    // when answers expire.
-                    let waited = tokio::time::timeout(IDLE_WAIT, changes.changed()).await;
-                    if let Ok(Err(_closed)) = waited {
-                        tokio::time::sleep(IDLE_WAIT).await;
-                    }
-                    continue;
-                }
-                let batch = due.into_iter().take(BATCH);
-                futures::future::join_all(batch.map(|i| monitor.check_one(&inventory, i))).await;
+                self.retain(&snapshot);
+                plan = self
+                    .due(&snapshot.identities, &inventory, now())
+                    .into_iter()
+                    .filter(|i| !in_flight.contains(&i.key()))
+                    .take(PLAN_LENGTH)
+                    .cloned()
+                    .collect();
+                planned_at = Some(Instant::now());
             }
-        })
+            while running.len() < concurrency {
+                let Some(identity) = plan.pop_front() else {
+                    break;
+                };
+                in_flight.insert(identity.key());
+                let inventory = &inventory;
+                running.push(async move {
+                    self.check_one(inventory, &identity).await;
+                    identity.key()
+                });
+            }
+            if running.is_empty() {
+                // A finished sweep wakes the loop at once; otherwise it looks again when
+                // answers expire.
+                let waited = tokio::time::timeout(IDLE_WAIT, changes.changed()).await;
+                if let Ok(Err(_closed)) = waited {
+                    tokio::time::sleep(IDLE_WAIT).await;
+                }
+                planned_at = None;
+                continue;
+            }
+            tokio::select! {
+                Some(done) = running.next() => {
+                    in_flight.remove(&done);
+                }
+                () = tokio::time::sleep(REPLAN) => {}
+            }
+        }
     }
 
     /// Checks one identity and keeps its report.
@@ -155,11 +235,32 @@ impl DnsMonitor {
         let public_key = inventory.known_public_key(identity);
         let records = crate::records::dkim_records(identity, public_key.as_deref());
         let report = self.inner.checker.check(&records, now()).await;
-        let stored = Stored {
+        let incomplete = report
+            .records
+            .iter()
+            .any(|r| matches!(r.finding, crate::dns_check::Finding::CouldNotCheck { .. }));
+        lock(&self.inner.pace).record();
+        let key = identity.key();
+        let prior_failures = read(&self.inner.reports)
+            .get(&key)
+            .map_or(0, |prior| prior.failures);
+        let kept = Kept {
             report: report.clone(),
             state: state_of(identity, public_key),
+            failures: if incomplete {
+                prior_failures.saturating_add(1)
+            } else {
+                0
+            },
         };
-        write(&self.inner.reports).insert(identity.key(), stored);
+        // Stored first: a report shown is one a restart will still have.
+        if let Some(store) = self.inner.store.get()
+            && let Err(error) = store.save(&key, &kept).await
+        {
+            // The report stays in memory; only a restart would check it again.
+            tracing::warn!(%error, identity = %key.name, "could not keep a DNS report");
+        }
+        write(&self.inner.reports).insert(key, kept);
         report
     }
 
@@ -175,24 +276,16 @@ impl DnsMonitor {
         let reports = read(&self.inner.reports);
         let mut due: Vec<(u8, UnixSeconds, &Identity)> = identities
             .iter()
-            // Until the details are read, a BYODKIM selector cannot be told from Easy DKIM
-            // tokens (SES's bulk read gives no origin): wait rather than check the wrong type.
-            .filter(|i| !i.dkim.tokens.is_empty() && i.dkim.origin.is_some())
             .filter_map(|identity| {
-                let healthy = identity.dkim.status == DkimStatus::Success;
-                let rank_status = u8::from(healthy) * 2;
-                match reports.get(&identity.key()) {
-                    None => Some((rank_status, 0, identity)),
-                    Some(stored)
-                        if stored.state
-                            != state_of(identity, inventory.known_public_key(identity)) =>
-                    {
-                        Some((rank_status, 0, identity))
+                let rank_status = u8::from(identity.dkim.status == DkimStatus::Success) * 2;
+                match standing(&reports, identity, inventory, now) {
+                    Standing::Unchecked => Some((rank_status, 0, identity)),
+                    Standing::Expired { checked_at } => {
+                        Some((rank_status + 1, checked_at, identity))
                     }
-                    Some(stored) if is_stale(&stored.report, healthy, now) => {
-                        Some((rank_status + 1, stored.report.checked_at, identity))
+                    Standing::Current | Standing::AwaitingDetails | Standing::NothingToCheck => {
+                        None
                     }
-                    Some(_) => None,
                 }
             })
             .collect();
@@ -200,18 +293,162 @@ impl DnsMonitor {
         due.into_iter().map(|(_, _, identity)| identity).collect()
     }
 
-    /// Drops the reports of identities the inventory no longer has.
-    pub fn retain(&self, identities: &[Identity]) {
-        let keys: std::collections::HashSet<IdentityKey> =
-            identities.iter().map(Identity::key).collect();
-        write(&self.inner.reports).retain(|key, _| keys.contains(key));
+    /// How far the checks are: of the identities with records, how many have a report
+    /// for their current SES state, and about how long the rest will take at the pace of
+    /// the last checks.
+    pub fn progress(&self, inventory: &Inventory) -> DnsProgress {
+        let snapshot = inventory.snapshot();
+        let now = now();
+        let reports = read(&self.inner.reports);
+        let mut progress = DnsProgress::default();
+        for identity in &snapshot.identities {
+            match standing(&reports, identity, inventory, now) {
+                Standing::NothingToCheck => continue,
+                Standing::Current | Standing::Expired { .. } => progress.checked += 1,
+                Standing::AwaitingDetails => progress.awaiting_details += 1,
+                Standing::Unchecked => {}
+            }
+            progress.with_records += 1;
+        }
+        drop(reports);
+        let left = progress.with_records - progress.checked - progress.awaiting_details;
+        progress.seconds_left = lock(&self.inner.pace).seconds_for(left);
+        progress
+    }
+
+    /// Drops the reports of identities the inventory no longer has (in memory at once; in
+    /// the store, when there is one, in the background). A target not read yet since the
+    /// start keeps its reports: its identities are not known to be gone.
+    pub fn retain(&self, snapshot: &Snapshot) {
+        let keys: HashSet<IdentityKey> = snapshot.identities.iter().map(Identity::key).collect();
+        let unread: HashSet<(&str, &str)> = snapshot
+            .targets
+            .iter()
+            .filter(|t| t.last_success.is_none())
+            .map(|t| (t.account.as_str(), t.region.as_str()))
+            .collect();
+        let mut gone = Vec::new();
+        write(&self.inner.reports).retain(|key, _| {
+            let keep =
+                keys.contains(key) || unread.contains(&(key.account.as_str(), key.region.as_str()));
+            if !keep {
+                gone.push(key.clone());
+            }
+            keep
+        });
+        if let (false, Some(store)) = (gone.is_empty(), self.inner.store.get()) {
+            let store = store.clone();
+            tokio::spawn(async move {
+                if let Err(error) = store.forget(&gone).await {
+                    tracing::warn!(%error, "could not forget the DNS reports of deleted identities");
+                }
+            });
+        }
+    }
+}
+
+/// Where one identity stands with its DNS checks.
+enum Standing {
+    /// No records to check (DKIM not set up).
+    NothingToCheck,
+    /// Records, but which type is not known until SES's details are read.
+    AwaitingDetails,
+    /// No report for the identity's current SES state.
+    Unchecked,
+    /// A report for its current state, due again (expired, or a day old for SUCCESS).
+    Expired { checked_at: UnixSeconds },
+    /// A report for its current state, still fresh.
+    Current,
+}
+
+fn standing(
+    reports: &HashMap<IdentityKey, Kept>,
+    identity: &Identity,
+    inventory: &Inventory,
+    now: UnixSeconds,
+) -> Standing {
+    if identity.dkim.tokens.is_empty() {
+        return Standing::NothingToCheck;
+    }
+    // Until the details are read, a BYODKIM selector cannot be told from Easy DKIM
+    // tokens (SES's bulk read gives no origin): wait rather than check the wrong type.
+    if identity.dkim.origin.is_none() {
+        return Standing::AwaitingDetails;
+    }
+    let healthy = identity.dkim.status == DkimStatus::Success;
+    match reports.get(&identity.key()) {
+        Some(kept) if kept.state == state_of(identity, inventory.known_public_key(identity)) => {
+            if is_stale(kept, healthy, now) {
+                Standing::Expired {
+                    checked_at: kept.report.checked_at,
+                }
+            } else {
+                Standing::Current
+            }
+        }
+        _ => Standing::Unchecked,
+    }
+}
+
+/// The pace of the last checks: when each of them ended.
+#[derive(Default)]
+struct Pace {
+    ended: VecDeque<Instant>,
+}
+
+impl Pace {
+    /// Checks remembered for the pace.
+    const WINDOW: usize = 256;
+    /// Fewer checks than this give no estimate.
+    const MIN_SAMPLE: usize = 8;
+
+    fn record(&mut self) {
+        self.record_at(Instant::now());
+    }
+
+    fn record_at(&mut self, at: Instant) {
+        if self.ended.len() == Self::WINDOW {
+            self.ended.pop_front();
+        }
+        self.ended.push_back(at);
+    }
+
+    /// Seconds to check `left` identities at the recent pace.
+    fn seconds_for(&self, left: usize) -> Option<u64> {
+        self.seconds_for_at(left, Instant::now())
+    }
+
+    fn seconds_for_at(&self, left: usize, now: Instant) -> Option<u64> {
+        if left == 0 || self.ended.len() < Self::MIN_SAMPLE {
+            return None;
+        }
+        let (first, last) = (self.ended.front()?, self.ended.back()?);
+        let span = last.duration_since(*first).as_secs_f64().max(0.001);
+        let per_second = (self.ended.len() - 1) as f64 / span;
+        // A pace not seen lately (the loop idle) is no pace.
+        if now.duration_since(*last).as_secs_f64() > span.max(60.0) {
+            return None;
+        }
+        Some((left as f64 / per_second).ceil() as u64)
     }
 }
 
 /// Whether a report should be made again: its answers expired (every identity), or a
-/// day has passed (SUCCESS identities, whose long TTLs must not hide a broken record).
-fn is_stale(report: &DnsReport, healthy: bool, now: UnixSeconds) -> bool {
-    now >= report.fresh_until || (healthy && now - report.checked_at >= SUCCESS_RECHECK_SECS)
+/// day has passed (SUCCESS identities, whose long TTLs must not hide a broken record). A
+/// report with records that could not be checked waits longer each time in a row.
+fn is_stale(stored: &Kept, healthy: bool, now: UnixSeconds) -> bool {
+    let report = &stored.report;
+    let due_at = match stored.failures {
+        0 => report.fresh_until,
+        failures => report.checked_at + retry_after(failures),
+    };
+    now >= due_at || (healthy && now - report.checked_at >= SUCCESS_RECHECK_SECS)
+}
+
+/// Seconds before a check that failed `failures` times in a row is tried again.
+fn retry_after(failures: u32) -> UnixSeconds {
+    let doublings = failures.saturating_sub(1).min(16);
+    (RETRY_FIRST_SECS << doublings).min(RETRY_CEILING_SECS)
 }
 
 fn state_of(identity: &Identity, public_key: Option<String>) -> SesState {
@@ -224,10 +461,80 @@ fn state_of(identity: &Identity, public_key: Option<String>) -> SesState {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(|e| e.into_inner())
 }
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_that_could_not_complete_back_off_to_a_ceiling() {
+        assert_eq!(retry_after(1), 60);
+        assert_eq!(retry_after(2), 120);
+        assert_eq!(retry_after(5), 960);
+        assert_eq!(retry_after(9), 15_360);
+        assert_eq!(retry_after(10), RETRY_CEILING_SECS);
+        assert_eq!(retry_after(u32::MAX), RETRY_CEILING_SECS);
+    }
+
+    #[test]
+    fn a_failing_report_is_due_after_its_backoff_not_its_ttl() {
+        let stored = |failures| Kept {
+            report: DnsReport {
+                records: Vec::new(),
+                checked_at: 1000,
+                fresh_until: 1060,
+            },
+            state: SesState {
+                status: DkimStatus::Pending,
+                tokens: Vec::new(),
+                zone: None,
+                origin: None,
+                public_key: None,
+            },
+            failures,
+        };
+        assert!(is_stale(&stored(0), false, 1060));
+        assert!(is_stale(&stored(1), false, 1060));
+        assert!(!is_stale(&stored(3), false, 1060), "third failure: 240 s");
+        assert!(is_stale(&stored(3), false, 1240));
+    }
+
+    #[test]
+    fn the_time_left_follows_the_recent_pace() {
+        let start = Instant::now();
+        let mut pace = Pace::default();
+        assert_eq!(pace.seconds_for_at(100, start), None, "no pace yet");
+        // 11 checks over 10 s: one a second.
+        for n in 0..=10 {
+            pace.record_at(start + Duration::from_secs(n));
+        }
+        let now = start + Duration::from_secs(10);
+        assert_eq!(pace.seconds_for_at(100, now), Some(100));
+        assert_eq!(pace.seconds_for_at(0, now), None, "nothing left");
+        assert_eq!(
+            pace.seconds_for_at(100, now + Duration::from_secs(3600)),
+            None,
+            "an hour idle is no pace"
+        );
+        for n in 0..Pace::WINDOW as u64 {
+            pace.record_at(now + Duration::from_millis(100 * (n + 1)));
+        }
+        let later = now + Duration::from_millis(100 * Pace::WINDOW as u64);
+        assert_eq!(
+            pace.seconds_for_at(100, later),
+            Some(10),
+            "only the last checks count: ten a second"
+        );
+    }
 }

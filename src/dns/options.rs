@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 
 use clap::Args;
+use ipnet::IpNet;
 
 use super::checker::CheckerSettings;
 
@@ -19,11 +20,28 @@ pub struct DnsOptions {
           value_parser = clap::value_parser!(u64).range(100..=60_000))]
     pub dns_timeout_ms: u64,
 
-    /// Most DNS queries per second to any one nameserver (the resolver included).
+    /// Most DNS queries per second to any one of the domains' nameservers (a polite rate
+    /// for someone else's servers).
     #[arg(long, env = "DKIMDASH_DNS_QUERIES_PER_SECOND", default_value = "20")]
     pub dns_queries_per_second: NonZeroU32,
 
-    /// Most records checked at the same time.
+    /// Most DNS queries per second to the recursive resolver (your own: a VPC resolver or a
+    /// local unbound takes far more than a domain's nameserver).
+    #[arg(
+        long,
+        env = "DKIMDASH_DNS_RESOLVER_QUERIES_PER_SECOND",
+        default_value = "200"
+    )]
+    pub dns_resolver_queries_per_second: NonZeroU32,
+
+    /// Non-public address ranges whose nameservers may be asked anyway (comma-separated
+    /// CIDRs, e.g. `127.0.0.0/8` for DNS servers on loopback). Without it a delegation to a
+    /// loopback, private, link-local, shared or documentation address is refused: a
+    /// domain's owner must not be able to aim dkimdash's questions inside your network.
+    #[arg(long, env = "DKIMDASH_DNS_ALLOW_NAMESERVERS", value_delimiter = ',')]
+    pub dns_allow_nameservers: Vec<IpNet>,
+
+    /// Most identities checked at the same time.
     #[arg(long, env = "DKIMDASH_DNS_CONCURRENCY", default_value_t = 32,
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub dns_concurrency: u16,
@@ -48,9 +66,11 @@ impl DnsOptions {
         CheckerSettings {
             resolver: self.dns_resolver,
             timeout: Duration::from_millis(self.dns_timeout_ms),
+            resolver_rate: self.dns_resolver_queries_per_second,
             per_server_rate: self.dns_queries_per_second,
             concurrency: usize::from(self.dns_concurrency),
             nameserver_port: self.dns_nameserver_port,
+            allowed_nameservers: self.dns_allow_nameservers.clone(),
         }
     }
 }

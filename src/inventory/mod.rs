@@ -23,6 +23,10 @@ use snapshot::Snapshot;
 
 /// How soon to try again while some target has never been read (first start, SES down).
 const RETRY_UNREAD_AFTER: Duration = Duration::from_secs(15);
+/// Details read between two publishes of the continuous backfill.
+const BACKFILL_CHUNK: usize = 20;
+/// How long the continuous backfill waits after a failed read.
+const BACKFILL_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Least time between two forced refreshes ("Refresh now"): each sweeps every target, and
 /// the SES quota and each target's call budget are shared with operators' changes.
 pub const FORCED_REFRESH_COOLDOWN: Duration = Duration::from_secs(60);
@@ -46,15 +50,20 @@ pub enum ForcedRefresh {
 pub struct RefreshSettings {
     /// Time between background sweeps.
     pub interval: Duration,
-    /// Most identities per target whose missing details are read after each sweep.
+    /// Most identities per target whose missing details are read after each sweep (0:
+    /// none), unless `continuous_backfill`.
     pub backfill_per_sweep: usize,
+    /// Read every missing detail continuously instead, as fast as the target's call
+    /// budget allows after what sweeps and operators need (the server's default).
+    pub continuous_backfill: bool,
 }
 
 impl Default for RefreshSettings {
     fn default() -> Self {
         Self {
             interval: Duration::from_secs(300),
-            backfill_per_sweep: 200,
+            backfill_per_sweep: 0,
+            continuous_backfill: true,
         }
     }
 }
@@ -313,10 +322,19 @@ impl Inventory {
         self.public_key(&identity.key(), selector)
     }
 
-    /// Sweeps forever: every `interval`, or sooner while a target has never been read.
+    /// Sweeps forever: every `interval`, or sooner while a target has never been read; and,
+    /// unless a per-sweep backfill is set, reads missing details continuously. Aborting
+    /// the handle stops both.
     pub fn spawn_refresher(&self) -> tokio::task::JoinHandle<()> {
         let inventory = self.clone();
         tokio::spawn(async move {
+            // Dropped with this task, which aborts the backfills.
+            let mut backfills = tokio::task::JoinSet::new();
+            if inventory.inner.settings.continuous_backfill {
+                for index in 0..inventory.inner.readers.len() {
+                    backfills.spawn(inventory.clone().backfill_forever(index));
+                }
+            }
             loop {
                 inventory.refresh_now().await;
                 let unread = inventory
@@ -359,14 +377,54 @@ impl Inventory {
                 // opened or changed it) is not overwritten by this older list, and the
                 // target's "last read" stays the sweep's.
                 let limit = self.inner.settings.backfill_per_sweep;
-                let read = sweep::backfill(reader, &identities, limit, now()).await;
-                if !read.is_empty() {
-                    self.publish(|s| s.with_identities(read));
+                if !self.inner.settings.continuous_backfill && limit > 0 {
+                    let read = sweep::backfill(reader, &identities, limit, now()).await;
+                    if !read.is_empty() {
+                        self.publish(|s| s.with_identities(read));
+                    }
                 }
             }
             Err(error) => {
                 tracing::warn!(target = %target.label(), %error, "sweep failed; keeping the last good read");
                 self.publish(|s| s.with_failure(target, error.to_string(), now()));
+            }
+        }
+    }
+
+    /// Reads the details of target `index`'s identities that have none, a few at a time in
+    /// the background lane of its call budget (sweeps and operators go first), publishing
+    /// each few; waits for the next snapshot when none is missing, and a while after a
+    /// failure.
+    async fn backfill_forever(self, index: usize) {
+        let Some(reader) = self.inner.readers.get(index) else {
+            return;
+        };
+        let mut changes = self.subscribe();
+        loop {
+            // Marked seen before it is read: a change from now on wakes the wait below.
+            let snapshot = changes.borrow_and_update().clone();
+            let wanting: Vec<Identity> =
+                sweep::wanting_details(snapshot.identities.iter().filter(|i| {
+                    i.account == reader.target.account && i.region == reader.target.region
+                }))
+                .into_iter()
+                .take(BACKFILL_CHUNK)
+                .cloned()
+                .collect();
+            drop(snapshot);
+            if wanting.is_empty() {
+                if changes.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            let read = sweep::backfill(reader, &wanting, BACKFILL_CHUNK, now()).await;
+            let stopped = read.len() < wanting.len();
+            if !read.is_empty() {
+                self.publish(|s| s.with_identities(read));
+            }
+            if stopped {
+                tokio::time::sleep(BACKFILL_RETRY_AFTER).await;
             }
         }
     }

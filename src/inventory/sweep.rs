@@ -1,11 +1,11 @@
 //! One sweep of one target, in about N/100 + N/1000 calls: list everything, read DKIM in
 //! batches of 100, and read full details only for identities that are new or whose DKIM
 //! changed since the last sweep. Identities never read in full are filled in afterwards by
-//! [`backfill`], a bounded number per sweep, so a first start is fast even at 10,000.
+//! [`backfill`] in the background, so a first start is fast even at 10,000.
 
 use std::collections::HashMap;
 
-use crate::model::{DkimState, Identity, IdentityType, UnixSeconds};
+use crate::model::{DkimState, DkimStatus, Identity, IdentityType, UnixSeconds};
 use crate::ses::{
     budget::CallPriority,
     error::Error,
@@ -53,8 +53,22 @@ pub async fn sweep(
     Ok(identities)
 }
 
-/// Reads full details for up to `limit` of `identities` that have none yet, and returns
-/// the identities it read (stopping at the first failure; the next sweep tries again).
+/// The identities without details, those that are not SUCCESS first (their DNS records
+/// are the ones an operator needs checked soonest), else in the order given.
+pub fn wanting_details<'a>(
+    identities: impl IntoIterator<Item = &'a Identity>,
+) -> Vec<&'a Identity> {
+    let mut wanting: Vec<&Identity> = identities
+        .into_iter()
+        .filter(|i| i.details_read_at.is_none())
+        .collect();
+    wanting.sort_by_key(|i| i.dkim.status == DkimStatus::Success);
+    wanting
+}
+
+/// Reads full details for up to `limit` of `identities` that have none yet (see
+/// [`wanting_details`]), and returns the identities it read (stopping at the first
+/// failure; the next round tries again).
 pub async fn backfill(
     reader: &SesConnection,
     identities: &[Identity],
@@ -62,11 +76,7 @@ pub async fn backfill(
     now: UnixSeconds,
 ) -> Vec<Identity> {
     let mut read = Vec::new();
-    for identity in identities
-        .iter()
-        .filter(|i| i.details_read_at.is_none())
-        .take(limit)
-    {
+    for identity in wanting_details(identities).into_iter().take(limit) {
         // In the background: an operator's read or change goes first.
         match reader
             .details_as(CallPriority::Background, &identity.name, now)
@@ -116,4 +126,42 @@ fn merge(
     }
     identity.read_at = now;
     identity
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(name: &str, status: DkimStatus, details: bool) -> Identity {
+        Identity {
+            name: name.to_owned(),
+            identity_type: IdentityType::Domain,
+            region: "us-east-1".to_owned(),
+            account: "a".to_owned(),
+            dkim: DkimState {
+                status,
+                ..DkimState::not_started()
+            },
+            verification: None,
+            read_at: 0,
+            details_read_at: details.then_some(0),
+            status_seen_since: 0,
+        }
+    }
+
+    #[test]
+    fn details_are_read_for_identities_that_are_not_success_first() {
+        let identities = [
+            identity("a.example", DkimStatus::Success, false),
+            identity("b.example", DkimStatus::Pending, false),
+            identity("c.example", DkimStatus::Failed, true),
+            identity("d.example", DkimStatus::Success, false),
+            identity("e.example", DkimStatus::Failed, false),
+        ];
+        let order: Vec<&str> = wanting_details(&identities)
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect();
+        assert_eq!(order, ["b.example", "e.example", "a.example", "d.example"]);
+    }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{
     StartError,
-    config::{SesMode, SesOptions, SimulatorOptions},
+    config::{DetailsBackfill, SesMode, SesOptions, SimulatorOptions},
     shutdown,
 };
 use crate::{
@@ -49,7 +49,11 @@ pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
     };
     let settings = RefreshSettings {
         interval: Duration::from_secs(options.refresh_interval_secs),
-        backfill_per_sweep: options.details_backfill,
+        backfill_per_sweep: match options.details_backfill {
+            DetailsBackfill::PerSweep(limit) => limit,
+            DetailsBackfill::Continuous => 0,
+        },
+        continuous_backfill: options.details_backfill == DetailsBackfill::Continuous,
     };
     let budget = || CallBudget::new(options.ses_calls_per_second);
 

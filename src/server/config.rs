@@ -153,9 +153,12 @@ pub struct SesOptions {
           value_parser = clap::value_parser!(u64).range(10..))]
     pub refresh_interval_secs: u64,
 
-    /// Most identities per target whose full details are read after each sweep.
-    #[arg(long, env = "DKIMDASH_DETAILS_BACKFILL", default_value_t = 200)]
-    pub details_backfill: usize,
+    /// Identities per target whose missing details are read after each sweep (0: none),
+    /// or `continuous`: all of them, as fast as SES's call budget allows after sweeps and
+    /// operators, those that are not SUCCESS first.
+    #[arg(long, env = "DKIMDASH_DETAILS_BACKFILL", default_value = "continuous",
+          value_parser = parse_details_backfill)]
+    pub details_backfill: DetailsBackfill,
 
     /// Embedded simulator (demo): seconds after which a PENDING change verifies.
     #[arg(long, env = "DKIMDASH_DEMO_VERIFY_AFTER_SECS", default_value_t = 120)]
@@ -321,4 +324,22 @@ mod tests {
         let config = parse(&["--log-format", "json"]).unwrap();
         assert_eq!(config.log_format, LogFormat::Json);
     }
+}
+
+/// How the details SES's bulk reads leave out are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailsBackfill {
+    /// All of them, continuously, in the background lane of the call budget.
+    Continuous,
+    /// At most this many per target after each sweep.
+    PerSweep(usize),
+}
+
+fn parse_details_backfill(value: &str) -> Result<DetailsBackfill, String> {
+    if value.eq_ignore_ascii_case("continuous") {
+        return Ok(DetailsBackfill::Continuous);
+    }
+    value.parse().map(DetailsBackfill::PerSweep).map_err(|_| {
+        format!("{value:?}: give a number of identities per sweep (0 for none) or \"continuous\"")
+    })
 }

@@ -81,6 +81,11 @@ impl AppState {
         self.dns.as_ref().map(|d| d.healths()).unwrap_or_default()
     }
 
+    /// How far the DNS checks are (`None` when DNS checks are off).
+    pub fn dns_progress(&self) -> Option<crate::dns_check::DnsProgress> {
+        self.dns.as_ref().map(|d| d.progress(&self.inventory))
+    }
+
     /// The same state with DNS checks by `dns`.
     pub fn with_dns(self, dns: DnsMonitor) -> Self {
         Self {

@@ -188,12 +188,20 @@ impl CallBudget {
                 self.limiter.until_ready().await;
             }
             CallPriority::Background => loop {
-                if self.foreground_waiting.load(Ordering::SeqCst) == 0
-                    && self.limiter.check().is_ok()
-                {
-                    return;
+                let mut pause = BACKGROUND_POLL;
+                if self.foreground_waiting.load(Ordering::SeqCst) == 0 {
+                    match self.limiter.check() {
+                        Ok(()) => return,
+                        // Not later than the next free slot: a fast budget is used in full.
+                        Err(later) => {
+                            let now = governor::clock::Clock::now(
+                                &governor::clock::DefaultClock::default(),
+                            );
+                            pause = pause.min(later.wait_time_from(now));
+                        }
+                    }
                 }
-                tokio::time::sleep(BACKGROUND_POLL).await;
+                tokio::time::sleep(pause).await;
             },
         }
     }

@@ -69,16 +69,22 @@ fn CheckDnsNow(region: String, name: String, account: Option<String>) -> impl In
         }
     });
     let pending = sender.pending;
-    let answer = move || match sender.answer.get() {
+    let answer = move || {
+        match sender.answer.get() {
         Some(Ok(DnsCheckAnswer::TooSoon(seconds))) => {
             Some(format!("Checked a moment ago; try again in {seconds} s."))
         }
+        Some(Ok(DnsCheckAnswer::StillChecking)) => Some(
+            "Still checking (the domain's nameservers are slow to answer); the result will appear on this page when it is done."
+                .into(),
+        ),
         Some(Ok(DnsCheckAnswer::Off)) => Some("DNS checks are turned off on this server.".into()),
         Some(Ok(DnsCheckAnswer::NotFound)) => {
             Some("This identity is no longer in the inventory.".into())
         }
         Some(Err(error)) => Some(format!("The check failed: {error}")),
         Some(Ok(DnsCheckAnswer::Checked { .. })) | None => None,
+    }
     };
     view! {
         <form action=CheckDns::PATH method="post" on:submit=sender.submit()>

@@ -120,9 +120,11 @@ pub async fn demo_dns_checker(
     let checker = Checker::new(CheckerSettings {
         resolver: Some(demo_dns.resolver()),
         timeout: Duration::from_secs(2),
+        resolver_rate: NonZeroU32::new(1000).unwrap(),
         per_server_rate: NonZeroU32::new(1000).unwrap(),
         concurrency: 4,
         nameserver_port: demo_dns.nameserver_port(),
+        allowed_nameservers: vec!["127.0.0.0/8".parse().unwrap()],
     })
     .unwrap();
     (demo_dns, checker)
@@ -157,6 +159,7 @@ pub fn unread_inventory(
         RefreshSettings {
             interval: Duration::from_secs(3600),
             backfill_per_sweep,
+            continuous_backfill: false,
         },
     )
 }
@@ -268,6 +271,7 @@ pub async fn read_targets(
         RefreshSettings {
             interval: Duration::from_secs(3600),
             backfill_per_sweep,
+            continuous_backfill: false,
         },
     );
     inventory.refresh_now().await;
