@@ -11,7 +11,7 @@ use ipnet::IpNet;
 
 use super::answer::{Answer, normalize_name};
 use super::asker::{Asker, AskerSettings};
-use super::classify::{Evidence, ServerAnswer, classify};
+use super::classify::{Evidence, ServerAnswer, classify, same_set};
 use super::nameserver_policy::NameserverPolicy;
 use super::zones::{MAX_TTL_SECS, MIN_TTL_SECS, Server, Zone, ZoneError, Zones};
 use crate::dns_check::{DnsReport, Finding, RecordCheck};
@@ -262,7 +262,7 @@ impl Checker {
         let answer = self.ask_any(&zone.servers, &probe, kind).await;
         answer
             .values()
-            .is_some_and(|probed| same_values(probed, values))
+            .is_some_and(|probed| same_set(probed, values))
     }
 
     /// The record is not where it should be: look where operators' mistakes put it.
@@ -390,13 +390,6 @@ fn publishes(record: &DnsRecord, values: &[String]) -> bool {
         (RecordType::Txt, None) => values.iter().any(|v| v.contains("p=")),
         (RecordType::Cname, None) => false,
     }
-}
-
-/// The set of `a` equals the set of `b`.
-fn same_values(a: &[String], b: &[String]) -> bool {
-    let a: std::collections::BTreeSet<&String> = a.iter().collect();
-    let b: std::collections::BTreeSet<&String> = b.iter().collect();
-    a == b
 }
 
 /// A name beside `name` that no one publishes: `_dkimdash-probe-<random>` in place of its

@@ -266,7 +266,8 @@ fn missing(expected: &DnsRecord, evidence: &Evidence, nxdomain: bool) -> Finding
     Finding::Missing { nxdomain }
 }
 
-fn same_set(a: &[String], b: &[String]) -> bool {
+/// The set of `a` equals the set of `b`.
+pub(super) fn same_set(a: &[String], b: &[String]) -> bool {
     let a: std::collections::BTreeSet<_> = a.iter().collect();
     let b: std::collections::BTreeSet<_> = b.iter().collect();
     a == b
