@@ -32,7 +32,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(assets::routes(&state.leptos_options))
         .leptos_routes(&state, routes, move || shell(shell_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(assets::site_file_or_not_found)
         .with_state(state.clone());
     let app = middleware::apply(app, &state, ReadFunctions(crate::api::READ_FUNCTIONS));
     let app = if metrics_here && access.token.is_some() {

@@ -123,3 +123,54 @@ async fn a_missing_bundle_file_is_a_404_and_pages_stay_out_of_shared_caches() {
         );
     }
 }
+
+/// The page's nonce policy, or `None` for any other.
+fn nonce_of(headers: &HeaderMap) -> Option<String> {
+    let policy = headers
+        .get(header::CONTENT_SECURITY_POLICY)?
+        .to_str()
+        .ok()?;
+    policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .map(str::to_owned)
+}
+
+/// A static file answered while a page renders on the same thread must not take the
+/// page's headers: leptos_axum's static-file fallback made its reactive owner a child of
+/// whatever page owner the thread last set up, read that page's `ResponseOptions`, and
+/// took its nonce policy, so the page went out with `default-src 'none'` and no script ran.
+#[tokio::test(flavor = "current_thread")]
+async fn a_static_file_served_during_a_page_render_leaves_the_page_its_policy() {
+    let site = Site::new("csp-race");
+    std::fs::write(site.0.join("favicon.svg"), "<svg/>").unwrap();
+    let sim = support::simulator(true).await;
+    let inventory = support::read_inventory(&sim, &["us-east-1"], 0).await;
+    let mut state = support::state_with(inventory, SesBackend::Simulator);
+    state.leptos_options.site_root = site.0.to_string_lossy().as_ref().into();
+    let app = dkimdash::router::router(state);
+    for round in 0..20 {
+        let page = tokio::spawn({
+            let app = app.clone();
+            async move { get(&app, "/", "identity").await }
+        });
+        for _ in 0..round % 5 {
+            tokio::task::yield_now().await;
+        }
+        let (status, headers, _) = get(&app, "/favicon.svg", "identity").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            headers[header::CONTENT_SECURITY_POLICY],
+            dkimdash::server::security::OTHER_POLICY,
+            "round {round}: the file took a page's policy"
+        );
+        let (status, headers, html) = page.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        let nonce = nonce_of(&headers)
+            .unwrap_or_else(|| panic!("round {round}: the page lost its policy: {headers:?}"));
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0);
+        assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts);
+    }
+}
