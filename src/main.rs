@@ -72,7 +72,7 @@ async fn serve(
         dkimdash::history::store::History::new(audit.clone()),
     );
     let recorder = match &dns {
-        Some(dns) => recorder.with_dns(dns.clone()),
+        Some(dns) => recorder.with_dns(dns.clone(), backend.inventory.clone()),
         None => recorder,
     };
     let history = recorder.spawn(backend.inventory.clone(), retention);

@@ -241,7 +241,7 @@ impl Engine {
             let mut pruned_at: Option<tokio::time::Instant> = None;
             loop {
                 let snapshot = snapshots.borrow_and_update().clone();
-                let reports = dns.as_ref().map(DnsMonitor::reports);
+                let reports = dns.as_ref().map(|dns| dns.reports(&snapshot, &inventory));
                 let now = crate::inventory::now();
                 match self.evaluate(&snapshot, reports.as_ref(), now).await {
                     Ok(changed) if changed != Changed::default() => wake.notify_one(),

@@ -184,7 +184,10 @@ pub async fn get_identity(
     };
     let now = inventory::now();
     let dns = inventory.records_of(&identity);
-    let report = state.dns.as_ref().and_then(|d| d.report(&identity.key()));
+    let report = state
+        .dns
+        .as_ref()
+        .and_then(|d| d.report(&identity, &inventory));
     Ok(IdentityLookup::Found(Box::new(IdentityDetail {
         zone_lines: records::to_bind(&dns, &records::unchecked),
         records: dns,

@@ -124,24 +124,43 @@ impl DnsMonitor {
         Ok(count)
     }
 
-    /// The latest report of `key`, if it was checked.
-    pub fn report(&self, key: &IdentityKey) -> Option<DnsReport> {
-        read(&self.inner.reports).get(key).map(|s| s.report.clone())
+    /// The latest report of `identity`, if one was made for the records it has now (a
+    /// report kept from before a restart may be for tokens SES has since replaced).
+    pub fn report(&self, identity: &Identity, inventory: &Inventory) -> Option<DnsReport> {
+        let reports = read(&self.inner.reports);
+        current(&reports, identity, inventory).map(|kept| kept.report.clone())
     }
 
-    /// Every report, for the table and the overview.
-    pub fn reports(&self) -> HashMap<IdentityKey, DnsReport> {
-        read(&self.inner.reports)
+    /// The report of every identity in `snapshot` that has one for its records now, for
+    /// the table, the overview, the history and the metrics.
+    pub fn reports(
+        &self,
+        snapshot: &Snapshot,
+        inventory: &Inventory,
+    ) -> HashMap<IdentityKey, DnsReport> {
+        let reports = read(&self.inner.reports);
+        snapshot
+            .identities
             .iter()
-            .map(|(k, s)| (k.clone(), s.report.clone()))
+            .filter_map(|identity| {
+                let kept = current(&reports, identity, inventory)?;
+                Some((identity.key(), kept.report.clone()))
+            })
             .collect()
     }
 
-    /// The health of every checked identity, for the table's filter and counts.
-    pub fn healths(&self) -> crate::dns_check::DnsHealths {
-        read(&self.inner.reports)
+    /// The health of every identity in the inventory that has a report for its records
+    /// now, for the table's filter and counts.
+    pub fn healths(&self, inventory: &Inventory) -> crate::dns_check::DnsHealths {
+        let snapshot = inventory.snapshot();
+        let reports = read(&self.inner.reports);
+        snapshot
+            .identities
             .iter()
-            .map(|(k, s)| (k.clone(), s.report.health()))
+            .filter_map(|identity| {
+                let kept = current(&reports, identity, inventory)?;
+                Some((identity.key(), kept.report.health()))
+            })
             .collect()
     }
 
@@ -388,6 +407,17 @@ fn standing(
         }
         _ => Standing::Unchecked,
     }
+}
+
+/// The kept report of `identity` if it was made for the records the identity has now.
+fn current<'a>(
+    reports: &'a HashMap<IdentityKey, Kept>,
+    identity: &Identity,
+    inventory: &Inventory,
+) -> Option<&'a Kept> {
+    let kept = reports.get(&identity.key())?;
+    let now = state_of(identity, inventory.known_public_key(identity));
+    kept.state.has_records_of(&now).then_some(kept)
 }
 
 /// The pace of the last checks: when each of them ended.

@@ -36,6 +36,23 @@ pub struct SesState {
     pub public_key: Option<String>,
 }
 
+impl SesState {
+    /// Whether a report made for this state checks the records an identity in `current`
+    /// should have: the same tokens, and the same origin, zone and public key wherever
+    /// `current` knows them (before SES's details are read, or before a BYODKIM key is
+    /// seen again after a restart, they are not known and do not contradict). The status
+    /// is not part of it: the records stay the same when it changes.
+    pub fn has_records_of(&self, current: &SesState) -> bool {
+        fn agrees<T: PartialEq>(made_for: &Option<T>, now: &Option<T>) -> bool {
+            now.is_none() || made_for == now
+        }
+        self.tokens == current.tokens
+            && agrees(&self.origin, &current.origin)
+            && agrees(&self.zone, &current.zone)
+            && agrees(&self.public_key, &current.public_key)
+    }
+}
+
 /// The stored reports; cheap to clone (the audit log's connection pool).
 #[derive(Clone, Debug)]
 pub struct ReportStore {
@@ -125,5 +142,56 @@ impl ReportStore {
             .commit()
             .await
             .map_err(|e| self.log.query_error(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn easy(tokens: &[&str]) -> SesState {
+        SesState {
+            status: DkimStatus::Success,
+            tokens: tokens.iter().map(|t| (*t).to_owned()).collect(),
+            zone: Some("dkim.amazonses.com".to_owned()),
+            origin: Some(SigningOrigin::EasyDkim),
+            public_key: None,
+        }
+    }
+
+    #[test]
+    fn a_report_is_for_the_same_tokens_whatever_the_status() {
+        let made_for = easy(&["a", "b", "c"]);
+        let now_pending = SesState {
+            status: DkimStatus::Pending,
+            ..made_for.clone()
+        };
+        assert!(made_for.has_records_of(&now_pending));
+        assert!(!made_for.has_records_of(&easy(&["d", "e", "f"])));
+    }
+
+    #[test]
+    fn what_the_current_state_does_not_know_yet_does_not_contradict() {
+        let made_for = SesState {
+            public_key: Some("MIIB".to_owned()),
+            ..easy(&["sel"])
+        };
+        let before_details = SesState {
+            zone: None,
+            origin: None,
+            public_key: None,
+            ..easy(&["sel"])
+        };
+        assert!(made_for.has_records_of(&before_details));
+        let another_key = SesState {
+            public_key: Some("MIIC".to_owned()),
+            ..made_for.clone()
+        };
+        assert!(!made_for.has_records_of(&another_key));
+        let another_origin = SesState {
+            origin: Some(SigningOrigin::Byodkim),
+            ..made_for.clone()
+        };
+        assert!(!made_for.has_records_of(&another_origin));
     }
 }

@@ -29,8 +29,9 @@ type DayCount = (UnixSeconds, Vec<(DkimStatus, usize)>);
 pub struct Recorder {
     history: History,
     daily: DailyCounts,
-    /// Where the DNS check results come from, when checks are on.
-    dns: Option<DnsMonitor>,
+    /// Where the DNS check results come from, when checks are on, and the inventory that
+    /// says which records each report must be for.
+    dns: Option<(DnsMonitor, Inventory)>,
     seen: HashMap<(String, String), TargetHistory>,
     /// The counts last written per target, and their day: unchanged counts are not
     /// written again.
@@ -49,10 +50,11 @@ impl Recorder {
         }
     }
 
-    /// The same recorder following the DNS check result of each identity too.
-    pub fn with_dns(self, dns: DnsMonitor) -> Self {
+    /// The same recorder following the DNS check result of each identity of `inventory`
+    /// too.
+    pub fn with_dns(self, dns: DnsMonitor, inventory: Inventory) -> Self {
         Self {
-            dns: Some(dns),
+            dns: Some((dns, inventory)),
             ..self
         }
     }
@@ -64,9 +66,9 @@ impl Recorder {
         let dns: DnsValues = self
             .dns
             .as_ref()
-            .map(|monitor| {
+            .map(|(monitor, inventory)| {
                 monitor
-                    .reports()
+                    .reports(snapshot, inventory)
                     .into_iter()
                     .filter_map(|(key, report)| Some((key, dns_value(&report)?)))
                     .collect()

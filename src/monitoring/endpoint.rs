@@ -43,7 +43,10 @@ pub async fn scrape(State(state): State<AppState>, headers: axum::http::HeaderMa
     };
     let scrape = Scrape {
         inventory: &state.inventory,
-        dns: state.dns.as_ref().map(|dns| dns.reports()),
+        dns: state
+            .dns
+            .as_ref()
+            .map(|dns| dns.reports(&state.inventory.snapshot(), &state.inventory)),
         firing: &firing,
         per_identity: state.metrics.access.per_identity,
     };

@@ -194,7 +194,7 @@ impl Findings {
         };
         let found = identities
             .into_iter()
-            .filter_map(|identity| dns.report(&identity.key()))
+            .filter_map(|identity| dns.report(identity, &state.inventory))
             .flat_map(|report| report.records)
             .map(|check| ((check.record.record_type, check.record.name), check.finding))
             .collect();

@@ -78,7 +78,10 @@ impl AppState {
 
     /// The DNS health of every checked identity (empty when DNS checks are off).
     pub fn dns_healths(&self) -> crate::dns_check::DnsHealths {
-        self.dns.as_ref().map(|d| d.healths()).unwrap_or_default()
+        self.dns
+            .as_ref()
+            .map(|d| d.healths(&self.inventory))
+            .unwrap_or_default()
     }
 
     /// How far the DNS checks are (`None` when DNS checks are off).
