@@ -8,17 +8,32 @@ cd "$root"
 # shellcheck source=scripts/toolchain.sh
 source scripts/toolchain.sh
 
-ensure_rust_tools
-ensure_chromium
-ensure_node_modules "$root"
-python_clients=$(ensure_python_clients "$root")
-
 # cargo-leptos compiles with LEPTOS_OUTPUT_NAME set, and leptos reads it at compile time:
 # the same value here lets clippy and the tests reuse the release build's dependencies.
 export LEPTOS_OUTPUT_NAME=dkimdash
 
-step() { printf '\n==> %s\n' "$*" >&2; }
-started=$SECONDS
+# Each step's time, printed as a table at the end (and on failure, up to the failed step).
+step_names=() step_secs=() step_started=$SECONDS started=$SECONDS
+step() {
+  close_step
+  step_names+=("$*") step_started=$SECONDS
+  printf '\n==> %s\n' "$*" >&2
+}
+close_step() {
+  if ((${#step_names[@]} > ${#step_secs[@]})); then step_secs+=($((SECONDS - step_started))); fi
+}
+print_steps() {
+  close_step
+  printf '\n%6s  %s\n' seconds step >&2
+  for i in "${!step_secs[@]}"; do printf '%6d  %s\n' "${step_secs[$i]}" "${step_names[$i]}" >&2; done
+  printf '%6d  %s\n' $((SECONDS - started)) total >&2
+}
+trap print_steps EXIT
+step "install what is missing (Rust tools, Chromium, npm and pip packages)"
+ensure_rust_tools
+ensure_chromium
+ensure_node_modules "$root"
+python_clients=$(ensure_python_clients "$root")
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -51,10 +66,10 @@ target_dir=$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 sim_listen=127.0.0.1:45661
 start_simulator "$target_dir/release/dkimdash" "$sim_listen"
-trap 'kill "$SIMULATOR_PID" 2>/dev/null || true' EXIT
+trap 'kill "$SIMULATOR_PID" 2>/dev/null || true; print_steps' EXIT
 SES_ENDPOINT="http://$sim_listen" "$python_clients/bin/python" tests/clients/test_boto3.py
 kill "$SIMULATOR_PID"
-trap - EXIT
+trap print_steps EXIT
 
 step "end-to-end tests in Chromium (Playwright)"
 # Playwright starts a second dashboard of this build for the tests that change identities.
@@ -64,4 +79,5 @@ export DKIMDASH_BIN="$target_dir/release/dkimdash"
 rm -rf target/e2e-writes
 cargo leptos end-to-end --release --precompress
 
-step "all checks passed in $((SECONDS - started)) s"
+close_step
+printf '\n==> all checks passed in %d s\n' $((SECONDS - started)) >&2
