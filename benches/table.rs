@@ -106,7 +106,8 @@ fn main() {
         .collect();
     for (label, query_string) in queries {
         let query = TableQuery::from_query_string(query_string);
-        let (median, worst, rows) = measure(runs, || select(&all, &query, &dns, now).rows.len());
+        let (median, worst, rows) =
+            measure(runs, || select(&all, &query, &dns, None, now).rows.len());
         println!("  {label:<36} {median:>10.2?} / {worst:>10.2?}  ({rows} rows)");
     }
     let (median, worst, _) = measure(runs, || facets(&all, &dns, now).attention);

@@ -38,7 +38,10 @@ python_clients=$(ensure_python_clients "$root")
 step "cargo fmt --check"
 cargo fmt --all --check
 
-# --release throughout, so every step shares one set of compiled dependencies.
+# --release throughout, so every step shares one set of compiled dependencies. The browser
+# tests and boto3 run right after the release build, on exactly what it built; the Rust
+# tests come last (their build unifies the dev-dependencies' features, so it is not the
+# release binary).
 step "clippy, server build (ssr)"
 cargo clippy --release --features ssr --all-targets -- -D warnings
 
@@ -54,13 +57,6 @@ step "first-load budget"
 # to make on purpose (raise it here, with the reason in the commit), not an accident.
 scripts/first-load.sh --budget 200000
 
-step "Rust tests (unit + integration, ssr)"
-# One test at a time: each #[tokio::test] has its own runtime, and Leptos server rendering
-# in several live runtimes of one process sometimes loses a resource's answer (an empty
-# table, a page that never finishes). A server has one runtime; 320 concurrent renders in
-# one multi-thread runtime came out whole every time.
-cargo test --release --features ssr -- --test-threads=1
-
 step "other SES clients: boto3 against \`dkimdash simulator\`"
 target_dir=$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
@@ -72,12 +68,19 @@ kill "$SIMULATOR_PID"
 trap print_steps EXIT
 
 step "end-to-end tests in Chromium (Playwright)"
-# Playwright starts a second dashboard of this build for the tests that change identities.
+# Playwright starts two dashboards of this build (end2end/playwright.config.ts): the demo
+# for the read-only tests and a second one for the tests that change identities. Their
+# audit logs start empty, so a second run on the same checkout sees only its own changes.
 export DKIMDASH_BIN="$target_dir/release/dkimdash"
-# That dashboard's audit log starts empty, so a second run on the same checkout sees only
-# its own changes (the write tests count them).
-rm -rf target/e2e-writes
-cargo leptos end-to-end --release --precompress
+rm -rf target/e2e-main target/e2e-writes
+(cd end2end && CI=1 npx playwright test)
+
+step "Rust tests (unit + integration, ssr)"
+# One test at a time: each #[tokio::test] has its own runtime, and Leptos server rendering
+# in several live runtimes of one process sometimes loses a resource's answer (an empty
+# table, a page that never finishes). A server has one runtime; 320 concurrent renders in
+# one multi-thread runtime came out whole every time.
+cargo test --release --features ssr -- --test-threads=1
 
 close_step
 printf '\n==> all checks passed in %d s\n' $((SECONDS - started)) >&2

@@ -30,6 +30,8 @@ pub mod user;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod background;
+#[cfg(feature = "ssr")]
 pub mod changes;
 #[cfg(feature = "ssr")]
 pub mod dns;
@@ -37,6 +39,8 @@ pub mod dns;
 pub mod inventory;
 #[cfg(feature = "ssr")]
 pub mod monitoring;
+#[cfg(feature = "ssr")]
+pub mod retention;
 #[cfg(feature = "ssr")]
 pub mod router;
 #[cfg(feature = "ssr")]

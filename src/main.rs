@@ -29,6 +29,7 @@ async fn main() -> std::process::ExitCode {
 async fn serve(
     config: dkimdash::server::config::Config,
 ) -> Result<(), dkimdash::server::StartError> {
+    use dkimdash::background::{Background, STOP_GRACE};
     use dkimdash::router::router;
     use dkimdash::server::{StartError, backend, shutdown, state::AppState};
     use leptos::config::get_configuration;
@@ -53,8 +54,9 @@ async fn serve(
 
     // Kept alive until the server stops: it owns the embedded simulator in demo mode.
     let backend = backend::start(&config.ses).await?;
-    let refresher = backend.inventory.spawn_refresher();
-    // Alerts that resolved are kept as long as the history.
+    let mut background = Background::new();
+    background.adopt("SES sweeps", backend.inventory.spawn_refresher());
+    // The history, and the alerts that resolved, are kept this long.
     let retention = std::time::Duration::from_secs(u64::from(config.history_days) * 24 * 60 * 60);
     let dns = dns_monitor(&config, &backend)?;
     if let Some(dns) = &dns {
@@ -66,24 +68,29 @@ async fn serve(
                 tracing::error!(%error, "DNS reports cannot be kept in the database; they live in memory until the next restart");
             }
         }
+        background.adopt("DNS checks", dns.spawn(backend.inventory.clone()));
     }
-    let dns_loop = dns.as_ref().map(|d| d.spawn(backend.inventory.clone()));
-    let recorder = dkimdash::history::recorder::Recorder::new(
-        dkimdash::history::store::History::new(audit.clone()),
-    );
+    let history = dkimdash::history::store::History::new(audit.clone());
+    let recorder = dkimdash::history::recorder::Recorder::new(history.clone());
     let recorder = match &dns {
         Some(dns) => recorder.with_dns(dns.clone(), backend.inventory.clone()),
         None => recorder,
     };
-    let history = recorder.spawn(backend.inventory.clone(), retention);
+    background.adopt("history", recorder.spawn(backend.inventory.clone()));
     let alerts = dkimdash::alerts::service::Alerts::new(
         config.alerts.settings().map_err(StartError::Config)?,
         audit.clone(),
         &config.alerts.public_url(addr).map_err(StartError::Config)?,
     );
-    let alerting = alerts.start(backend.inventory.clone(), dns.clone(), retention);
+    alerts.start(&mut background, backend.inventory.clone(), dns.clone());
+    let retained = dkimdash::retention::Retained {
+        daily: dkimdash::history::daily::DailyCounts::new(audit.clone()),
+        history,
+        alerts: alerts.store().clone(),
+    };
+    background.spawn("pruning", retained.prune_forever(retention));
     // Changes an earlier run left pending are settled with what SES reports now.
-    let reconciling = tokio::spawn({
+    background.spawn_once("settling pending changes", {
         let (inventory, audit) = (backend.inventory.clone(), audit.clone());
         async move {
             dkimdash::changes::reconcile::reconcile_pending(&inventory, &audit).await;
@@ -107,10 +114,12 @@ async fn serve(
         None => state,
     };
     let auth_mode = state.auth.mode_name();
-    let metrics_listener = match config.metrics.metrics_listen {
-        Some(metrics_addr) => Some(serve_metrics(metrics_addr, &state).await?),
-        None => None,
-    };
+    if let Some(metrics_addr) = config.metrics.metrics_listen {
+        background.adopt(
+            "metrics listener",
+            serve_metrics(metrics_addr, &state).await?,
+        );
+    }
     let app = router(state);
 
     let listener = tokio::net::TcpListener::bind(addr)
@@ -122,25 +131,20 @@ async fn serve(
         backend.kind.label(),
         config.audit_db.display()
     );
-    dkimdash::server::serve::serve(
-        listener,
-        app,
-        config.connection_limits(),
-        shutdown::signal(),
-    )
-    .await
-    .map_err(StartError::Serve)?;
-    refresher.abort();
-    if let Some(metrics_listener) = metrics_listener {
-        metrics_listener.abort();
-    }
-    history.abort();
-    for task in alerting {
-        task.abort();
-    }
-    reconciling.abort();
-    if let Some(dns_loop) = dns_loop {
-        dns_loop.abort();
+    // A signal stops the server; so does background work that ended.
+    let failed = background.failed();
+    let stop = async move {
+        tokio::select! {
+            () = shutdown::signal() => {}
+            () = failed => {}
+        }
+    };
+    dkimdash::server::serve::serve(listener, app, config.connection_limits(), stop)
+        .await
+        .map_err(StartError::Serve)?;
+    let failures = background.stop(STOP_GRACE).await;
+    if !failures.is_empty() {
+        return Err(StartError::Background(failures.join("; ")));
     }
     tracing::info!("stopped");
     Ok(())
@@ -163,7 +167,7 @@ async fn serve_metrics(
         );
     }
     tracing::info!("metrics on http://{addr}/metrics");
-    let app = dkimdash::monitoring::endpoint::listener_router(state.clone());
+    let app = dkimdash::server::metrics_endpoint::listener_router(state.clone());
     Ok(tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "the metrics listener stopped");

@@ -7,7 +7,8 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell};
 use crate::auth::write_gate::ReadFunctions;
-use crate::monitoring::{endpoint, http};
+use crate::monitoring::http;
+use crate::server::metrics_endpoint as endpoint;
 use crate::server::{assets, downloads, health, middleware, state::AppState};
 
 /// Probes, the Leptos pages and server functions, the browser bundle, other static files,

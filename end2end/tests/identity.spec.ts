@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
 import { collectConsoleErrors } from "./console";
-import { gotoLoaded, hydrated } from "./loaded";
+import { gotoIdentity, gotoLoaded, hydrated } from "./loaded";
 import { CNAME_NAME, CNAME_VALUE, EASY_DKIM_DOMAIN } from "./seed";
 
 const detailPath = `/identity/us-east-1/${EASY_DKIM_DOMAIN}`;
@@ -94,4 +94,33 @@ test("screenshots of the overview and a detail page, light and dark", async ({ p
   // The page must not overflow a phone's width (the table scrolls inside its box).
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
+});
+
+test("on a phone, record names and CNAME targets wrap only after their dots", async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 800 });
+  await gotoIdentity(page, "us-east-1", EASY_DKIM_DOMAIN);
+  for (const testId of ["record-name", "record-value"]) {
+    const shown = await page.getByTestId(testId).first().evaluate((code) => {
+      // The character before each line break, read from where each character is drawn.
+      const range = document.createRange();
+      const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+      const drawn: { char: string; top: number }[] = [];
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent ?? "";
+        for (let i = 0; i < text.length; i++) {
+          range.setStart(node, i);
+          range.setEnd(node, i + 1);
+          drawn.push({ char: text[i], top: Math.round(range.getBoundingClientRect().top) });
+        }
+      }
+      const before = drawn.filter((c, i) => i > 0 && c.top > drawn[i - 1].top + 2);
+      return {
+        lines: before.length + 1,
+        endings: before.map((_, i) => drawn[drawn.indexOf(before[i]) - 1].char),
+        text: drawn.map((c) => c.char).join(""),
+      };
+    });
+    expect(shown.lines, `${testId} ${shown.text} wraps at 360 px`).toBeGreaterThan(1);
+    expect(new Set(shown.endings), `${testId} ${shown.text}`).toEqual(new Set(["."]));
+  }
 });

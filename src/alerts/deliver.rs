@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use super::rules::Receiver;
 use super::store::{AlertStore, Attempt, Due};
@@ -152,22 +153,29 @@ impl Deliverer {
 
     /// Delivers forever: whenever woken (an alert changed) and when a retry is due.
     pub fn spawn(self, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                let now = crate::inventory::now();
-                if let Err(error) = self.deliver_due(now).await {
-                    tracing::error!(%error, "could not send alert deliveries");
-                }
-                let wait = match self.store.next_due().await {
-                    Ok(Some(at)) => {
-                        let secs = u64::try_from(at - crate::inventory::now()).unwrap_or(0);
-                        Duration::from_secs(secs.max(1)).min(IDLE_WAIT)
-                    }
-                    _ => IDLE_WAIT,
-                };
-                let _ = tokio::time::timeout(wait, wake.notified()).await;
+        tokio::spawn(self.run(wake, CancellationToken::new()))
+    }
+
+    /// Delivers until `stop` is cancelled: a round of posts under way is finished first,
+    /// so a post that reached its receiver is also recorded as sent.
+    pub async fn run(self, wake: Arc<Notify>, stop: CancellationToken) {
+        while !stop.is_cancelled() {
+            let now = crate::inventory::now();
+            if let Err(error) = self.deliver_due(now).await {
+                tracing::error!(%error, "could not send alert deliveries");
             }
-        })
+            let wait = match self.store.next_due().await {
+                Ok(Some(at)) => {
+                    let secs = u64::try_from(at - crate::inventory::now()).unwrap_or(0);
+                    Duration::from_secs(secs.max(1)).min(IDLE_WAIT)
+                }
+                _ => IDLE_WAIT,
+            };
+            tokio::select! {
+                () = stop.cancelled() => {}
+                _ = tokio::time::timeout(wait, wake.notified()) => {}
+            }
+        }
     }
 }
 

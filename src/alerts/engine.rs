@@ -15,17 +15,15 @@ use super::rules::{AlertSettings, ReceiverKind};
 use super::store::{AlertStore, Outgoing, StoredAlert};
 use super::tracker::Tracker;
 use crate::audit::log::AuditError;
-use crate::dns::monitor::DnsMonitor;
+use crate::dns::monitor::{DnsMonitor, next_change};
 use crate::dns_check::DnsReport;
 use crate::history::store::History;
 use crate::inventory::{Inventory, known_since::KnownSince, snapshot::Snapshot};
 use crate::model::{IdentityKey, UnixSeconds};
 
-/// How often the rules are looked at without a new sweep (PENDING for H hours, a target
-/// failing for M minutes, DNS reports arriving).
+/// How often the rules are looked at without a new sweep or DNS result (PENDING for H
+/// hours, a target failing for M minutes).
 const TICK: Duration = Duration::from_secs(60);
-/// How often resolved alerts older than the retention are forgotten.
-const PRUNE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What one evaluation changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -227,23 +225,23 @@ impl Engine {
         format!("{}{path}", self.external_url)
     }
 
-    /// Evaluates after every new snapshot and every minute, wakes the deliverer when
-    /// something changed, and forgets alerts resolved longer ago than `retention`.
+    /// Evaluates after every new snapshot, every DNS result that found something new, and
+    /// every minute (for the rules on time), and wakes the deliverer when
+    /// something changed (resolved alerts are pruned by [`crate::retention`]).
     pub fn spawn(
         mut self,
         inventory: Inventory,
         dns: Option<DnsMonitor>,
         wake: Arc<Notify>,
-        retention: Duration,
     ) -> tokio::task::JoinHandle<()> {
         let mut snapshots = inventory.subscribe();
+        let mut dns_changes = dns.as_ref().map(DnsMonitor::subscribe);
         tokio::spawn(async move {
-            let mut pruned_at: Option<tokio::time::Instant> = None;
             loop {
                 let snapshot = snapshots.borrow_and_update().clone();
-                let reports = dns.as_ref().map(|dns| dns.reports(&snapshot, &inventory));
+                let reports = dns.as_ref().map(|dns| dns.view(&snapshot, &inventory));
                 let now = crate::inventory::now();
-                match self.evaluate(&snapshot, reports.as_ref(), now).await {
+                match self.evaluate(&snapshot, reports.as_deref(), now).await {
                     Ok(changed) if changed != Changed::default() => wake.notify_one(),
                     Ok(_) => {}
                     Err(error) => {
@@ -252,14 +250,10 @@ impl Engine {
                         wake.notify_one();
                     }
                 }
-                if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
-                    pruned_at = Some(tokio::time::Instant::now());
-                    let before = now - i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
-                    if let Err(error) = self.store.prune(before).await {
-                        tracing::error!(%error, "could not prune resolved alerts");
-                    }
-                }
-                if let Ok(Err(_closed)) = tokio::time::timeout(TICK, snapshots.changed()).await {
+                if next_change(&mut snapshots, dns_changes.as_mut(), Some(TICK))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }

@@ -2,7 +2,6 @@
 //! the deliverer. Starts the engine and the deliverer; answers the Alerts page.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -12,6 +11,7 @@ use super::entry::{AlertsOverview, ReceiverInfo};
 use super::rules::AlertSettings;
 use super::store::AlertStore;
 use crate::audit::log::{AuditError, AuditLog};
+use crate::background::Background;
 use crate::dns::monitor::DnsMonitor;
 use crate::inventory::Inventory;
 
@@ -72,15 +72,16 @@ impl Alerts {
     /// Runs the engine and the deliverer until the handles are aborted.
     pub fn start(
         &self,
+        background: &mut Background,
         inventory: Inventory,
         dns: Option<DnsMonitor>,
-        retention: Duration,
-    ) -> [tokio::task::JoinHandle<()>; 2] {
-        [
-            self.engine()
-                .spawn(inventory, dns, self.wake.clone(), retention),
-            self.deliverer(Deliverer::client()).spawn(self.wake.clone()),
-        ]
+    ) {
+        background.adopt(
+            "alert rules",
+            self.engine().spawn(inventory, dns, self.wake.clone()),
+        );
+        let (deliverer, wake) = (self.deliverer(Deliverer::client()), self.wake.clone());
+        background.spawn_stoppable("alert deliveries", move |stop| deliverer.run(wake, stop));
     }
 
     /// What the Alerts page shows.

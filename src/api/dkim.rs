@@ -13,11 +13,12 @@ use crate::change_answer::{ChangeAnswer, FormEcho, NoticeForm};
 use crate::change_answer::{ChangeDone, Notice};
 use crate::model::PastedKey;
 
-/// The answer kept under `id` for a plain-HTML form post, if it is still kept.
+/// The answer kept under `id` for a plain-HTML form post, if it is still kept; once
+/// (the page load after the post shows it, a later reload does not).
 #[server(endpoint = "dkim/notice")]
 pub async fn get_notice(id: String) -> Result<Option<Notice>, AppError> {
     let state = expect_context::<crate::server::state::AppState>();
-    Ok(state.notices.get(&id))
+    Ok(state.notices.take(&id))
 }
 
 /// Switch Easy DKIM ⇄ BYODKIM, update a BYODKIM key/selector, or change the Easy DKIM key

@@ -36,21 +36,14 @@ pub async fn list_identities(query: TableQuery) -> Result<IdentitiesView, AppErr
         tracing::error!(%error, "history read failed");
         AppError::Unavailable("The history could not be read; see the server log.".to_owned())
     })?;
-    let recently_changed: Vec<Identity>;
-    let identities = match &changed {
-        Some(keys) => {
-            recently_changed = snapshot
-                .identities
-                .iter()
-                .filter(|i| keys.contains(&i.key()))
-                .cloned()
-                .collect();
-            &recently_changed
-        }
-        None => &snapshot.identities,
-    };
     Ok(IdentitiesView {
-        page: select::select(identities, &query, &state.dns_healths(), now),
+        page: select::select(
+            &snapshot.identities,
+            &query,
+            &state.dns_healths(),
+            changed.as_ref(),
+            now,
+        ),
         regions,
         accounts,
         now,

@@ -7,6 +7,9 @@ use crate::app_error::AppError;
 use crate::model::{DkimStatus, SesBackend, TargetStatus, UnixSeconds};
 use crate::table::select::Facets;
 
+/// Days of daily counts the overview carries for its chart, today included.
+pub const CHART_DAYS: i64 = 30;
+
 /// What the overview shows at the top.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventorySummary {
@@ -100,7 +103,7 @@ pub async fn get_inventory_summary() -> Result<InventorySummary, AppError> {
         }
     };
     let daily = crate::history::daily::DailyCounts::new(state.audit.clone())
-        .recent(now, crate::ui::chart::CHART_DAYS)
+        .recent(now, CHART_DAYS)
         .await
         .inspect_err(|error| tracing::error!(%error, "daily counts read failed"))
         .ok();

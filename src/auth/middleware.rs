@@ -5,7 +5,7 @@ use std::{
     net::SocketAddr,
     num::NonZeroU32,
     sync::{
-        Arc, OnceLock,
+        Arc,
         atomic::{AtomicU64, Ordering},
     },
 };
@@ -47,7 +47,7 @@ pub async fn authenticate(
             next.run(request).await
         }
         Err(denied) => {
-            log_refusal(peer, &denied);
+            auth.refusals.log(peer, &denied);
             (
                 StatusCode::UNAUTHORIZED,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -58,19 +58,36 @@ pub async fn authenticate(
     }
 }
 
-/// Logs a refusal, at most a burst of 10 lines and then one every 6 seconds: anyone can
-/// send unauthenticated requests, and they must not be able to fill the log. The lines
-/// left out are counted in the next one.
-fn log_refusal(peer: Option<SocketAddr>, denied: &super::Denied) {
-    static LIMIT: OnceLock<(DefaultDirectRateLimiter, AtomicU64)> = OnceLock::new();
-    let (limiter, left_out) = LIMIT.get_or_init(|| {
+/// The log of refused requests, at most a burst of 10 lines and then one every 6 seconds:
+/// anyone can send unauthenticated requests, and they must not be able to fill the log.
+/// The lines left out are counted in the next one. One per server; cheap to clone.
+#[derive(Clone)]
+pub struct RefusalLog(Arc<(DefaultDirectRateLimiter, AtomicU64)>);
+
+impl Default for RefusalLog {
+    fn default() -> Self {
         let quota = Quota::per_minute(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN));
-        (RateLimiter::direct(quota), AtomicU64::new(0))
-    });
-    if limiter.check().is_ok() {
-        let left_out = left_out.swap(0, Ordering::Relaxed);
-        tracing::warn!(peer = ?peer, reason = %denied, left_out, "request not authenticated");
-    } else {
-        left_out.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::new((RateLimiter::direct(quota), AtomicU64::new(0))))
+    }
+}
+
+impl std::fmt::Debug for RefusalLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefusalLog")
+            .field("left_out", &self.0.1.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl RefusalLog {
+    /// Logs the refusal of a request from `peer`, unless too many were logged lately.
+    fn log(&self, peer: Option<SocketAddr>, denied: &super::Denied) {
+        let (limiter, left_out) = &*self.0;
+        if limiter.check().is_ok() {
+            let left_out = left_out.swap(0, Ordering::Relaxed);
+            tracing::warn!(peer = ?peer, reason = %denied, left_out, "request not authenticated");
+        } else {
+            left_out.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }

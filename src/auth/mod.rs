@@ -32,6 +32,8 @@ use roles::RolePolicy;
 pub struct Auth {
     mode: AuthMode,
     roles: RolePolicy,
+    /// Where refused requests are logged, within a rate.
+    refusals: middleware::RefusalLog,
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +87,7 @@ impl Auth {
                 operator_groups: Vec::new(),
                 default_role: Role::Operator,
             },
+            refusals: Default::default(),
         }
     }
 
@@ -93,6 +96,7 @@ impl Auth {
         Self {
             mode: AuthMode::TrustedHeader(proxy),
             roles,
+            refusals: Default::default(),
         }
     }
 
@@ -101,6 +105,7 @@ impl Auth {
         Self {
             mode: AuthMode::Jwt(verifier),
             roles,
+            refusals: Default::default(),
         }
     }
 

@@ -57,6 +57,23 @@ struct Inner {
     store: std::sync::OnceLock<ReportStore>,
     /// When the last checks ended, for the time left.
     pace: Mutex<Pace>,
+    /// Counts the changes of what a report found (not the mere passing of time), so
+    /// the history and the alerts wake when a result changes instead of polling.
+    changes: tokio::sync::watch::Sender<u64>,
+    /// The reports of the last snapshot asked for, built once per change of the reports
+    /// or of the snapshot and shared by every reader.
+    view: Mutex<Option<CachedView>>,
+    /// Counts every change to the kept reports, for the view.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+/// The current reports of the identities of one snapshot.
+pub type DnsView = Arc<HashMap<IdentityKey, DnsReport>>;
+
+struct CachedView {
+    snapshot: std::sync::Weak<Snapshot>,
+    generation: u64,
+    view: DnsView,
 }
 
 /// What "Check DNS now" got.
@@ -105,6 +122,9 @@ impl DnsMonitor {
                 answer_deadline,
                 store: std::sync::OnceLock::new(),
                 pace: Mutex::default(),
+                changes: tokio::sync::watch::Sender::new(0),
+                view: Mutex::default(),
+                generation: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -119,6 +139,7 @@ impl DnsMonitor {
         let rows = store.load().await?;
         let count = rows.len();
         write(&self.inner.reports).extend(rows);
+        self.changed(true);
         // Set once; a second call keeps the first store.
         let _ = self.inner.store.set(store);
         Ok(count)
@@ -147,6 +168,50 @@ impl DnsMonitor {
                 Some((identity.key(), kept.report.clone()))
             })
             .collect()
+    }
+
+    /// The same reports, shared: built once per change of the reports or of the snapshot,
+    /// however many readers ask (the history, the alerts).
+    pub fn view(&self, snapshot: &Arc<Snapshot>, inventory: &Inventory) -> DnsView {
+        let generation = self.generation();
+        let mut cached = lock(&self.inner.view);
+        if let Some(view) = cached.as_ref().filter(|c| {
+            c.generation == generation
+                && c.snapshot
+                    .upgrade()
+                    .is_some_and(|s| Arc::ptr_eq(&s, snapshot))
+        }) {
+            return view.view.clone();
+        }
+        let view: DnsView = Arc::new(self.reports(snapshot, inventory));
+        *cached = Some(CachedView {
+            snapshot: Arc::downgrade(snapshot),
+            generation,
+            view: view.clone(),
+        });
+        view
+    }
+
+    /// Changes when what a report found changes (a new finding, a report made or
+    /// forgotten), not when a check merely confirms the last one.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+
+    fn generation(&self) -> u64 {
+        self.inner
+            .generation
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Records a change to the kept reports; `found_something_new` wakes the subscribers.
+    fn changed(&self, found_something_new: bool) {
+        self.inner
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if found_something_new {
+            self.inner.changes.send_modify(|n| *n = n.wrapping_add(1));
+        }
     }
 
     /// The health of every identity in the inventory that has a report for its records
@@ -279,7 +344,8 @@ impl DnsMonitor {
             // The report stays in memory; only a restart would check it again.
             tracing::warn!(%error, identity = %key.name, "could not keep a DNS report");
         }
-        write(&self.inner.reports).insert(key, kept);
+        let prior = write(&self.inner.reports).insert(key, kept.clone());
+        self.changed(prior.is_none_or(|prior| !prior.finds_the_same_as(&kept)));
         report
     }
 
@@ -355,6 +421,9 @@ impl DnsMonitor {
             }
             keep
         });
+        if !gone.is_empty() {
+            self.changed(true);
+        }
         if let (false, Some(store)) = (gone.is_empty(), self.inner.store.get()) {
             let store = store.clone();
             tokio::spawn(async move {
@@ -363,6 +432,41 @@ impl DnsMonitor {
                 }
             });
         }
+    }
+}
+
+/// How long a reader waits after a DNS change before it looks, so the many results of a
+/// pass wake it once, not once each.
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// Waits for what the history and the alerts look again after: a new snapshot, a DNS
+/// result that found something new (after [`SETTLE`]), or `tick` when given. `Err` when
+/// the inventory is gone.
+pub async fn next_change(
+    snapshots: &mut tokio::sync::watch::Receiver<Arc<Snapshot>>,
+    dns: Option<&mut tokio::sync::watch::Receiver<u64>>,
+    tick: Option<Duration>,
+) -> Result<(), tokio::sync::watch::error::RecvError> {
+    let dns_change = async {
+        let Some(dns) = dns else {
+            return std::future::pending().await;
+        };
+        match dns.changed().await {
+            Ok(()) => tokio::time::sleep(SETTLE).await,
+            // The monitor is gone: nothing more to wait for.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let tick = async {
+        match tick {
+            Some(tick) => tokio::time::sleep(tick).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        changed = snapshots.changed() => changed,
+        () = dns_change => Ok(()),
+        () = tick => Ok(()),
     }
 }
 

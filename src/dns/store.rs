@@ -36,6 +36,14 @@ pub struct SesState {
     pub public_key: Option<String>,
 }
 
+impl Kept {
+    /// Whether `other` found the same as this report, for the same SES state: only the
+    /// check times differ.
+    pub fn finds_the_same_as(&self, other: &Kept) -> bool {
+        self.state == other.state && self.report.records == other.report.records
+    }
+}
+
 impl SesState {
     /// Whether a report made for this state checks the records an identity in `current`
     /// should have: the same tokens, and the same origin, zone and public key wherever

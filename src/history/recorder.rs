@@ -4,21 +4,16 @@
 //! forgets changes older than the retention, once a day.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::Arc;
 
 use super::daily::DailyCounts;
 use super::entry::day_of;
 use super::observed::{DnsValues, diff_target, dns_value};
 use super::store::{History, TargetHistory};
 use crate::audit::log::AuditError;
-use crate::dns::monitor::DnsMonitor;
+use crate::dns::monitor::{DnsMonitor, next_change};
 use crate::inventory::{Inventory, snapshot::Snapshot};
 use crate::model::{DkimStatus, UnixSeconds};
-
-/// How often the recorder looks again without a new snapshot (for DNS results).
-const TICK: Duration = Duration::from_secs(60);
-/// How often changes older than the retention are forgotten.
-const PRUNE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A target's identities per DKIM status on a day.
 type DayCount = (UnixSeconds, Vec<(DkimStatus, usize)>);
@@ -61,16 +56,20 @@ impl Recorder {
 
     /// Records what `snapshot` shows of every target read at least once, as seen at `at`.
     /// A target that fails is skipped (and tried again with the next snapshot).
-    pub async fn record(&mut self, snapshot: &Snapshot, at: UnixSeconds) -> Result<(), AuditError> {
+    pub async fn record(
+        &mut self,
+        snapshot: &Arc<Snapshot>,
+        at: UnixSeconds,
+    ) -> Result<(), AuditError> {
         let mut first_error = None;
         let dns: DnsValues = self
             .dns
             .as_ref()
             .map(|(monitor, inventory)| {
                 monitor
-                    .reports(snapshot, inventory)
-                    .into_iter()
-                    .filter_map(|(key, report)| Some((key, dns_value(&report)?)))
+                    .view(snapshot, inventory)
+                    .iter()
+                    .filter_map(|(key, report)| Some((key.clone(), dns_value(report)?)))
                     .collect()
             })
             .unwrap_or_default();
@@ -160,16 +159,12 @@ impl Recorder {
 
     /// Gives `inventory` the history's status times ([`Self::restore_status_since`]; tried
     /// again each round until the history can be read), then records every new snapshot
-    /// of `inventory` until it is dropped, and prunes changes older than `retention` once
-    /// a day.
-    pub fn spawn(
-        mut self,
-        inventory: Inventory,
-        retention: Duration,
-    ) -> tokio::task::JoinHandle<()> {
+    /// of `inventory` until it is dropped (the history is pruned by
+    /// [`crate::retention`]).
+    pub fn spawn(mut self, inventory: Inventory) -> tokio::task::JoinHandle<()> {
         let mut snapshots = inventory.subscribe();
+        let mut dns_changes = self.dns.as_ref().map(|(dns, _)| dns.subscribe());
         tokio::spawn(async move {
-            let mut pruned_at: Option<tokio::time::Instant> = None;
             let mut restored = false;
             loop {
                 if !restored {
@@ -186,20 +181,11 @@ impl Recorder {
                 if let Err(error) = self.record(&snapshot, now).await {
                     tracing::error!(%error, "could not record the identities' history");
                 }
-                if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
-                    pruned_at = Some(tokio::time::Instant::now());
-                    let before = now - i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
-                    match self.history.prune(before).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(n, "forgot history older than the retention"),
-                        Err(error) => tracing::error!(%error, "could not prune the history"),
-                    }
-                    if let Err(error) = self.daily.prune(before).await {
-                        tracing::error!(%error, "could not prune the daily counts");
-                    }
-                }
-                // Each new snapshot, and every minute: DNS results arrive between sweeps.
-                if let Ok(Err(_closed)) = tokio::time::timeout(TICK, snapshots.changed()).await {
+                // Each new snapshot, and each new DNS finding between sweeps.
+                if next_change(&mut snapshots, dns_changes.as_mut(), None)
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }

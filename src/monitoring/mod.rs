@@ -4,7 +4,6 @@
 //! alerts firing. A recorder of its own per server (no process-wide recorder), so what
 //! one server counts never leaks into another's figures.
 
-pub mod endpoint;
 pub mod gauges;
 pub mod http;
 pub mod options;

@@ -78,7 +78,9 @@ pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
     }
     let simulator = sim::spawn(SimConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        calls_per_second: NonZeroU32::new(1),
+        // SES's default quota, or the raised one the dashboard is told it has (the
+        // browser tests use that to read the demo's details sooner).
+        calls_per_second: Some(options.ses_calls_per_second),
         auto_verify_after: Some(Duration::from_secs(options.demo_verify_after_secs)),
         seed_demo: true,
     })

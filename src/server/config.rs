@@ -144,7 +144,8 @@ pub struct SesOptions {
     #[arg(long, env = "DKIMDASH_TARGETS_FILE")]
     pub targets_file: Option<PathBuf>,
 
-    /// SES management calls per second per target (SES allows about one).
+    /// SES management calls per second per target (SES allows about one). In demo mode the
+    /// embedded simulator allows as many.
     #[arg(long, env = "DKIMDASH_SES_CALLS_PER_SECOND", default_value = "1")]
     pub ses_calls_per_second: NonZeroU32,
 

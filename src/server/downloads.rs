@@ -135,15 +135,13 @@ fn table_export(
     changed: Option<HashSet<IdentityKey>>,
 ) -> String {
     let snapshot = state.inventory.snapshot();
-    let mut selected = matching(
+    let selected = matching(
         &snapshot.identities,
         query,
         &state.dns_healths(),
+        changed.as_ref(),
         inventory::now(),
     );
-    if let Some(changed) = changed {
-        selected.retain(|identity| changed.contains(&identity.key()));
-    }
     let findings = Findings::of(state, selected.iter().copied());
     match format {
         Format::Csv => records::to_csv(

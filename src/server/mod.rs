@@ -6,6 +6,7 @@ pub mod backend;
 pub mod config;
 pub mod downloads;
 pub mod health;
+pub mod metrics_endpoint;
 pub mod middleware;
 pub mod notices;
 pub mod security;
@@ -44,4 +45,7 @@ pub enum StartError {
     /// The HTTP server failed while running.
     #[error("the HTTP server stopped with an error: {0}")]
     Serve(std::io::Error),
+    /// Background work ended while the server ran, so it was stopped to be restarted.
+    #[error("stopped because {0}; the server log above says more")]
+    Background(String),
 }

@@ -1,7 +1,8 @@
 //! Answers to plain-HTML form posts (JavaScript off). The server function keeps its answer
 //! here under an unguessable id and redirects to the page that shows it, so the operator
 //! sees SES's answer and the form gets back what was typed (never a key). Memory only,
-//! bounded, and short-lived: a notice is for the page load right after the post.
+//! bounded, and short-lived: a notice is for the page load right after the post, and is
+//! shown once (a reload of that URL later shows the page as it is, not an old answer).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::change_answer::Notice;
 
-/// How long a notice can be shown (a reload right after the post still shows it).
+/// How long a notice waits for its page load.
 const KEEP_FOR: Duration = Duration::from_secs(15 * 60);
 /// The most notices kept; the oldest goes first.
 const CAPACITY: usize = 512;
@@ -44,11 +45,13 @@ impl Notices {
         id
     }
 
-    /// The notice kept under `id`, unless it expired or was pushed out.
-    pub fn get(&self, id: &str) -> Option<Notice> {
+    /// The notice kept under `id`, unless it expired or was pushed out; it is shown once,
+    /// so it is forgotten here.
+    pub fn take(&self, id: &str) -> Option<Notice> {
         let mut kept = self.kept.lock().expect("notices lock");
         expire(&mut kept, Instant::now());
-        kept.iter().find(|k| k.id == id).map(|k| k.notice.clone())
+        let at = kept.iter().position(|k| k.id == id)?;
+        kept.remove(at).map(|k| k.notice)
     }
 }
 
@@ -82,9 +85,11 @@ mod tests {
         let second = notices.put(notice("two"));
         assert_ne!(first, second);
         assert_eq!(first.len(), 32);
-        assert_eq!(notices.get(&first), Some(notice("one")));
-        assert_eq!(notices.get(&second), Some(notice("two")));
-        assert_eq!(notices.get("0123"), None);
+        assert_eq!(notices.take(&second), Some(notice("two")));
+        assert_eq!(notices.take(&first), Some(notice("one")));
+        assert_eq!(notices.take("0123"), None);
+        // Shown once: a reload of the same URL finds nothing.
+        assert_eq!(notices.take(&first), None);
     }
 
     #[test]
@@ -95,8 +100,8 @@ mod tests {
         for n in 0..CAPACITY - 1 {
             notices.put(notice(&n.to_string()));
         }
-        assert_eq!(notices.get(&oldest), None);
-        assert_eq!(notices.get(&second), Some(notice("second")));
+        assert_eq!(notices.take(&oldest), None);
+        assert_eq!(notices.take(&second), Some(notice("second")));
     }
 
     #[test]

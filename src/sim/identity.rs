@@ -6,6 +6,8 @@ use crate::model::{DkimStatus, IdentityType, KeyLength, SigningOrigin, UnixSecon
 
 /// How long SES looks for the DKIM records of a PENDING identity before it reports FAILED.
 pub const SEARCH_SECS: UnixSeconds = 72 * 60 * 60;
+/// How long the link in an email address's verification message works.
+pub const EMAIL_LINK_SECS: UnixSeconds = 24 * 60 * 60;
 /// How many CNAME tokens Easy DKIM hands out.
 const EASY_DKIM_TOKENS: usize = 3;
 /// SES's Easy DKIM token length.
@@ -165,22 +167,32 @@ impl SimIdentity {
     }
 
     /// Applies time: a PENDING identity verifies once the demo's `delay` has passed, if it
-    /// is to; otherwise SES gives up after 72 hours of not finding the records and reports
-    /// FAILED, as documented.
+    /// is to; otherwise, as documented, SES gives up on a domain after 72 hours of not
+    /// finding the records (FAILED, `HOST_NOT_FOUND`), and an address's verification link
+    /// expires after 24 hours (FAILED, no DNS error). A DEED replica has no search of its
+    /// own: its status is its parent's.
     pub fn advance(&mut self, now: UnixSeconds, delay: Option<UnixSeconds>) {
-        if self.held || self.status != DkimStatus::Pending {
+        let replica = matches!(self.origin, Some(SigningOrigin::Replica { .. }));
+        if self.held || replica || self.status != DkimStatus::Pending {
             return;
         }
         let verifies_at = delay
             .filter(|_| self.auto_verify)
             .map(|delay| self.status_since + delay);
-        let fails_at = self.status_since + SEARCH_SECS;
+        let gives_up_after = if self.is_domain() {
+            SEARCH_SECS
+        } else {
+            EMAIL_LINK_SECS
+        };
+        let fails_at = self.status_since + gives_up_after;
         match verifies_at {
             Some(at) if at < fails_at && now >= at => self.set_status(DkimStatus::Success, at),
             _ if now >= fails_at => {
                 self.set_status(DkimStatus::Failed, fails_at);
-                self.error_type
-                    .get_or_insert_with(|| "HOST_NOT_FOUND".to_owned());
+                if self.is_domain() {
+                    self.error_type
+                        .get_or_insert_with(|| "HOST_NOT_FOUND".to_owned());
+                }
             }
             _ => {}
         }
@@ -292,6 +304,29 @@ mod tests {
         held.held = true;
         held.advance(SEARCH_SECS * 10, None);
         assert_eq!(held.status, DkimStatus::Pending);
+    }
+
+    #[test]
+    fn an_address_fails_when_its_link_expires_after_24_hours_without_a_dns_error() {
+        let mut address = SimIdentity::email_address("ops@example.com", 0);
+        address.auto_verify = false;
+        address.advance(EMAIL_LINK_SECS - 1, Some(60));
+        assert_eq!(address.status, DkimStatus::Pending);
+        address.advance(EMAIL_LINK_SECS, Some(60));
+        assert_eq!(address.status, DkimStatus::Failed);
+        assert_eq!(address.status_since, EMAIL_LINK_SECS);
+        assert_eq!(address.error_type, None);
+    }
+
+    #[test]
+    fn a_replica_is_left_alone_by_time() {
+        let mut replica = SimIdentity::replica_domain("acme.example", "us-east-1", 0);
+        let before = replica.clone();
+        replica.advance(SEARCH_SECS * 10, Some(60));
+        assert_eq!(
+            replica, before,
+            "its status and last check are its parent's"
+        );
     }
 
     #[test]

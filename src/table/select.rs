@@ -2,14 +2,14 @@
 //! the server, so the browser receives one page however many identities there are.
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::query::{OriginFilter, SortColumn, TableQuery};
 use crate::attention::{Attention, attention};
 use crate::dns_check::{DnsHealth, DnsHealths, health_of};
-use crate::model::{DkimStatus, Identity, KeyLength, SigningOrigin, UnixSeconds};
+use crate::model::{DkimStatus, Identity, IdentityKey, KeyLength, SigningOrigin, UnixSeconds};
 
 /// One page of the table and what it was cut from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,16 +57,19 @@ pub struct Facets {
 }
 
 /// The identities `query` selects, in its order (all pages): what the table pages through
-/// and what "download the filtered table" writes.
+/// and what "download the filtered table" writes. `changed` holds the identities the
+/// history saw change within the query's `changed` period, when it asks for one.
 pub fn matching<'a>(
     identities: &'a [Identity],
     query: &TableQuery,
     dns: &DnsHealths,
+    changed: Option<&HashSet<IdentityKey>>,
     now: UnixSeconds,
 ) -> Vec<&'a Identity> {
     let text = query.text.to_lowercase();
     let mut selected: Vec<&Identity> = identities
         .iter()
+        .filter(|identity| changed.is_none_or(|changed| changed.contains(&identity.key())))
         .filter(|identity| keeps(identity, query, &text, now))
         .filter(|identity| {
             query
@@ -92,9 +95,10 @@ pub fn select(
     identities: &[Identity],
     query: &TableQuery,
     dns: &DnsHealths,
+    changed: Option<&HashSet<IdentityKey>>,
     now: UnixSeconds,
 ) -> TablePage {
-    let selected = matching(identities, query, dns, now);
+    let selected = matching(identities, query, dns, changed, now);
     let per_page = query.per_page.max(1);
     let pages = selected.len().div_ceil(per_page).max(1);
     let page = query.page.clamp(1, pages);
@@ -260,14 +264,14 @@ mod tests {
             per_page: 50,
             ..TableQuery::default()
         };
-        let first = select(&all, &query, &DnsHealths::default(), 0);
+        let first = select(&all, &query, &DnsHealths::default(), None, 0);
         assert_eq!((first.matching, first.total, first.pages), (120, 120, 3));
         assert_eq!(first.rows.len(), 50);
         assert_eq!(first.rows[0].identity.name, "d00000.example");
-        let last = select(&all, &query.with_page(3), &DnsHealths::default(), 0);
+        let last = select(&all, &query.with_page(3), &DnsHealths::default(), None, 0);
         assert_eq!(names(&last).len(), 20);
         assert_eq!(last.rows[19].identity.name, "d00119.example");
-        let past = select(&all, &query.with_page(99), &DnsHealths::default(), 0);
+        let past = select(&all, &query.with_page(99), &DnsHealths::default(), None, 0);
         assert_eq!((past.page, past.rows.len()), (3, 20));
     }
 
@@ -275,7 +279,7 @@ mod tests {
     fn filters_combine() {
         let all = many(100);
         let query = TableQuery::from_query_string("status=FAILED&region=us-east-1&q=D0001");
-        let page = select(&all, &query, &DnsHealths::default(), 0);
+        let page = select(&all, &query, &DnsHealths::default(), None, 0);
         // Failed is every 5th (i % 5 == 3), us-east-1 the even ones, names d0001x.
         assert_eq!(names(&page), ["d00018.example"]);
         assert_eq!(page.matching, 1);
@@ -283,6 +287,7 @@ mod tests {
             &all,
             &TableQuery::from_query_string("q=nothing-like-this"),
             &DnsHealths::default(),
+            None,
             0,
         );
         assert_eq!((none.matching, none.pages, none.rows.len()), (0, 1, 0));
@@ -292,7 +297,7 @@ mod tests {
     fn status_sort_puts_failures_first_and_descending_reverses() {
         let all = many(10);
         let by_status = TableQuery::default().sorted_by(SortColumn::Status);
-        let page = select(&all, &by_status, &DnsHealths::default(), 0);
+        let page = select(&all, &by_status, &DnsHealths::default(), None, 0);
         let statuses: Vec<&DkimStatus> =
             page.rows.iter().map(|r| &r.identity.dkim.status).collect();
         assert_eq!(statuses[0], &DkimStatus::Failed);
@@ -303,6 +308,7 @@ mod tests {
             &all,
             &by_status.sorted_by(SortColumn::Status),
             &DnsHealths::default(),
+            None,
             0,
         );
         assert_eq!(reversed.rows[0].identity.dkim.status, DkimStatus::Success);
@@ -336,10 +342,24 @@ mod tests {
             &all,
             &TableQuery::from_query_string("attention=1"),
             &DnsHealths::default(),
+            None,
             0,
         );
         assert_eq!(attention.matching, facets.attention);
         assert!(attention.rows.iter().all(|r| r.attention.is_some()));
+    }
+
+    #[test]
+    fn the_changed_set_filters_like_the_other_filters() {
+        let all = many(10);
+        let changed: HashSet<IdentityKey> = [all[3].key(), all[7].key()].into();
+        let query = TableQuery::from_query_string("per=1");
+        let page = select(&all, &query, &DnsHealths::default(), Some(&changed), 0);
+        assert_eq!((page.matching, page.total, page.pages), (2, 10, 2));
+        let both = matching(&all, &query, &DnsHealths::default(), Some(&changed), 0);
+        let mut names: Vec<&str> = both.iter().map(|i| i.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, [all[3].name.as_str(), all[7].name.as_str()]);
     }
 
     #[test]
@@ -359,13 +379,20 @@ mod tests {
         let mut dns = DnsHealths::default();
         dns.insert(all[0].key(), DnsHealth::Problem);
         dns.insert(all[1].key(), DnsHealth::Ok);
-        let problems = select(&all, &TableQuery::from_query_string("dns=problem"), &dns, 0);
+        let problems = select(
+            &all,
+            &TableQuery::from_query_string("dns=problem"),
+            &dns,
+            None,
+            0,
+        );
         assert_eq!(names(&problems), [all[0].name.as_str()]);
         assert_eq!(problems.rows[0].dns, Some(DnsHealth::Problem));
         let unchecked = select(
             &all,
             &TableQuery::from_query_string("dns=unchecked"),
             &dns,
+            None,
             0,
         );
         let with_records = 9;

@@ -8,8 +8,7 @@ use crate::history::entry::{DAY_SECS, DayCounts, day_of};
 use crate::model::{DkimStatus, UnixSeconds};
 use crate::ui::format::utc_day;
 
-/// Days the chart spans, today included.
-pub const CHART_DAYS: i64 = 30;
+use crate::api::inventory::CHART_DAYS;
 
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 160.0;

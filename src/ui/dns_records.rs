@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::identities::IdentityDetail;
 use crate::dns_check::{DnsHealth, Finding};
-use crate::model::{DnsRecord, IdentityType, SigningOrigin};
+use crate::model::{DnsRecord, IdentityType, RecordType, SigningOrigin};
 use crate::routes;
 use crate::ui::copy::CopyButton;
 
@@ -79,6 +79,19 @@ fn RecordRow(record: DnsRecord, finding: Option<Finding>) -> impl IntoView {
     let kind = record.record_type.as_str();
     let name_label = format!("Copy {kind} record name {}", record.name);
     let value = match record.value {
+        // A CNAME's target is a name: it breaks after its dots like one.
+        Some(value) if record.record_type == RecordType::Cname => {
+            let label = format!("Copy {kind} record value for {}", record.name);
+            view! {
+                <td>
+                    <code class="copyable dotted" data-testid="record-value">
+                        {dotted(&value)}
+                    </code>
+                    <CopyButton text=value label />
+                </td>
+            }
+            .into_any()
+        }
         Some(value) => {
             let label = format!("Copy {kind} record value for {}", record.name);
             view! {
@@ -104,7 +117,9 @@ fn RecordRow(record: DnsRecord, finding: Option<Finding>) -> impl IntoView {
         <tr>
             <td>{kind}</td>
             <td>
-                <code class="copyable" data-testid="record-name">{record.name.clone()}</code>
+                <code class="copyable dotted" data-testid="record-name">
+                    {dotted(&record.name)}
+                </code>
                 <CopyButton text=record.name label=name_label />
             </td>
             {value}
@@ -178,4 +193,12 @@ fn explain(detail: &IdentityDetail) -> AnyView {
         .into_any(),
     };
     view! { {main} {address_note} }.into_any()
+}
+
+/// A DNS name with a line-break opportunity after each dot (`<wbr>`, which copies as
+/// nothing), so a narrow cell wraps it between labels, never inside one.
+fn dotted(name: &str) -> impl IntoView + use<> {
+    name.split_inclusive('.')
+        .map(|label| view! { {label.to_owned()} <wbr /> })
+        .collect_view()
 }

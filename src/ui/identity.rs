@@ -271,6 +271,12 @@ fn Replicas(replicas: Vec<IdentityLink>) -> impl IntoView {
 
 #[component]
 fn Ambiguous(region: String, name: String, accounts: Vec<String>) -> impl IntoView {
+    // 409 like the downloads and changes of the same name: the request needs an account
+    // to mean one identity (the page lists them).
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::CONFLICT);
+    }
     view! {
         <section class="card">
             <h1>{name.clone()}</h1>

@@ -95,8 +95,12 @@ class Boto3AgainstSimulator(unittest.TestCase):
     def test_regions_are_separate(self):
         west = client("sesv2", "eu-west-1")
         west.create_email_identity(EmailIdentity="boto3-west.example")
-        east_names = [i["IdentityName"] for i in self.v2.list_email_identities()["EmailIdentities"]]
+        west_names = [i["IdentityName"] for i in west.list_email_identities(PageSize=1000)["EmailIdentities"]]
+        self.assertIn("boto3-west.example", west_names)
+        east_names = [i["IdentityName"] for i in self.v2.list_email_identities(PageSize=1000)["EmailIdentities"]]
         self.assertNotIn("boto3-west.example", east_names)
+        with self.assertRaises(self.v2.exceptions.NotFoundException):
+            self.v2.get_email_identity(EmailIdentity="boto3-west.example")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,7 @@
 //! resolver", a parent zone (`test.`) that delegates, and the zones' own servers, each on
 //! its own 127.0.0.x address and one shared port. One case per finding.
 
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use std::{
     net::{Ipv4Addr, SocketAddr},

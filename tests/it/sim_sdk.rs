@@ -1,8 +1,6 @@
 //! The simulator through the real AWS SDK for Rust over real HTTP on loopback: every
 //! operation round-trips with SES's fields, and bad input gets SES's errors.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use aws_sdk_ses::types::{IdentityType as V1IdentityType, VerificationStatus as V1Status};
 use aws_sdk_sesv2::{

@@ -2,9 +2,7 @@
 //! own state: identities by status and origin, SES calls by operation (the simulator counts
 //! what it served), sweeps, DNS findings from real look-ups on loopback, alerts firing,
 //! HTTP requests; no per-identity series unless asked; who may read it.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 
@@ -15,7 +13,8 @@ use axum::{
 use dkimdash::{
     dns::monitor::DnsMonitor,
     model::{DkimStatus, KeyLength, SesBackend},
-    monitoring::{Metrics, MetricsAccess, endpoint::listener_router},
+    monitoring::{Metrics, MetricsAccess},
+    server::metrics_endpoint::listener_router,
     sim::{RunningSimulator, identity::SimIdentity},
 };
 use secrecy::SecretString;

@@ -2,9 +2,7 @@
 //! (user, email, groups, or the signed assertion), cookies and bearer tokens, whether the
 //! request is accepted, refused as a viewer's write, or refused outright. Every line of
 //! this test binary is captured, at every level, from every crate.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 
@@ -21,7 +19,7 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
 use support::{captured_logs, fetch, read_inventory, simulator, state_with};
 
-const EC_PRIVATE: &str = include_str!("fixtures/keys/ec-p256.pem");
+const EC_PRIVATE: &str = include_str!("../fixtures/keys/ec-p256.pem");
 const PROXY: &str = "10.0.0.7:41000";
 const OUTSIDER: &str = "192.0.2.10:41000";
 /// Values that appear nowhere but in the requests' secret headers.

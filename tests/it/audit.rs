@@ -1,9 +1,7 @@
 //! The audit log: every change sent to SES recorded (who, where, what, before → after,
 //! SES's answer), readable after a restart, never holding key material; and no change sent
 //! when the log cannot record it.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -22,7 +20,7 @@ use dkimdash::{
 };
 use support::{get, post, read_inventory, simulator, state_with};
 
-const KEY_PEM: &str = include_str!("fixtures/keys/rsa-2048-pkcs1.pem");
+const KEY_PEM: &str = include_str!("../fixtures/keys/rsa-2048-pkcs1.pem");
 
 /// A fresh file path for one test's log.
 fn log_path(test: &str) -> PathBuf {

@@ -3,9 +3,7 @@
 //! HTTP to a webhook receiver on loopback. The exact firing JSON, the resolved JSON after
 //! recovery, nothing sent twice after a restart, retries until the receiver takes it, and
 //! the Alerts page, with the receivers' secret URLs nowhere to be seen.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,6 +1,5 @@
 //! Shared by the router-level tests: the whole app without a socket, and an inventory read
 //! from the embedded simulator over real HTTP.
-#![allow(dead_code)] // Each test crate uses its own subset.
 
 use std::{num::NonZeroU32, time::Duration};
 
@@ -215,11 +214,11 @@ pub async fn get(app: &Router, path: &str) -> (StatusCode, String) {
 
 /// Everything logged, at every level, from every crate (the SDK included).
 #[derive(Clone, Default)]
-pub struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl LogBuffer {
     /// Every line so far.
-    pub fn text(&self) -> String {
+    fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
@@ -234,23 +233,59 @@ impl std::io::Write for LogBuffer {
     }
 }
 
-/// Every log line of this test binary, from the first call on. A process-wide subscriber:
-/// a thread-local one misses events when another test thread caches a callsite's interest
-/// first, so the other tests' lines are in it too.
-pub fn captured_logs() -> LogBuffer {
-    static LOGS: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = LogBuffer::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
+/// Every log line, at every level, from this call until the capture is dropped. One
+/// process-wide subscriber (a thread-local one misses events when another test thread
+/// caches a callsite's interest first), switched off between captures so that the other
+/// tests of this binary neither pay for TRACE lines nor fill the buffer. The tests run one
+/// at a time, so a capture holds its own test's lines.
+pub fn captured_logs() -> LogCapture {
+    use tracing_subscriber::{filter::LevelFilter, layer::SubscriberExt, reload};
+    type Level = reload::Handle<LevelFilter, tracing_subscriber::Registry>;
+    static CAPTURE: std::sync::OnceLock<(LogBuffer, Level)> = std::sync::OnceLock::new();
+    let (buffer, level) = CAPTURE.get_or_init(|| {
+        let buffer = LogBuffer::default();
+        let writer = buffer.clone();
+        let (level, handle) = reload::Layer::new(LevelFilter::OFF);
+        let subscriber = tracing_subscriber::registry().with(level).with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(move || writer.clone()),
+        );
         tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-        logs
-    })
-    .clone()
+        (buffer, handle)
+    });
+    buffer.0.lock().unwrap().clear();
+    level
+        .modify(|level| *level = LevelFilter::TRACE)
+        .expect("the capture's level");
+    LogCapture {
+        buffer: buffer.clone(),
+        level: level.clone(),
+    }
+}
+
+/// The lines logged since [`captured_logs`]; logging stops when dropped.
+pub struct LogCapture {
+    buffer: LogBuffer,
+    level: tracing_subscriber::reload::Handle<
+        tracing_subscriber::filter::LevelFilter,
+        tracing_subscriber::Registry,
+    >,
+}
+
+impl LogCapture {
+    /// Every line so far.
+    pub fn text(&self) -> String {
+        self.buffer.text()
+    }
+}
+
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        let _ = self
+            .level
+            .modify(|level| *level = tracing_subscriber::filter::LevelFilter::OFF);
+    }
 }
 
 /// An inventory of simulator-backed targets, each `(account label, simulator, region)`,
@@ -301,6 +336,12 @@ pub fn table_row_names(html: &str) -> Vec<&str> {
         .collect()
 }
 
+/// `html` without its line-break opportunities (`<wbr>`, which the page puts after the
+/// dots of DNS names), so a name reads as one string again.
+pub fn unbroken(html: &str) -> String {
+    html.replace("<wbr>", "").replace("<wbr/>", "")
+}
+
 /// The text of the element marked `data-testid="{testid}"` (up to its first child tag).
 pub fn text_of<'a>(html: &'a str, testid: &str) -> &'a str {
     let marker = format!("data-testid=\"{testid}\"");
@@ -308,4 +349,20 @@ pub fn text_of<'a>(html: &'a str, testid: &str) -> &'a str {
     let rest = &html[at..];
     let text = &rest[rest.find('>').unwrap() + 1..];
     &text[..text.find('<').unwrap()]
+}
+
+/// The public half of the RSA private key `pem` (PKCS#1 or PKCS#8) as a JWK named `kid`.
+pub fn rsa_jwk(pem: &str, kid: &str) -> serde_json::Value {
+    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    use rsa::{
+        RsaPrivateKey, pkcs1::DecodeRsaPrivateKey, pkcs8::DecodePrivateKey, traits::PublicKeyParts,
+    };
+    let key = RsaPrivateKey::from_pkcs1_pem(pem)
+        .or_else(|_| RsaPrivateKey::from_pkcs8_pem(pem))
+        .expect("an RSA private key in PKCS#1 or PKCS#8");
+    serde_json::json!({
+        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+        "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+        "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+    })
 }

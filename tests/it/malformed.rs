@@ -2,9 +2,7 @@
 //! server function (walked from the registry, so a new one is covered without editing
 //! this file) with a broken body, and random methods, paths, queries and bodies thrown at
 //! the whole router.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

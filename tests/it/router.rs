@@ -1,8 +1,6 @@
 //! The whole router, driven without a socket: probes, the SSR page, server functions,
 //! and the limits the middleware stack enforces.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use axum::{
     Router,

@@ -1,8 +1,6 @@
 //! The browser bundle under `/pkg`: precompressed files chosen by `Accept-Encoding`, a year
 //! of caching for hashed names only, and pages never kept by a shared cache.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

@@ -3,9 +3,7 @@
 //! `signer`, keys from a regional key endpoint served on loopback), through the whole
 //! router: the header and claim flags, the algorithms, and how often the JWKS is fetched.
 //! Every bad token is answered 401.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use std::{
     sync::{
@@ -37,19 +35,16 @@ use dkimdash::{
     user::Role,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use rsa::{
-    RsaPrivateKey, pkcs1::DecodeRsaPrivateKey, pkcs8::DecodePrivateKey, traits::PublicKeyParts,
-};
 use serde_json::{Value, json};
 use support::{fetch, read_inventory, simulator, state_with};
 use tokio::sync::Semaphore;
 
-const RSA_OLD: &str = include_str!("fixtures/keys/rsa-2048-pkcs1.pem");
-const RSA_NEW: &str = include_str!("fixtures/keys/rsa-4096.pem");
-const EC_PRIVATE: &str = include_str!("fixtures/keys/ec-p256.pem");
-const EC_PUBLIC: &str = include_str!("fixtures/keys/ec-p256-public.pem");
-const EC_P384_PRIVATE: &str = include_str!("fixtures/keys/ec-p384.pem");
-const EC_P384_PUBLIC: &str = include_str!("fixtures/keys/ec-p384-public.pem");
+const RSA_OLD: &str = include_str!("../fixtures/keys/rsa-2048-pkcs1.pem");
+const RSA_NEW: &str = include_str!("../fixtures/keys/rsa-4096.pem");
+const EC_PRIVATE: &str = include_str!("../fixtures/keys/ec-p256.pem");
+const EC_PUBLIC: &str = include_str!("../fixtures/keys/ec-p256-public.pem");
+const EC_P384_PRIVATE: &str = include_str!("../fixtures/keys/ec-p384.pem");
+const EC_P384_PUBLIC: &str = include_str!("../fixtures/keys/ec-p384-public.pem");
 const ISSUER: &str = "https://auth.example.com";
 const AUDIENCE: &str = "dkim.example.com";
 const HEADER: &str = "x-pomerium-jwt-assertion";
@@ -59,22 +54,6 @@ fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
-}
-
-fn rsa_key(pem: &str) -> RsaPrivateKey {
-    RsaPrivateKey::from_pkcs1_pem(pem)
-        .or_else(|_| RsaPrivateKey::from_pkcs8_pem(pem))
-        .unwrap()
-}
-
-/// The public half of `pem` as a JWK named `kid`.
-fn jwk(pem: &str, kid: &str) -> Value {
-    let key = rsa_key(pem);
-    json!({
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
-        "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
-        "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
-    })
 }
 
 /// A JWKS server on loopback whose document the test can change (key rotation).
@@ -211,7 +190,7 @@ async fn pomerium_app(jwks: &str) -> Router {
 
 #[tokio::test]
 async fn pomerium_style_assertions_are_verified_against_the_jwks() {
-    let keys = Arc::new(Mutex::new(vec![jwk(RSA_OLD, "old")]));
+    let keys = Arc::new(Mutex::new(vec![support::rsa_jwk(RSA_OLD, "old")]));
     let jwks = jwks_server(keys.clone()).await;
     let app = pomerium_app(&jwks).await;
 
@@ -222,7 +201,7 @@ async fn pomerium_style_assertions_are_verified_against_the_jwks() {
 
     // The proxy rotates its key: a token with the new kid makes dkimdash fetch the JWKS
     // again and accept it.
-    keys.lock().unwrap().push(jwk(RSA_NEW, "new"));
+    keys.lock().unwrap().push(support::rsa_jwk(RSA_NEW, "new"));
     let rotated = rs256(RSA_NEW, "new", &claims(json!({"groups": ["staff"]})));
     let (status, page) = status_with(&app, HEADER, Some(&rotated)).await;
     assert_eq!(status, StatusCode::OK);
@@ -443,10 +422,10 @@ fn es256(kid: &str, claims: &Value) -> String {
 #[tokio::test]
 async fn a_token_whose_algorithm_is_not_its_keys_family_is_401_never_a_panic() {
     // A JWK that names its algorithm verifies only that one.
-    let mut rs512_only = jwk(RSA_NEW, "rs512-only");
+    let mut rs512_only = support::rsa_jwk(RSA_NEW, "rs512-only");
     rs512_only["alg"] = json!("RS512");
     let keys = Arc::new(Mutex::new(vec![
-        jwk(RSA_OLD, "rsa"),
+        support::rsa_jwk(RSA_OLD, "rsa"),
         ec_jwk(EC_PUBLIC, "P-256", "ec"),
         rs512_only,
     ]));
@@ -544,7 +523,12 @@ async fn gated_jwks_server(
 async fn a_slow_key_fetch_holds_up_no_token_whose_key_is_known() {
     let gate = Arc::new(Semaphore::new(0));
     let requests = Arc::new(AtomicUsize::new(0));
-    let jwks = gated_jwks_server(vec![jwk(RSA_OLD, "old")], gate.clone(), requests.clone()).await;
+    let jwks = gated_jwks_server(
+        vec![support::rsa_jwk(RSA_OLD, "old")],
+        gate.clone(),
+        requests.clone(),
+    )
+    .await;
     let app = pomerium_app(&jwks).await;
     let known = rs256(RSA_OLD, "old", &claims(json!({})));
     assert_eq!(
@@ -560,9 +544,12 @@ async fn a_slow_key_fetch_holds_up_no_token_whose_key_is_known() {
             tokio::spawn(async move { status_with(&app, HEADER, Some(&token)).await.0 })
         })
         .collect();
-    while requests.load(Ordering::SeqCst) < 2 {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    support::eventually(
+        "the key fetch reached the JWKS server",
+        std::time::Duration::from_secs(10),
+        || requests.load(Ordering::SeqCst) >= 2,
+    )
+    .await;
     // Meanwhile a token whose key is known is answered, not queued behind the fetch (the
     // timeout only turns a hang into a failure: the answer needs no network).
     let (status, _) = tokio::time::timeout(
@@ -587,7 +574,7 @@ type ClaimCase<'a> = (&'a str, &'a [&'a str], &'a str, Value, Option<&'a str>);
 
 #[tokio::test]
 async fn the_header_and_claim_flags_decide_who_is_signed_in_and_their_role() {
-    let jwks = jwks_server(Arc::new(Mutex::new(vec![jwk(RSA_OLD, "rsa")]))).await;
+    let jwks = jwks_server(Arc::new(Mutex::new(vec![support::rsa_jwk(RSA_OLD, "rsa")]))).await;
     let pomerium = ["--jwt-preset", "pomerium"];
     let roles_claim = ["--jwt-preset", "pomerium", "--jwt-groups-claim", "roles"];
     let username_claim = [
@@ -806,7 +793,7 @@ struct Provider {
 #[tokio::test]
 async fn cloudflare_and_iap_presets_read_their_header_and_check_issuer_and_audience() {
     let jwks = jwks_server(Arc::new(Mutex::new(vec![
-        jwk(RSA_OLD, "cloudflare"),
+        support::rsa_jwk(RSA_OLD, "cloudflare"),
         ec_jwk(EC_PUBLIC, "P-256", "iap"),
     ])))
     .await;
@@ -891,9 +878,9 @@ async fn cloudflare_and_iap_presets_read_their_header_and_check_issuer_and_audie
 #[tokio::test]
 async fn ps256_rs384_and_es384_verify_against_their_keys_and_other_algorithms_are_401() {
     // A JWK without `alg` verifies every RSA algorithm; one that names it, only that one.
-    let mut any_rsa = jwk(RSA_OLD, "rsa");
+    let mut any_rsa = support::rsa_jwk(RSA_OLD, "rsa");
     any_rsa.as_object_mut().unwrap().remove("alg");
-    let mut ps256_only = jwk(RSA_NEW, "ps256-only");
+    let mut ps256_only = support::rsa_jwk(RSA_NEW, "ps256-only");
     ps256_only["alg"] = json!("PS256");
     let keys = vec![
         any_rsa,
@@ -986,7 +973,7 @@ async fn ps256_rs384_and_es384_verify_against_their_keys_and_other_algorithms_ar
 
 #[tokio::test]
 async fn a_burst_of_unknown_key_ids_fetches_the_jwks_once_per_window() {
-    let keys = Arc::new(Mutex::new(vec![jwk(RSA_OLD, "old")]));
+    let keys = Arc::new(Mutex::new(vec![support::rsa_jwk(RSA_OLD, "old")]));
     let requests = Arc::new(AtomicUsize::new(0));
     let jwks = counted_jwks_server(keys.clone(), requests.clone()).await;
     // The flags' 10 s window: every step below takes far less.
@@ -1027,7 +1014,7 @@ async fn a_burst_of_unknown_key_ids_fetches_the_jwks_once_per_window() {
     );
 
     // The price of the throttle: a key published inside the window waits for its end.
-    keys.lock().unwrap().push(jwk(RSA_NEW, "new"));
+    keys.lock().unwrap().push(support::rsa_jwk(RSA_NEW, "new"));
     let rotated = rs256(RSA_NEW, "new", &claims(json!({})));
     let (status, _) = status_with(&app, HEADER, Some(&rotated)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -1061,7 +1048,7 @@ fn pomerium_auth_with_window(jwks: &str, refetch_after: Duration) -> Auth {
 #[tokio::test]
 async fn a_rotated_key_is_fetched_at_once_or_as_soon_as_the_window_ends() {
     const WINDOW: Duration = Duration::from_millis(100);
-    let keys = Arc::new(Mutex::new(vec![jwk(RSA_OLD, "old")]));
+    let keys = Arc::new(Mutex::new(vec![support::rsa_jwk(RSA_OLD, "old")]));
     let requests = Arc::new(AtomicUsize::new(0));
     let jwks = counted_jwks_server(keys.clone(), requests.clone()).await;
     let app = app_with_auth(pomerium_auth_with_window(&jwks, WINDOW)).await;
@@ -1074,7 +1061,7 @@ async fn a_rotated_key_is_fetched_at_once_or_as_soon_as_the_window_ends() {
     assert_eq!(fetches(), 1);
 
     // No fetch has been fruitless: the first token naming a new key fetches it.
-    keys.lock().unwrap().push(jwk(RSA_NEW, "new"));
+    keys.lock().unwrap().push(support::rsa_jwk(RSA_NEW, "new"));
     let new = rs256(RSA_NEW, "new", &claims(json!({})));
     assert_eq!(
         status_with(&app, HEADER, Some(&new)).await.0,

@@ -1,9 +1,7 @@
 //! Behind the SSO proxy: trusted-header authentication by TCP peer, roles from groups,
 //! viewers refused on every write before SES is called. Through the whole router, with
 //! the peer address set as the server sets it (`ConnectInfo`).
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 

@@ -11,7 +11,7 @@ use axum::{
 };
 use metrics_exporter_prometheus::PrometheusBuilder;
 
-use super::gauges::{Scrape, write};
+use crate::monitoring::gauges::{Scrape, write};
 use crate::server::state::AppState;
 
 /// The text format's content type.

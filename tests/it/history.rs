@@ -2,9 +2,7 @@
 //! sweeps, recorded in a real SQLite file, shown on the identity page; a baseline, not a
 //! flood, on the first read; nothing recorded twice after a restart; a change made through
 //! dkimdash linked to its audit entry.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use dkimdash::{
     audit::log::AuditLog,
@@ -397,8 +395,7 @@ async fn pending_since_counts_from_the_history_across_a_restart() {
 
     // The history read (as the server's recorder does at start): b.example has 22 hours
     // left, a.example is past SES's 72 hours and counted as needing attention.
-    let recording = Recorder::new(History::new(log.clone()))
-        .spawn(restarted.clone(), Duration::from_secs(3600 * 24 * 400));
+    let recording = Recorder::new(History::new(log.clone())).spawn(restarted.clone());
     support::eventually("the history's times", Duration::from_secs(10), || {
         restarted.snapshot().identities[1].status_seen_since == turned
     })
@@ -431,8 +428,7 @@ async fn pending_since_counts_from_the_history_across_a_restart() {
 
     // Another restart, the history read before SES is: the times wait for the first read.
     let again = support::unread_inventory(&sim, &[EAST], 100);
-    let recording = Recorder::new(History::new(log.clone()))
-        .spawn(again.clone(), Duration::from_secs(3600 * 24 * 400));
+    let recording = Recorder::new(History::new(log.clone())).spawn(again.clone());
     support::eventually("the history read", Duration::from_secs(10), || {
         again.knows_status_since_before_start()
     })

@@ -2,9 +2,7 @@
 //! checked through the real AWS SDK for Rust talking to the same simulator: stats and their
 //! reset, the call quota, injected faults and latency, the clock, bulk loading, forced DKIM
 //! statuses, and 4xx answers to malformed control requests.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -4,8 +4,6 @@
 //! accept in the form the dashboard sends, and whatever the dashboard refuses, SES must
 //! refuse too, so an operator never gets SES's error for something the dashboard let
 //! through, nor a refusal SES would not have made.
-#![cfg(feature = "ssr")]
-
 use dkimdash::changes::input;
 use dkimdash::signing_key;
 use dkimdash::sim::validate;

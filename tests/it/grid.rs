@@ -1,9 +1,7 @@
 //! The overview's accounts × regions grid, rendered from a real read of the simulator:
 //! each cell's worst state and counts match what the simulator holds, and each count links
 //! to exactly those rows of the table.
-#![cfg(feature = "ssr")]
-
-mod support;
+use crate::support;
 
 use dkimdash::{
     model::{DkimStatus, KeyLength, SesBackend},

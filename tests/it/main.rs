@@ -1,0 +1,26 @@
+//! Every integration test in one binary: each file is a module, so `support/` and the
+//! whole dependency graph are compiled and linked once, not once per file.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+mod agreement;
+mod alerts;
+mod assets;
+mod audit;
+mod auth;
+mod binary;
+mod changes;
+mod dns;
+mod grid;
+mod history;
+mod inventory;
+mod jwt;
+mod log_secrets;
+mod malformed;
+mod metrics;
+mod pages;
+mod router;
+mod serve;
+mod sim_control;
+mod sim_sdk;
