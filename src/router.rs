@@ -33,7 +33,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(assets::routes(&state.leptos_options))
         .leptos_routes(&state, routes, move || shell(shell_options.clone()))
-        .fallback(assets::site_file_or_not_found)
+        .fallback(site_file_or_not_found)
         .with_state(state.clone());
     let app = middleware::apply(app, &state, ReadFunctions(crate::api::READ_FUNCTIONS));
     let app = if metrics_here && access.token.is_some() {
@@ -51,4 +51,17 @@ pub fn router(state: AppState) -> Router {
         state.metrics.clone(),
         http::count,
     ))
+}
+
+/// A file of the site root, else the "not found" page.
+async fn site_file_or_not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    if let Some(file) = assets::site_file(&state, assets::file_probe(&request)).await {
+        return file;
+    }
+    let uri = request.uri().clone();
+    let not_found = leptos_axum::file_and_error_handler::<AppState, _>(shell);
+    not_found(uri, axum::extract::State(state), request).await
 }

@@ -67,32 +67,34 @@ pub fn hashed_build(executable: &Path, options: &LeptosOptions) -> bool {
         .is_some_and(|dir| dir.join(options.hash_file.as_ref()).is_file())
 }
 
-/// The other files of the site root (`public/`: the favicons), else the "not found" page.
-/// A file is served here, outside Leptos: leptos_axum's `file_and_error_handler` answers
-/// one inside a reactive owner that becomes a child of whatever page the thread last
-/// rendered, reads that page's `ResponseOptions` and takes its headers, so a favicon
-/// fetched while a page rendered left the page without its nonce policy (no script ran).
-pub async fn site_file_or_not_found(
-    axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
-    request: axum::extract::Request,
-) -> axum::response::Response {
+/// One of the other files of the site root (`public/`: the favicons) for `probe` (made by
+/// [`file_probe`]), or `None` when
+/// there is no such file (the router then renders its "not found" page). A file is served
+/// here, outside Leptos: leptos_axum's `file_and_error_handler` answers one inside a
+/// reactive owner that becomes a child of whatever page the thread last rendered, reads
+/// that page's `ResponseOptions` and takes its headers, so a favicon fetched while a page
+/// rendered left the page without its nonce policy (no script ran).
+pub async fn site_file(
+    state: &crate::server::state::AppState,
+    probe: axum::extract::Request,
+) -> Option<axum::response::Response> {
     use tower::ServiceExt;
 
-    // The look-up needs no body: files are only read with GET and HEAD.
+    let site_root = Path::new(state.leptos_options.site_root.as_ref()).to_owned();
+    let Ok(file) = ServeDir::new(site_root).oneshot(probe).await;
+    let found = !matches!(
+        file.status(),
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+    );
+    found.then(|| file.map(axum::body::Body::new))
+}
+
+/// `request` without its body, which a file look-up does not need (files are only read
+/// with GET and HEAD).
+pub fn file_probe(request: &axum::extract::Request) -> axum::extract::Request {
     let mut probe = axum::http::Request::new(axum::body::Body::empty());
     *probe.method_mut() = request.method().clone();
     *probe.uri_mut() = request.uri().clone();
     *probe.headers_mut() = request.headers().clone();
-    let site_root = Path::new(state.leptos_options.site_root.as_ref()).to_owned();
-    let Ok(file) = ServeDir::new(site_root).oneshot(probe).await;
-    if !matches!(
-        file.status(),
-        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
-    ) {
-        return file.map(axum::body::Body::new);
-    }
-    let uri = request.uri().clone();
-    let not_found =
-        leptos_axum::file_and_error_handler::<crate::server::state::AppState, _>(crate::app::shell);
-    not_found(uri, axum::extract::State(state), request).await
+    probe
 }
