@@ -115,10 +115,17 @@ async fn serve(
     };
     let auth_mode = state.auth.mode_name();
     if let Some(metrics_addr) = config.metrics.metrics_listen {
-        background.adopt(
-            "metrics listener",
-            serve_metrics(metrics_addr, &state).await?,
-        );
+        let (listener, metrics_app) =
+            metrics_listener(metrics_addr, &state, &config, loopback_only).await?;
+        let limits = config.connection_limits();
+        background.spawn_stoppable("metrics listener", move |stop| async move {
+            let stopped = stop.cancelled_owned();
+            if let Err(error) =
+                dkimdash::server::serve::serve(listener, metrics_app, limits, stopped).await
+            {
+                tracing::error!(%error, "the metrics listener stopped");
+            }
+        });
     }
     let app = router(state);
 
@@ -150,12 +157,16 @@ async fn serve(
     Ok(())
 }
 
-/// Serves `/metrics` alone on `addr` (`--metrics-listen`).
+/// The listener of `--metrics-listen`, bound, and what it serves: `/metrics` alone, with
+/// the dashboard's connection limits and `Host` rules (in `--auth none`, the loopback
+/// names of this port).
 #[cfg(feature = "ssr")]
-async fn serve_metrics(
+async fn metrics_listener(
     addr: std::net::SocketAddr,
     state: &dkimdash::server::state::AppState,
-) -> Result<tokio::task::JoinHandle<()>, dkimdash::server::StartError> {
+    config: &dkimdash::server::config::Config,
+    loopback_only: bool,
+) -> Result<(tokio::net::TcpListener, axum::Router), dkimdash::server::StartError> {
     use dkimdash::server::StartError;
 
     let listener = tokio::net::TcpListener::bind(addr)
@@ -167,12 +178,15 @@ async fn serve_metrics(
         );
     }
     tracing::info!("metrics on http://{addr}/metrics");
-    let app = dkimdash::server::metrics_endpoint::listener_router(state.clone());
-    Ok(tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "the metrics listener stopped");
-        }
-    }))
+    let hosts = dkimdash::auth::host::HostPolicy::new(
+        &config.security.allowed_hosts,
+        loopback_only.then_some(addr.port()),
+    );
+    let app = dkimdash::server::metrics_endpoint::listener_router(
+        state.clone(),
+        std::sync::Arc::new(hosts),
+    );
+    Ok((listener, app))
 }
 
 /// Where the demo's DNS servers listen.

@@ -193,20 +193,42 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 }
 
 /// A receiver's error answer as it may be kept and shown: its first characters, with
-/// every part of the webhook URL that could be secret (path segments, query values)
-/// blanked, since many servers echo the path they were asked for.
+/// every part of the webhook URL that could be secret (path segments, query values, a
+/// user and password) blanked as written in the URL and percent-decoded, since many
+/// servers echo the path they were asked for, in either form.
 pub fn scrub(body: &str, url: &str) -> String {
     let Ok(url) = reqwest::Url::parse(url) else {
         return String::new();
     };
     // Blanked before it is cut, so no secret is kept half.
     let mut said: String = body.trim().chars().take(16 * ERROR_BODY_CHARS).collect();
-    let mut secrets: Vec<String> = url
+    let raw_query_values = url
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').map(|(_, value)| value.to_owned()));
+    let written: Vec<String> = url
         .path_segments()
         .into_iter()
         .flatten()
         .map(str::to_owned)
-        .chain(url.query_pairs().map(|(_, value)| value.into_owned()))
+        .chain(raw_query_values)
+        .chain([url.username().to_owned()])
+        .chain(url.password().map(str::to_owned))
+        .collect();
+    // Decoded as a path would be, and as a form would be (`+` is a space there).
+    let decode = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let decoded: Vec<String> = written
+        .iter()
+        .flat_map(|part| [decode(part), decode(&part.replace('+', " "))])
+        .collect();
+    let mut secrets: Vec<String> = decoded
+        .into_iter()
+        .chain(written.iter().cloned())
         .filter(|part| part.len() >= 3)
         .collect();
     // Longest first, so a segment inside another is not left half-blanked.
@@ -243,6 +265,25 @@ mod tests {
         );
         let long = "x".repeat(500);
         assert_eq!(scrub(&long, url).len(), ERROR_BODY_CHARS);
+    }
+
+    #[test]
+    fn every_form_of_a_secret_is_blanked() {
+        let url = "https://hook-user:p%40ss-word@hooks.example/in/s%2Fcr%20t?key=a%2Bb%3Dc";
+        let echoed = "user hook-user, password p@ss-word or p%40ss-word; path /in/s/cr t or \
+                      s%2Fcr%20t; key a+b=c or a%2Bb%3Dc";
+        let said = scrub(echoed, url);
+        for secret in [
+            "hook-user",
+            "p@ss-word",
+            "p%40ss-word",
+            "s/cr t",
+            "s%2Fcr%20t",
+            "a+b=c",
+            "a%2Bb%3Dc",
+        ] {
+            assert!(!said.contains(secret), "{secret} in {said}");
+        }
     }
 
     #[test]

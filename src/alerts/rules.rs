@@ -210,6 +210,14 @@ impl AlertSettings {
             }
             let url = match (entry.url, entry.url_env) {
                 (Some(url), None) => url,
+                // A URL pasted here by mistake must not come back in the message.
+                (None, Some(variable)) if !is_variable_name(&variable) => {
+                    return Err(format!(
+                        "receiver {:?}: url_env takes the name of an environment variable \
+                         (letters, digits and _), not the URL itself",
+                        entry.name
+                    ));
+                }
                 (None, Some(variable)) => env(&variable).ok_or_else(|| {
                     format!(
                         "receiver {:?}: the environment variable {variable} is not set",
@@ -232,13 +240,43 @@ impl AlertSettings {
     }
 }
 
-/// A TOML error without the quoted source line.
+/// A TOML error without the quoted source line, and without any value it quotes that is
+/// not a plain word (such as a URL typed into `kind`: "unknown variant `https://…`").
 fn describe(error: &toml::de::Error) -> String {
     let place = error
         .span()
         .map(|span| format!(" (at byte {})", span.start))
         .unwrap_or_default();
-    format!("{}{place}", error.message())
+    let quoted: Vec<&str> = error.message().split('`').collect();
+    let message: String = quoted
+        .iter()
+        .enumerate()
+        .map(|(at, part)| {
+            let inside_quotes = at % 2 == 1 && at + 1 < quoted.len();
+            if inside_quotes && !is_plain_word(part) {
+                "`…`".to_owned()
+            } else if inside_quotes {
+                format!("`{part}`")
+            } else {
+                (*part).to_owned()
+            }
+        })
+        .collect();
+    format!("{message}{place}")
+}
+
+/// Letters, digits, `_` and `-` only: a field or variant name, never a URL.
+fn is_plain_word(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// An environment variable's name as shells write them.
+fn is_variable_name(text: &str) -> bool {
+    text.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -334,6 +372,14 @@ mod tests {
             (
                 "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl_env = \"NOPE\"\n",
                 "NOPE is not set",
+            ),
+            (
+                "[[receiver]]\nname = \"x\"\nkind = \"https://h/secret\"\nurl_env = \"A\"\n",
+                "unknown variant `…`, expected `alertmanager` or `slack`",
+            ),
+            (
+                "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl_env = \"https://h/secret\"\n",
+                "not the URL itself",
             ),
             (
                 "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl = \"https://h/a\"\n[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl = \"https://h/b\"\n",

@@ -14,6 +14,16 @@ use crate::model::UnixSeconds;
 const WAITING_BEHIND: &str = "e.alert_id = d.alert_id AND e.receiver = d.receiver AND e.id < d.id
      AND e.delivered_at IS NULL AND e.given_up_at IS NULL";
 
+/// The deliveries due at `?` (now), oldest first, at most `?` of them.
+fn due_query() -> String {
+    format!(
+        "SELECT d.id, d.receiver, d.payload, d.attempts FROM alert_deliveries d
+         WHERE d.delivered_at IS NULL AND d.given_up_at IS NULL AND d.next_attempt_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM alert_deliveries e WHERE {WAITING_BEHIND})
+         ORDER BY d.id LIMIT ?"
+    )
+}
+
 /// The alerts' tables; cheap to clone (the audit log's connection pool).
 #[derive(Clone, Debug)]
 pub struct AlertStore {
@@ -152,17 +162,12 @@ impl AlertStore {
     /// Deliveries to try now, oldest first, at most `limit`.
     pub async fn due(&self, now: UnixSeconds, limit: u32) -> Result<Vec<Due>, AuditError> {
         let db = self.log.database().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT d.id, d.receiver, d.payload, d.attempts FROM alert_deliveries d
-             WHERE d.delivered_at IS NULL AND d.given_up_at IS NULL AND d.next_attempt_at <= ?
-               AND NOT EXISTS (SELECT 1 FROM alert_deliveries e WHERE {WAITING_BEHIND})
-             ORDER BY d.id LIMIT ?"
-        ))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(db)
-        .await
-        .map_err(|e| self.log.query_error(e))?;
+        let rows = sqlx::query(&due_query())
+            .bind(now)
+            .bind(limit)
+            .fetch_all(db)
+            .await
+            .map_err(|e| self.log.query_error(e))?;
         Ok(rows
             .iter()
             .map(|row| Due {
@@ -364,4 +369,37 @@ fn to_json(map: &BTreeMap<String, String>) -> String {
 
 fn json_map(text: String) -> BTreeMap<String, String> {
     serde_json::from_str(&text).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The earlier-delivery question is answered from its index, not by reading every
+    /// pending delivery for each one due.
+    #[tokio::test]
+    async fn the_waiting_behind_question_uses_its_index() {
+        let path = std::env::temp_dir().join(format!(
+            "dkimdash-alert-plan-{}.sqlite3",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let log = AuditLog::open(&path).await.unwrap();
+        let db = log.database().await.unwrap();
+        let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {}", due_query()))
+            .bind(0_i64)
+            .bind(10_i64)
+            .fetch_all(db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<String, _>("detail"))
+            .collect();
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("alert_deliveries_waiting")),
+            "{plan:#?}"
+        );
+    }
 }

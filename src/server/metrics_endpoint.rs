@@ -64,9 +64,18 @@ pub async fn scrape(State(state): State<AppState>, headers: axum::http::HeaderMa
         .into_response()
 }
 
-/// The listener of `--metrics-listen`: `/metrics` and nothing else.
-pub fn listener_router(state: AppState) -> Router {
+/// The listener of `--metrics-listen`: `/metrics` and nothing else, for the `Host` values
+/// `hosts` allows (a page re-pointed at this port by DNS rebinding gets 421, as on the
+/// dashboard's own port).
+pub fn listener_router(
+    state: AppState,
+    hosts: std::sync::Arc<crate::auth::host::HostPolicy>,
+) -> Router {
     Router::new()
         .route("/metrics", get(scrape))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            hosts,
+            crate::auth::host::guard,
+        ))
 }

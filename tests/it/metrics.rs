@@ -5,11 +5,13 @@
 use crate::support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
+use dkimdash::auth::host::HostPolicy;
 use dkimdash::{
     dns::monitor::DnsMonitor,
     model::{DkimStatus, KeyLength, SesBackend},
@@ -442,6 +444,18 @@ async fn who_may_read_metrics() {
     let state = state_with(inventory, SesBackend::Simulator).with_metrics(Metrics::new(separate));
     let (status, _) = get(&dkimdash::router::router(state.clone()), "/metrics").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = get(&listener_router(state), "/metrics").await;
-    assert_eq!(status, StatusCode::OK);
+    // On loopback without sign-in, only this port's loopback names are answered there, as
+    // on the dashboard's port: a page re-pointed here by DNS rebinding reads nothing.
+    let listener = listener_router(state, Arc::new(HostPolicy::new(&[], Some(9464))));
+    let with_host = |host: &str| {
+        Request::get("/metrics")
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, body) = fetch(&listener, with_host("127.0.0.1:9464")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = fetch(&listener, with_host("rebound.example:9464")).await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{body}");
+    assert!(!body.contains("dkimdash_identities"), "{body}");
 }
