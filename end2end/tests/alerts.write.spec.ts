@@ -69,7 +69,7 @@ test("turning signing off fires an alert to the webhook; turning it on resolves 
       .locator('[data-testid="delivery-row"][data-status="firing"]')
       .filter({ hasText: `${DOMAIN}: DKIM signing is turned off` });
     await expect(delivered).toHaveAttribute("data-state", "delivered");
-    await expect(page.getByTestId("receivers")).toContainText("e2e-webhook (alertmanager) http://127.0.0.1/…");
+    await expect(page.getByTestId("receivers")).toContainText("e2e-webhook (alertmanager) http://127.0.0.1/… · gets every severity");
     await expect(page.locator("body")).not.toContainText("e2e-secret");
 
     // Signing on again: resolved, once, with the same fingerprint.

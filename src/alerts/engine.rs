@@ -178,7 +178,7 @@ impl Engine {
         (firing, first_error.map_or(Ok(changed), Err))
     }
 
-    /// One post per receiver about `alert`.
+    /// One post per receiver whose route takes `alert`.
     fn posts(
         &self,
         status: &str,
@@ -195,9 +195,15 @@ impl Engine {
             fingerprint: &alert.fingerprint,
             generator_url: &generator_url,
         };
+        let rule = alert
+            .labels
+            .get("alertname")
+            .and_then(|name| super::rule::Rule::named(name));
         self.settings
             .receivers
             .iter()
+            // An alert of a rule no longer known (renamed since it fired) goes everywhere.
+            .filter(|receiver| rule.is_none_or(|rule| receiver.route.takes(rule)))
             .map(|receiver| {
                 let body = match receiver.kind {
                     ReceiverKind::Alertmanager => {

@@ -89,6 +89,8 @@ pub struct ReceiverInfo {
     pub kind: String,
     /// Scheme and host only: the rest is secret.
     pub url: String,
+    /// Which alerts it gets, in words.
+    pub gets: String,
 }
 
 /// Everything the Alerts page shows.

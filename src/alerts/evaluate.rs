@@ -4,74 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+pub use super::rule::Rule;
 use super::rules::Rules;
 use crate::dns_check::{DnsHealth, DnsReport};
 use crate::inventory::{known_since::KnownSince, snapshot::Snapshot};
 use crate::model::{
     DkimStatus, Identity, IdentityKey, IdentityType, KeyLength, TargetStatus, UnixSeconds,
 };
-
-/// What an alert is about; its name is the `alertname` label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Rule {
-    /// DKIM status FAILED.
-    DkimFailed,
-    /// TEMPORARY_FAILURE for several reads in a row.
-    DkimTemporaryFailure,
-    /// PENDING for too long.
-    DkimPendingTooLong,
-    /// Signing turned off on a domain set up for DKIM.
-    DkimSigningOff,
-    /// SUCCESS at SES, but the DNS records no longer check out.
-    DkimDnsRecordBroken,
-    /// The signing key is old.
-    DkimKeyOld,
-    /// The signing key is 1024-bit.
-    DkimWeakKey,
-    /// A target could not be read for too long.
-    SesTargetUnreadable,
-}
-
-impl Rule {
-    /// Every rule.
-    pub const ALL: [Rule; 8] = [
-        Rule::DkimFailed,
-        Rule::DkimTemporaryFailure,
-        Rule::DkimPendingTooLong,
-        Rule::DkimSigningOff,
-        Rule::DkimDnsRecordBroken,
-        Rule::DkimKeyOld,
-        Rule::DkimWeakKey,
-        Rule::SesTargetUnreadable,
-    ];
-
-    /// The `alertname` label.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::DkimFailed => "DkimFailed",
-            Self::DkimTemporaryFailure => "DkimTemporaryFailure",
-            Self::DkimPendingTooLong => "DkimPendingTooLong",
-            Self::DkimSigningOff => "DkimSigningOff",
-            Self::DkimDnsRecordBroken => "DkimDnsRecordBroken",
-            Self::DkimKeyOld => "DkimKeyOld",
-            Self::DkimWeakKey => "DkimWeakKey",
-            Self::SesTargetUnreadable => "SesTargetUnreadable",
-        }
-    }
-
-    /// The `severity` label: mail goes unsigned (critical), may soon (warning), or a
-    /// reminder (info).
-    pub fn severity(self) -> &'static str {
-        match self {
-            Self::DkimFailed | Self::DkimDnsRecordBroken => "critical",
-            Self::DkimTemporaryFailure
-            | Self::DkimPendingTooLong
-            | Self::DkimSigningOff
-            | Self::SesTargetUnreadable => "warning",
-            Self::DkimKeyOld | Self::DkimWeakKey => "info",
-        }
-    }
-}
 
 /// One alert: its labels (which make its fingerprint) and what it says.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,12 +12,17 @@
 //! name = "ops"
 //! kind = "alertmanager"          # or "slack"
 //! url_env = "DKIMDASH_OPS_WEBHOOK"   # or url = "https://…" (keep the file private)
+//! min_severity = "info"          # the default for Alertmanager; Slack's is "warning"
+//! alertnames = ["DkimFailed"]    # only these (default: every rule)
+//! exclude = ["DkimKeyOld"]       # never these
 //! ```
 
 use std::path::Path;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use super::rule::{Rule, Severity};
 
 /// The thresholds of every rule. A number of 0 (and `false`) turns that rule off.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -115,6 +120,67 @@ impl ReceiverKind {
             Self::Slack => "slack",
         }
     }
+
+    /// The least severe alerts it gets unless the file says otherwise: every alert for
+    /// Alertmanager (it routes them itself), warnings and up for Slack (people read it,
+    /// and reminders about old keys are for the Alerts page).
+    pub fn default_min_severity(self) -> Severity {
+        match self {
+            Self::Alertmanager => Severity::Info,
+            Self::Slack => Severity::Warning,
+        }
+    }
+}
+
+/// Which alerts a receiver gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Alerts less severe than this are not sent.
+    pub min_severity: Severity,
+    /// Only these rules, when given.
+    pub only: Option<Vec<Rule>>,
+    /// Never these rules.
+    pub exclude: Vec<Rule>,
+}
+
+impl Route {
+    /// Every alert of `min_severity` and up.
+    pub fn from(min_severity: Severity) -> Self {
+        Self {
+            min_severity,
+            only: None,
+            exclude: Vec::new(),
+        }
+    }
+
+    /// Whether an alert of `rule` is sent.
+    pub fn takes(&self, rule: Rule) -> bool {
+        rule.level() >= self.min_severity
+            && self.only.as_ref().is_none_or(|only| only.contains(&rule))
+            && !self.exclude.contains(&rule)
+    }
+
+    /// In words, for the Alerts page.
+    pub fn describe(&self) -> String {
+        let names = |rules: &[Rule]| {
+            rules
+                .iter()
+                .map(|rule| rule.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut words = match self.min_severity {
+            Severity::Info => "every severity".to_owned(),
+            level => format!("{} and up", level.as_str()),
+        };
+        if let Some(only) = &self.only {
+            words.push_str(&format!("; only {}", names(only)));
+        }
+        if !self.exclude.is_empty() {
+            words.push_str(&format!("; not {}", names(&self.exclude)));
+        }
+        words
+    }
 }
 
 /// Where alerts go. The URL is a secret (a Slack webhook URL is its own credential): it is
@@ -125,6 +191,8 @@ pub struct Receiver {
     pub name: String,
     /// What it takes.
     pub kind: ReceiverKind,
+    /// Which alerts it gets.
+    pub route: Route,
     /// Where to post.
     url: SecretString,
 }
@@ -142,8 +210,14 @@ impl Receiver {
         Ok(Self {
             name: name.to_owned(),
             kind,
+            route: Route::from(kind.default_min_severity()),
             url: SecretString::from(url.to_owned()),
         })
+    }
+
+    /// The same receiver, getting only the alerts `route` lets through.
+    pub fn routed(self, route: Route) -> Self {
+        Self { route, ..self }
     }
 
     /// The URL to post to; only the sender reads it.
@@ -184,6 +258,44 @@ struct ReceiverEntry {
     kind: ReceiverKind,
     url: Option<String>,
     url_env: Option<String>,
+    min_severity: Option<Severity>,
+    alertnames: Option<Vec<String>>,
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+impl ReceiverEntry {
+    /// The route its fields describe; an unknown alert name is refused, listing the known.
+    fn route(&self) -> Result<Route, String> {
+        let rules = |names: &[String]| -> Result<Vec<Rule>, String> {
+            names
+                .iter()
+                .map(|name| {
+                    Rule::named(name).ok_or_else(|| {
+                        let known: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
+                        // Echoed only when it cannot be a URL pasted in the wrong place.
+                        let given = if is_plain_word(name) {
+                            format!("{name:?}")
+                        } else {
+                            "that".to_owned()
+                        };
+                        format!(
+                            "receiver {:?}: no alert is named {given}; the names are {}",
+                            self.name,
+                            known.join(", ")
+                        )
+                    })
+                })
+                .collect()
+        };
+        Ok(Route {
+            min_severity: self
+                .min_severity
+                .unwrap_or(self.kind.default_min_severity()),
+            only: self.alertnames.as_deref().map(rules).transpose()?,
+            exclude: rules(&self.exclude)?,
+        })
+    }
 }
 
 impl AlertSettings {
@@ -208,6 +320,7 @@ impl AlertSettings {
             if receivers.iter().any(|r: &Receiver| r.name == entry.name) {
                 return Err(format!("two receivers are named {:?}", entry.name));
             }
+            let route = entry.route()?;
             let url = match (entry.url, entry.url_env) {
                 (Some(url), None) => url,
                 // A URL pasted here by mistake must not come back in the message.
@@ -231,7 +344,7 @@ impl AlertSettings {
                     ));
                 }
             };
-            receivers.push(Receiver::new(&entry.name, entry.kind, url.trim())?);
+            receivers.push(Receiver::new(&entry.name, entry.kind, url.trim())?.routed(route));
         }
         Ok(Self {
             rules: file.rules,
@@ -350,6 +463,77 @@ mod tests {
     }
 
     #[test]
+    fn receivers_get_what_their_route_lets_through() {
+        let text = r#"
+            [[receiver]]
+            name = "am"
+            kind = "alertmanager"
+            url = "http://127.0.0.1/hook"
+
+            [[receiver]]
+            name = "chat"
+            kind = "slack"
+            url = "https://hooks.slack.com/x"
+
+            [[receiver]]
+            name = "pager"
+            kind = "alertmanager"
+            url = "http://127.0.0.1/pager"
+            min_severity = "critical"
+            exclude = ["DkimDnsRecordBroken"]
+
+            [[receiver]]
+            name = "keys"
+            kind = "slack"
+            url = "https://hooks.slack.com/y"
+            min_severity = "info"
+            alertnames = ["DkimWeakKey", "DkimKeyOld"]
+        "#;
+        let settings = AlertSettings::parse(text, no_env).unwrap();
+        let takes = |name: &str| -> Vec<&str> {
+            let receiver = settings.receivers.iter().find(|r| r.name == name).unwrap();
+            Rule::ALL
+                .into_iter()
+                .filter(|rule| receiver.route.takes(*rule))
+                .map(Rule::name)
+                .collect()
+        };
+        assert_eq!(
+            takes("am").len(),
+            Rule::ALL.len(),
+            "Alertmanager: everything"
+        );
+        assert_eq!(
+            takes("chat"),
+            [
+                "DkimFailed",
+                "DkimTemporaryFailure",
+                "DkimPendingTooLong",
+                "DkimSigningOff",
+                "DkimDnsRecordBroken",
+                "SesTargetUnreadable"
+            ],
+            "Slack: warning and up by default"
+        );
+        assert_eq!(takes("pager"), ["DkimFailed"]);
+        assert_eq!(takes("keys"), ["DkimKeyOld", "DkimWeakKey"]);
+        let described: Vec<String> = settings
+            .receivers
+            .iter()
+            .map(|r| r.route.describe())
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "every severity",
+                "warning and up",
+                "critical and up; not DkimDnsRecordBroken",
+                "every severity; only DkimWeakKey, DkimKeyOld"
+            ]
+        );
+    }
+
+    #[test]
     fn mistakes_are_refused_without_echoing_the_url() {
         let cases = [
             ("[rules]\npending = 4\n", "unknown field"),
@@ -380,6 +564,18 @@ mod tests {
             (
                 "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl_env = \"https://h/secret\"\n",
                 "not the URL itself",
+            ),
+            (
+                "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl_env = \"A\"\nalertnames = [\"DkimFialed\"]\n",
+                "no alert is named \"DkimFialed\"; the names are DkimFailed,",
+            ),
+            (
+                "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl_env = \"A\"\nexclude = [\"https://h/secret\"]\n",
+                "no alert is named that",
+            ),
+            (
+                "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl_env = \"A\"\nmin_severity = \"loud\"\n",
+                "unknown variant `loud`, expected one of `info`, `warning`, `critical`",
             ),
             (
                 "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl = \"https://h/a\"\n[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl = \"https://h/b\"\n",

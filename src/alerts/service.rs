@@ -97,6 +97,7 @@ impl Alerts {
                     name: r.name.clone(),
                     kind: r.kind.as_str().to_owned(),
                     url: r.redacted_url(),
+                    gets: r.route.describe(),
                 })
                 .collect(),
             rules: self.settings.rules.describe(),

@@ -45,7 +45,13 @@ fn AlertsBody(overview: AlertsOverview) -> impl IntoView {
             <ul data-testid="receivers">
                 {receivers
                     .into_iter()
-                    .map(|r| view! { <li><strong>{r.name}</strong> {format!(" ({}) {}", r.kind, r.url)}</li> })
+                    .map(|r| view! {
+                        <li>
+                            <strong>{r.name}</strong>
+                            {format!(" ({}) {}", r.kind, r.url)}
+                            <span class="muted">{format!(" · gets {}", r.gets)}</span>
+                        </li>
+                    })
                     .collect_view()}
             </ul>
         }
@@ -59,7 +65,7 @@ fn AlertsBody(overview: AlertsOverview) -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="deliveries-heading">
             <h2 id="deliveries-heading">"Sent"</h2>
-            <p class="muted">"Each alert is posted once when it fires and once when it resolves, to every receiver; failed posts are retried for about 50 minutes."</p>
+            <p class="muted">"Each alert is posted once when it fires and once when it resolves, to every receiver that gets its severity and name; failed posts are retried for about 50 minutes."</p>
             <DeliveriesTable deliveries />
         </section>
         <section class="card" aria-labelledby="receivers-heading">

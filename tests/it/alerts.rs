@@ -680,3 +680,77 @@ async fn pending_for_hours_counts_from_before_a_restart() {
     assert_eq!(changed.fired, 0, "a new identity is not 50 hours PENDING");
     let _ = std::fs::remove_file(&path);
 }
+
+/// Routes: every receiver gets only the severities and alert names it asks for (Slack,
+/// warning and up unless told otherwise), so a fleet's old-key reminders reach no chat.
+#[tokio::test]
+async fn each_receiver_gets_only_what_its_route_takes() {
+    let receiver = Receiver::start(Vec::new()).await;
+    let (sim, inventory, path) = setup("routes").await;
+    sim.simulator.with_regions(|regions, now| {
+        let mut weak = dkimdash::sim::identity::SimIdentity::easy_dkim_domain(
+            "weak.example",
+            dkimdash::model::KeyLength::Rsa1024,
+            now,
+        );
+        weak.set_status(DkimStatus::Success, now);
+        weak.held = true;
+        regions.insert(EAST, weak);
+    });
+    set_status(&sim, "a.example", "FAILED").await;
+    inventory.refresh_now().await;
+    let text = format!(
+        r#"
+        [[receiver]]
+        name = "everything"
+        kind = "alertmanager"
+        url = "{url}/everything/{SECRET}"
+
+        [[receiver]]
+        name = "people"
+        kind = "slack"
+        url = "{url}/people/{SECRET}"
+
+        [[receiver]]
+        name = "keys"
+        kind = "alertmanager"
+        url = "{url}/keys/{SECRET}"
+        alertnames = ["DkimWeakKey"]
+        "#,
+        url = receiver.url
+    );
+    let settings = AlertSettings::parse(&text, |_| None).unwrap();
+    let alerts = Alerts::new(settings, AuditLog::open(&path).await.unwrap(), "http://x");
+    let at = now();
+    let changed = alerts
+        .engine()
+        .evaluate(&inventory.snapshot(), None, at)
+        .await
+        .unwrap();
+    assert_eq!(changed.fired, 2, "DkimFailed and DkimWeakKey");
+    deliverer(&alerts).deliver_due(at).await.unwrap();
+
+    let mut got: Vec<(String, String)> = receiver
+        .take()
+        .into_iter()
+        .map(|(path, body)| {
+            let receiver = path.split('/').nth(1).unwrap_or_default().to_owned();
+            let alertname = body["alerts"][0]["labels"]["alertname"]
+                .as_str()
+                .map_or_else(|| "(slack message)".to_owned(), str::to_owned);
+            (receiver, alertname)
+        })
+        .collect();
+    got.sort();
+    let expected = [
+        ("everything", "DkimFailed"),
+        ("everything", "DkimWeakKey"),
+        ("keys", "DkimWeakKey"),
+        ("people", "(slack message)"),
+    ];
+    assert_eq!(
+        got,
+        expected.map(|(r, a)| (r.to_owned(), a.to_owned())),
+        "who got what"
+    );
+}
