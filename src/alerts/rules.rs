@@ -145,7 +145,7 @@ pub struct Route {
 
 impl Route {
     /// Every alert of `min_severity` and up.
-    pub fn from(min_severity: Severity) -> Self {
+    pub fn at_least(min_severity: Severity) -> Self {
         Self {
             min_severity,
             only: None,
@@ -210,7 +210,7 @@ impl Receiver {
         Ok(Self {
             name: name.to_owned(),
             kind,
-            route: Route::from(kind.default_min_severity()),
+            route: Route::at_least(kind.default_min_severity()),
             url: SecretString::from(url.to_owned()),
         })
     }
