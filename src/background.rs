@@ -47,14 +47,8 @@ impl Background {
     /// Runs `task`, which should run until the server stops; when it does, `task` is
     /// dropped at its next await.
     pub fn spawn(&mut self, name: &'static str, task: impl Future<Output = ()> + Send + 'static) {
-        let stop = self.stop.clone();
-        self.spawn_stoppable(name, move |_| async move {
-            tokio::select! {
-                biased;
-                () = stop.cancelled() => {}
-                () = task => {}
-            }
-        });
+        let work = until_stopped(self.stop.clone(), task);
+        self.supervise(name, work, Expected::RunsUntilStopped);
     }
 
     /// Takes over a task already running; it is aborted when the server stops.
@@ -90,14 +84,7 @@ impl Background {
         name: &'static str,
         task: impl Future<Output = ()> + Send + 'static,
     ) {
-        let stop = self.stop.clone();
-        let work = async move {
-            tokio::select! {
-                biased;
-                () = stop.cancelled() => {}
-                () = task => {}
-            }
-        };
+        let work = until_stopped(self.stop.clone(), task);
         self.supervise(name, work, Expected::MayEnd);
     }
 
@@ -143,6 +130,15 @@ impl Background {
             self.tasks.shutdown().await;
         }
         std::mem::take(&mut *lock(&self.failures))
+    }
+}
+
+/// `task`, dropped at its next await once `stop` is cancelled.
+async fn until_stopped(stop: CancellationToken, task: impl Future<Output = ()>) {
+    tokio::select! {
+        biased;
+        () = stop.cancelled() => {}
+        () = task => {}
     }
 }
 

@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::{eventually, simulator};
+use support::{eventually, inventory_of as inventory, simulator};
 
 use dkimdash::{
     inventory::{FORCED_REFRESH_COOLDOWN, ForcedRefresh, Inventory, RefreshSettings},
@@ -22,17 +22,6 @@ fn reader(sim: &RunningSimulator, region: &str, calls_per_second: u32) -> SesCon
     let budget = CallBudget::new(NonZeroU32::new(calls_per_second).unwrap())
         .with_base_backoff(Duration::from_millis(20));
     SesConnection::for_endpoint("test", region, &sim.endpoint_url(), budget)
-}
-
-fn inventory(readers: Vec<SesConnection>, backfill_per_sweep: usize) -> Inventory {
-    Inventory::new(
-        readers,
-        RefreshSettings {
-            interval: Duration::from_secs(3600),
-            backfill_per_sweep,
-            continuous_backfill: false,
-        },
-    )
 }
 
 fn bulk(sim: &RunningSimulator, region: &str, count: usize) {

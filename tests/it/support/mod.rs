@@ -153,6 +153,12 @@ pub fn unread_inventory(
             SesConnection::for_endpoint("demo", region, &simulator.endpoint_url(), budget)
         })
         .collect();
+    inventory_of(readers, backfill_per_sweep)
+}
+
+/// An inventory of `readers`, swept hourly (tests sweep when they want), reading up to
+/// `backfill_per_sweep` identities' details per sweep.
+pub fn inventory_of(readers: Vec<SesConnection>, backfill_per_sweep: usize) -> Inventory {
     Inventory::new(
         readers,
         RefreshSettings {
@@ -301,14 +307,7 @@ pub async fn read_targets(
             SesConnection::for_endpoint(account, region, &simulator.endpoint_url(), budget)
         })
         .collect();
-    let inventory = Inventory::new(
-        readers,
-        RefreshSettings {
-            interval: Duration::from_secs(3600),
-            backfill_per_sweep,
-            continuous_backfill: false,
-        },
-    );
+    let inventory = inventory_of(readers, backfill_per_sweep);
     inventory.refresh_now().await;
     inventory
 }
