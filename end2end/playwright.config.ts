@@ -48,12 +48,12 @@ export default defineConfig({
     },
   },
   // Both dashboards run this build's release binary, started here (not by
-  // `cargo leptos end-to-end`, which would build the site again). Each audit log starts
-  // empty (scripts/test.sh clears them), so a second run sees only its own changes.
+  // `cargo leptos end-to-end`, which would build the site again). Each starts with an
+  // empty audit log and alert history, so a second run sees only its own changes.
   webServer: [
     {
       // The read-only tests: the demo as `cargo leptos watch` serves it.
-      command: `${serverBinary} --listen ${mainListen} --audit-db ../target/e2e-main/audit.sqlite3 ${quicker}`,
+      command: `rm -rf ../target/e2e-main && exec ${serverBinary} --listen ${mainListen} --audit-db ../target/e2e-main/audit.sqlite3 ${quicker}`,
       url: `${baseURL}/readyz`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
@@ -61,7 +61,7 @@ export default defineConfig({
     },
     {
       // Demo changes stay PENDING for the whole run, so what the tests see is deterministic.
-      command: `${serverBinary} --listen ${writesListen} --demo-verify-after-secs 3600 --audit-db ../target/e2e-writes/audit.sqlite3 --alerts-file alerts.toml --public-url ${writesURL} ${quicker}`,
+      command: `rm -rf ../target/e2e-writes && exec ${serverBinary} --listen ${writesListen} --demo-verify-after-secs 3600 --audit-db ../target/e2e-writes/audit.sqlite3 --alerts-file alerts.toml --public-url ${writesURL} ${quicker}`,
       url: `${writesURL}/readyz`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,

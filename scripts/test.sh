@@ -69,10 +69,9 @@ trap print_steps EXIT
 
 step "end-to-end tests in Chromium (Playwright)"
 # Playwright starts two dashboards of this build (end2end/playwright.config.ts): the demo
-# for the read-only tests and a second one for the tests that change identities. Their
-# audit logs start empty, so a second run on the same checkout sees only its own changes.
+# for the read-only tests and a second one for the tests that change identities, each
+# with a fresh audit log (the config clears it).
 export DKIMDASH_BIN="$target_dir/release/dkimdash"
-rm -rf target/e2e-main target/e2e-writes
 (cd end2end && CI=1 npx playwright test)
 
 step "Rust tests (unit + integration, ssr)"

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { expect, test } from "@playwright/test";
 import { collectConsoleErrors } from "./console";
-import { gotoIdentity, hydrated } from "./loaded";
+import { changeLanded, gotoIdentity, hydrated } from "./loaded";
 import { WEBHOOK_PORT } from "./webhook";
 
 // Runs in the "writes" project: its dashboard posts alerts to WEBHOOK_PORT (alerts.toml).
@@ -42,7 +42,7 @@ test("turning signing off fires an alert to the webhook; turning it on resolves 
     const form = page.getByTestId("enabled-form");
     await form.getByLabel(/I understand/).check();
     await form.getByRole("button", { name: "Turn signing off" }).click();
-    await expect(page.getByTestId("write-outcome")).toBeVisible();
+    await changeLanded(page);
 
     // Posted once, as Alertmanager would, linking the identity's page.
     await expect.poll(() => aboutDomain(posts).length, { timeout: 20_000 }).toBe(1);
@@ -76,7 +76,7 @@ test("turning signing off fires an alert to the webhook; turning it on resolves 
     await gotoIdentity(page, "us-east-1", DOMAIN);
     await hydrated(page);
     await page.getByTestId("enabled-form").getByRole("button", { name: "Turn signing on" }).click();
-    await expect(page.getByTestId("write-outcome")).toBeVisible();
+    await changeLanded(page);
     await expect.poll(() => aboutDomain(posts).length, { timeout: 20_000 }).toBe(2);
     const resolved = aboutDomain(posts)[1];
     expect(resolved.status).toBe("resolved");
