@@ -41,8 +41,9 @@ test("turning signing off fires an alert to the webhook; turning it on resolves 
     await hydrated(page);
     const form = page.getByTestId("enabled-form");
     await form.getByLabel(/I understand/).check();
+    const before = page.url();
     await form.getByRole("button", { name: "Turn signing off" }).click();
-    await changeLanded(page);
+    await changeLanded(page, before);
 
     // Posted once, as Alertmanager would, linking the identity's page.
     await expect.poll(() => aboutDomain(posts).length, { timeout: 20_000 }).toBe(1);
@@ -75,8 +76,9 @@ test("turning signing off fires an alert to the webhook; turning it on resolves 
     // Signing on again: resolved, once, with the same fingerprint.
     await gotoIdentity(page, "us-east-1", DOMAIN);
     await hydrated(page);
+    const beforeOn = page.url();
     await page.getByTestId("enabled-form").getByRole("button", { name: "Turn signing on" }).click();
-    await changeLanded(page);
+    await changeLanded(page, beforeOn);
     await expect.poll(() => aboutDomain(posts).length, { timeout: 20_000 }).toBe(2);
     const resolved = aboutDomain(posts)[1];
     expect(resolved.status).toBe("resolved");

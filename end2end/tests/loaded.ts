@@ -22,10 +22,12 @@ export async function gotoIdentity(page: Page, region: string, name: string): Pr
   }).toPass({ timeout: 30_000 });
 }
 
-/** After a change sent by an island: the island shows the answer, then opens the page anew
- * with `?notice=`; waits for that page so the next navigation does not race it. */
-export async function changeLanded(page: Page): Promise<void> {
+/** After a change sent by an island from the page at `before`: the island shows the answer,
+ * then opens the page anew with a new `?notice=`; waits for that page so the next navigation
+ * does not race it. */
+export async function changeLanded(page: Page, before: string): Promise<void> {
   await expect(page.getByTestId("write-outcome")).toBeVisible();
+  await expect(page).not.toHaveURL(before);
   await expect(page).toHaveURL(/[?&]notice=/);
   await page.waitForLoadState("load");
   await expect(page.getByTestId("write-outcome")).toBeVisible();

@@ -1,6 +1,6 @@
 import { type Page, expect, test } from "@playwright/test";
 import { collectConsoleErrors } from "./console";
-import { gotoIdentity, hydrated } from "./loaded";
+import { changeLanded, gotoIdentity, hydrated } from "./loaded";
 import {
   SWITCHED_WITH_JS,
   expectByodkimTxt,
@@ -54,7 +54,9 @@ test("switch Easy DKIM → BYODKIM with a generated key → Easy DKIM", async ({
 
   await form.getByLabel(/^Easy DKIM \(/).check();
   await form.getByLabel(/I understand/).check();
+  const switchedPage = page.url();
   await form.getByRole("button", { name: "Apply" }).click();
+  await changeLanded(page, switchedPage);
   await expect(page.getByTestId("write-outcome")).toContainText("Easy DKIM");
   await expect(page.getByTestId("origin")).toHaveText("Easy DKIM");
   await expect(statusBadge(page)).toHaveAttribute("data-status", "PENDING");
