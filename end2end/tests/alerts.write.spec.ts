@@ -51,6 +51,7 @@ test("turning signing off fires an alert to the webhook; turning it on resolves 
     expect(firing.version).toBe("4");
     expect(firing.status).toBe("firing");
     expect(firing.receiver).toBe("e2e-webhook");
+    expect(firing.groupLabels).toEqual(firing.alerts[0].labels);
     expect(firing.alerts[0].labels).toEqual({
       account: "demo",
       alertname: "DkimSigningOff",
@@ -70,7 +71,9 @@ test("turning signing off fires an alert to the webhook; turning it on resolves 
       .locator('[data-testid="delivery-row"][data-status="firing"]')
       .filter({ hasText: `${DOMAIN}: DKIM signing is turned off` });
     await expect(delivered).toHaveAttribute("data-state", "delivered");
-    await expect(page.getByTestId("receivers")).toContainText("e2e-webhook (alertmanager) http://127.0.0.1/… · gets every severity");
+    await expect(page.getByTestId("receivers")).toContainText(
+      "e2e-webhook (alertmanager) http://127.0.0.1/… · gets every severity · each alert on its own, first post after 1 s, then at most every 2 s",
+    );
     await expect(page.locator("body")).not.toContainText("e2e-secret");
 
     // Signing on again: resolved, once, with the same fingerprint.

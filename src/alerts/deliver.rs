@@ -1,15 +1,20 @@
-//! Sends the deliveries the engine queued: each is posted to its receiver until it answers
-//! 2xx, with growing pauses between tries, then given up and left in the log. Webhook URLs
-//! never reach a log line or the database: errors are recorded without them.
+//! Sends the news the engine queued: each receiver has a worker of its own, so a receiver
+//! that is down, slow, or asks to be left alone (`Retry-After`) delays only its own posts.
+//! A worker posts each of its due groups as one post, retries a failed one with growing
+//! pauses (what arrived meanwhile rides along), then gives it up and leaves it in the log.
+//! Webhook URLs never reach a log line or the database: errors are recorded without them.
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::rules::Receiver;
-use super::store::{AlertStore, Attempt, Due};
+use super::bell::Bell;
+use super::outbox::{Attempt, News};
+use super::payload::{self, Notice};
+use super::rules::{Receiver, ReceiverKind};
+use super::store::AlertStore;
 use crate::audit::log::AuditError;
 use crate::model::UnixSeconds;
 
@@ -17,34 +22,60 @@ use crate::model::UnixSeconds;
 pub const MAX_ATTEMPTS: i64 = 10;
 /// The first pause; it doubles with each failure.
 const FIRST_RETRY_SECS: i64 = 10;
-/// The longest pause between tries.
+/// The longest pause between tries, and the longest `Retry-After` honoured.
 const LONGEST_RETRY_SECS: i64 = 15 * 60;
 /// Time allowed for one post.
 const POST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Deliveries tried per round.
-const BATCH: u32 = 50;
-/// Rounds per call at most (a busy outbox is left for the next call).
+/// Time a post under way at shutdown is given to finish (then it is sent again after the
+/// restart: a receiver may hear it twice, never not at all).
+const STOP_GRACE: Duration = Duration::from_secs(2);
+/// Groups posted per round.
+const GROUPS_PER_ROUND: u32 = 50;
+/// Rounds per call at most (a busy receiver's rest is left for the next call).
 const MAX_ROUNDS: usize = 10;
-/// Longest wait before the outbox is looked at again without being woken.
+/// Longest wait before the queue is looked at again without a ring.
 const IDLE_WAIT: Duration = Duration::from_secs(30);
 /// Characters of a receiver's error answer kept.
 const ERROR_BODY_CHARS: usize = 200;
 
-/// Posts queued deliveries to their receivers.
+/// Posts queued news to the receivers.
 #[derive(Clone, Debug)]
 pub struct Deliverer {
     store: AlertStore,
     receivers: Arc<[Receiver]>,
     http: reqwest::Client,
+    external_url: String,
+    /// Until when each receiver asked to be left alone (`Retry-After`, 429, 503).
+    paused: Arc<Mutex<HashMap<String, UnixSeconds>>>,
+}
+
+/// How a post went.
+enum Posted {
+    Delivered,
+    /// Failed; `pause` when the receiver asked for time (seconds, bounded).
+    Failed {
+        error: String,
+        pause: Option<i64>,
+    },
+    /// Cut short by the server's stop: nothing is recorded, it is sent after the restart.
+    Abandoned,
 }
 
 impl Deliverer {
-    /// A deliverer over `store` posting to `receivers` through `http`.
-    pub fn new(store: AlertStore, receivers: Arc<[Receiver]>, http: reqwest::Client) -> Self {
+    /// A deliverer over `store` posting to `receivers` through `http`, linking pages under
+    /// `external_url` (the dashboard's address as its users reach it).
+    pub fn new(
+        store: AlertStore,
+        receivers: Arc<[Receiver]>,
+        http: reqwest::Client,
+        external_url: &str,
+    ) -> Self {
         Self {
             store,
             receivers,
             http,
+            external_url: external_url.trim_end_matches('/').to_owned(),
+            paused: Arc::default(),
         }
     }
 
@@ -59,124 +90,311 @@ impl Deliverer {
             .expect("an HTTP client with default TLS settings")
     }
 
-    /// Tries every delivery due at `now` once; how many were tried. Receivers are posted to
-    /// side by side (one that hangs delays only its own posts), each receiver's in order.
+    /// Posts every group due at `now`, receiver after receiver; how many posts were tried.
+    /// The server runs [`Self::run`] instead, with a worker per receiver.
     pub async fn deliver_due(&self, now: UnixSeconds) -> Result<usize, AuditError> {
+        self.close_unknown(now).await?;
         let mut tried = 0;
-        // A post delivered may let the one queued behind it go (resolved after firing):
-        // again until nothing is due. Each post is tried at most once per call (a failed
-        // one is put off past `now`), so this ends.
-        for _ in 0..MAX_ROUNDS {
-            let round = self.deliver_round(now).await?;
-            if round == 0 {
-                break;
-            }
-            tried += round;
+        for receiver in self.receivers.iter() {
+            tried += self
+                .deliver_due_to(receiver, now, &CancellationToken::new())
+                .await?;
         }
         Ok(tried)
     }
 
-    async fn deliver_round(&self, now: UnixSeconds) -> Result<usize, AuditError> {
-        let due = self.store.due(now, BATCH).await?;
-        let mut by_receiver: Vec<Vec<&Due>> = Vec::new();
-        for delivery in &due {
-            match by_receiver
-                .iter_mut()
-                .find(|queue| queue[0].receiver == delivery.receiver)
-            {
-                Some(queue) => queue.push(delivery),
-                None => by_receiver.push(vec![delivery]),
+    /// Posts `receiver`'s groups due at `now`, one post per group; how many were tried.
+    async fn deliver_due_to(
+        &self,
+        receiver: &Receiver,
+        now: UnixSeconds,
+        stop: &CancellationToken,
+    ) -> Result<usize, AuditError> {
+        let mut tried = 0;
+        // A group posted may have more news than one post holds: again until nothing is
+        // due. A failed post is put off past `now`, so this ends.
+        for _ in 0..MAX_ROUNDS {
+            let groups = self
+                .store
+                .due_groups(&receiver.name, now, GROUPS_PER_ROUND)
+                .await?;
+            if groups.is_empty() {
+                break;
+            }
+            for group in groups {
+                if self.paused_until(&receiver.name) > now || stop.is_cancelled() {
+                    return Ok(tried);
+                }
+                tried += self.post_group(receiver, &group, now, stop).await?;
             }
         }
-        let rounds = by_receiver.into_iter().map(|queue| async move {
-            for delivery in queue {
-                self.try_once(delivery, now).await?;
-            }
-            Ok::<(), AuditError>(())
-        });
-        for outcome in futures::future::join_all(rounds).await {
-            outcome?;
-        }
-        Ok(due.len())
+        Ok(tried)
     }
 
-    /// Posts one delivery and notes how it went.
-    async fn try_once(&self, delivery: &Due, now: UnixSeconds) -> Result<(), AuditError> {
-        let result = self.post(delivery).await;
-        let attempt = delivery.attempts + 1;
-        let outcome = match &result {
-            Ok(()) => Attempt::Delivered,
-            Err(error) if attempt >= MAX_ATTEMPTS => Attempt::GiveUp { error },
-            Err(error) => Attempt::Retry {
-                at: now + retry_after(attempt),
-                error,
+    /// Builds and sends one group's post and records what came of each of its rows; 1 if
+    /// a post was tried.
+    async fn post_group(
+        &self,
+        receiver: &Receiver,
+        group: &str,
+        now: UnixSeconds,
+        stop: &CancellationToken,
+    ) -> Result<usize, AuditError> {
+        let news = self.store.news(&receiver.name, group).await?;
+        let (send, skip) = sort_news(&news);
+        let mut outcomes: Vec<(i64, Attempt<'_>)> = skip
+            .iter()
+            .map(|row| {
+                let why = "firing never announced";
+                (row.id, Attempt::Skip { why })
+            })
+            .collect();
+        if send.is_empty() {
+            self.store
+                .record(&receiver.name, group, now, &outcomes)
+                .await?;
+            return Ok(0);
+        }
+        let body = self.body(receiver, &send);
+        let posted = self.post(receiver, body, stop).await;
+        let error_text;
+        match posted {
+            Posted::Abandoned => return Ok(1),
+            Posted::Delivered => {
+                tracing::info!(receiver = %receiver.name, alerts = send.len(), "alerts delivered");
+                // The rows a newer one of the same alert stood for went with it.
+                outcomes
+                    .extend(superseded_and_sent(&news, &skip).map(|id| (id, Attempt::Delivered)));
+            }
+            Posted::Failed { error, pause } => {
+                error_text = error;
+                let attempt = news.iter().map(|row| row.attempts).max().unwrap_or(0) + 1;
+                let wait = retry_after(attempt).max(pause.unwrap_or(0));
+                if let Some(pause) = pause {
+                    self.pause(&receiver.name, now + pause);
+                }
+                let error = error_text.as_str();
+                tracing::warn!(receiver = %receiver.name, attempt, %error, "alert post failed");
+                outcomes.extend(superseded_and_sent(&news, &skip).map(|id| {
+                    let tries = news.iter().find(|row| row.id == id).map_or(0, |row| row.attempts) + 1;
+                    if tries >= MAX_ATTEMPTS {
+                        tracing::error!(receiver = %receiver.name, delivery = id, %error, "alert delivery given up");
+                        (id, Attempt::GiveUp { error })
+                    } else {
+                        (id, Attempt::Retry { at: now + wait, error })
+                    }
+                }));
+            }
+        }
+        self.store
+            .record(&receiver.name, group, now, &outcomes)
+            .await?;
+        Ok(1)
+    }
+
+    /// The post's JSON for `receiver`'s kind.
+    fn body(&self, receiver: &Receiver, send: &[&News]) -> String {
+        let pages: Vec<String> = send
+            .iter()
+            .map(|row| payload::page_of(&self.external_url, &row.labels))
+            .collect();
+        let notices: Vec<Notice<'_>> = send
+            .iter()
+            .zip(&pages)
+            .map(|(row, page)| Notice {
+                status: &row.status,
+                labels: &row.labels,
+                annotations: &row.annotations,
+                starts_at: row.starts_at,
+                ends_at: if row.status == "resolved" {
+                    row.ends_at
+                } else {
+                    None
+                },
+                fingerprint: &row.fingerprint,
+                generator_url: page,
+            })
+            .collect();
+        let group_labels: BTreeMap<String, String> = send
+            .first()
+            .map(|row| receiver.grouping.group_labels(&row.labels))
+            .unwrap_or_default();
+        let body = match receiver.kind {
+            ReceiverKind::Alertmanager => {
+                payload::alertmanager(&receiver.name, &self.external_url, &group_labels, &notices)
+            }
+            ReceiverKind::Slack => {
+                let alerts_page = format!("{}/alerts", self.external_url);
+                payload::slack_group(&group_labels, &notices, &alerts_page)
+            }
+        };
+        body.to_string()
+    }
+
+    async fn post(&self, receiver: &Receiver, body: String, stop: &CancellationToken) -> Posted {
+        let sending = self.send(receiver, body);
+        tokio::pin!(sending);
+        let result = tokio::select! {
+            result = &mut sending => result,
+            () = stop.cancelled() => match tokio::time::timeout(STOP_GRACE, &mut sending).await {
+                Ok(result) => result,
+                Err(_) => return Posted::Abandoned,
             },
         };
-        match outcome {
-            Attempt::Delivered => {
-                tracing::info!(receiver = %delivery.receiver, delivery = delivery.id, "alert delivered");
-            }
-            Attempt::Retry { error, .. } => {
-                tracing::warn!(receiver = %delivery.receiver, delivery = delivery.id, attempt, %error, "alert delivery failed; will retry");
-            }
-            Attempt::GiveUp { error } => {
-                tracing::error!(receiver = %delivery.receiver, delivery = delivery.id, %error, "alert delivery given up");
-            }
+        match result {
+            Ok(()) => Posted::Delivered,
+            Err((error, pause)) => Posted::Failed { error, pause },
         }
-        self.store.attempted(delivery.id, now, outcome).await
     }
 
-    async fn post(&self, delivery: &Due) -> Result<(), String> {
-        let Some(receiver) = self.receivers.iter().find(|r| r.name == delivery.receiver) else {
-            return Err("no receiver of this name is configured any more".to_owned());
-        };
+    async fn send(&self, receiver: &Receiver, body: String) -> Result<(), (String, Option<i64>)> {
         let response = self
             .http
             .post(receiver.url())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(delivery.payload.clone())
+            .body(body)
             .send()
             .await
-            .map_err(|error| with_causes(&error.without_url()))?;
+            .map_err(|error| (with_causes(&error.without_url()), None))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
+        let pause = asks_for_time(&response, crate::inventory::now());
         let body = response.text().await.unwrap_or_default();
         let said = scrub(&body, receiver.url());
-        Err(if said.is_empty() {
+        let error = if said.is_empty() {
             format!("HTTP {status}")
         } else {
             format!("HTTP {status}: {said}")
-        })
+        };
+        Err((error, pause))
     }
 
-    /// Delivers forever: whenever woken (an alert changed) and when a retry is due.
-    pub fn spawn(self, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(self.run(wake, CancellationToken::new()))
+    fn paused_until(&self, receiver: &str) -> UnixSeconds {
+        let paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        paused.get(receiver).copied().unwrap_or(0)
     }
 
-    /// Delivers until `stop` is cancelled: a round of posts under way is finished first,
-    /// so a post that reached its receiver is also recorded as sent.
-    pub async fn run(self, wake: Arc<Notify>, stop: CancellationToken) {
+    fn pause(&self, receiver: &str, until: UnixSeconds) {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        paused.insert(receiver.to_owned(), until);
+    }
+
+    /// Rows of receivers no longer in the file are closed, not left waiting forever.
+    async fn close_unknown(&self, now: UnixSeconds) -> Result<(), AuditError> {
+        let names: Vec<&str> = self.receivers.iter().map(|r| r.name.as_str()).collect();
+        let closed = self.store.give_up_unknown(&names, now).await?;
+        if closed > 0 {
+            tracing::warn!(
+                closed,
+                "alert deliveries to receivers no longer configured were given up"
+            );
+        }
+        Ok(())
+    }
+
+    /// Delivers until `stop` is cancelled, a worker per receiver: each is woken by `bell`
+    /// and when its next retry is due, and its posts never wait for another's.
+    pub async fn run(self, bell: Bell, stop: CancellationToken) {
+        if let Err(error) = self.close_unknown(crate::inventory::now()).await {
+            tracing::error!(%error, "could not close the deliveries of removed receivers");
+        }
+        let workers = self.receivers.iter().map(|receiver| {
+            let (deliverer, stop, rings) = (self.clone(), stop.clone(), bell.listen());
+            let receiver = receiver.clone();
+            async move { deliverer.work_for(&receiver, rings, &stop).await }
+        });
+        futures::future::join_all(workers).await;
+        // No receivers: nothing to do, but the task lasts as long as the server.
+        stop.cancelled().await;
+    }
+
+    async fn work_for(
+        &self,
+        receiver: &Receiver,
+        mut rings: tokio::sync::watch::Receiver<u64>,
+        stop: &CancellationToken,
+    ) {
         while !stop.is_cancelled() {
             let now = crate::inventory::now();
-            if let Err(error) = self.deliver_due(now).await {
-                tracing::error!(%error, "could not send alert deliveries");
+            if let Err(error) = self.deliver_due_to(receiver, now, stop).await {
+                tracing::error!(receiver = %receiver.name, %error, "could not send alert deliveries");
             }
-            let wait = match self.store.next_due().await {
-                Ok(Some(at)) => {
-                    let secs = u64::try_from(at - crate::inventory::now()).unwrap_or(0);
-                    Duration::from_secs(secs.max(1)).min(IDLE_WAIT)
-                }
-                _ => IDLE_WAIT,
+            let next = match self.store.next_due(&receiver.name).await {
+                Ok(Some(at)) => at.max(self.paused_until(&receiver.name)),
+                _ => self.paused_until(&receiver.name),
+            };
+            let secs = u64::try_from(next - crate::inventory::now()).unwrap_or(0);
+            let wait = if next == 0 {
+                IDLE_WAIT
+            } else {
+                Duration::from_secs(secs.max(1)).min(IDLE_WAIT)
             };
             tokio::select! {
                 () = stop.cancelled() => {}
-                _ = tokio::time::timeout(wait, wake.notified()) => {}
+                _ = rings.changed() => {}
+                () = tokio::time::sleep(wait) => {}
             }
         }
     }
+}
+
+/// Splits a group's rows: what is posted (each alert once, in its latest state, oldest
+/// alert first) and what is skipped (a resolution of an alert this receiver never heard
+/// fire).
+fn sort_news(news: &[News]) -> (Vec<&News>, Vec<&News>) {
+    let mut latest: Vec<&News> = Vec::new();
+    for row in news {
+        match latest
+            .iter_mut()
+            .find(|kept| kept.fingerprint == row.fingerprint)
+        {
+            Some(kept) => *kept = row,
+            None => latest.push(row),
+        }
+    }
+    latest
+        .into_iter()
+        .partition(|row| row.status == "firing" || row.announced)
+}
+
+/// Every row of `news` but the skipped: the posted ones and those they stand for.
+fn superseded_and_sent<'a>(news: &'a [News], skip: &'a [&News]) -> impl Iterator<Item = i64> + 'a {
+    news.iter()
+        .filter(move |row| !skip.iter().any(|skipped| skipped.id == row.id))
+        .map(|row| row.id)
+}
+
+/// The time a 429 or 503 asks for (`Retry-After` in seconds or as a date; the first
+/// pause when it names none), at most [`LONGEST_RETRY_SECS`].
+fn asks_for_time(response: &reqwest::Response, now: UnixSeconds) -> Option<i64> {
+    let status = response.status();
+    if status != reqwest::StatusCode::TOO_MANY_REQUESTS
+        && status != reqwest::StatusCode::SERVICE_UNAVAILABLE
+    {
+        return None;
+    }
+    let header = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok());
+    Some(retry_after_header(header, now))
+}
+
+/// `Retry-After`'s seconds: delay-seconds or an HTTP date, bounded to 1 s ..= 15 min.
+pub fn retry_after_header(value: Option<&str>, now: UnixSeconds) -> i64 {
+    let asked = value.and_then(|value| {
+        let value = value.trim();
+        value.parse::<i64>().ok().or_else(|| {
+            let at = httpdate::parse_http_date(value).ok()?;
+            let at = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+            Some(i64::try_from(at).ok()? - now)
+        })
+    });
+    asked
+        .unwrap_or(FIRST_RETRY_SECS)
+        .clamp(1, LONGEST_RETRY_SECS)
 }
 
 /// An error and its causes, joined: reqwest's own words alone never say why ("error
@@ -284,6 +502,22 @@ mod tests {
         ] {
             assert!(!said.contains(secret), "{secret} in {said}");
         }
+    }
+
+    #[test]
+    fn retry_after_is_read_and_bounded() {
+        assert_eq!(retry_after_header(Some("120"), 0), 120);
+        assert_eq!(retry_after_header(Some(" 7 "), 0), 7);
+        assert_eq!(retry_after_header(Some("86400"), 0), LONGEST_RETRY_SECS);
+        assert_eq!(retry_after_header(Some("0"), 0), 1);
+        assert_eq!(retry_after_header(None, 0), FIRST_RETRY_SECS);
+        assert_eq!(retry_after_header(Some("soon"), 0), FIRST_RETRY_SECS);
+        // Sun, 06 Dec 2026 18:00:00 GMT, asked at 17:59:00.
+        let at = 1_796_580_000;
+        assert_eq!(
+            retry_after_header(Some("Sun, 06 Dec 2026 18:00:00 GMT"), at - 60),
+            60
+        );
     }
 
     #[test]

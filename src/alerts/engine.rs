@@ -7,12 +7,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
-
+use super::bell::Bell;
 use super::evaluate::{Alert, Inputs, Verdict, evaluate};
-use super::payload::{self, Notice};
-use super::rules::{AlertSettings, ReceiverKind};
-use super::store::{AlertStore, Outgoing, StoredAlert};
+use super::first_start::{KNOWN_AT_FIRST_START, read_in_full};
+use super::outbox::Outgoing;
+use super::rule::Severity;
+use super::rules::AlertSettings;
+use super::store::{AlertStore, StoredAlert};
 use super::tracker::Tracker;
 use crate::audit::log::AuditError;
 use crate::dns::monitor::{DnsMonitor, next_change};
@@ -39,25 +40,25 @@ pub struct Changed {
 pub struct Engine {
     settings: Arc<AlertSettings>,
     store: AlertStore,
-    external_url: String,
     tracker: Tracker,
     /// Firing now, by fingerprint; `None` until read from the database.
     firing: Option<HashMap<String, StoredAlert>>,
+    /// The first start on this database lasts: info-level alerts are not posted.
+    first_start: bool,
     /// Each identity's status and since when, from the history at start; an entry goes
     /// once its identity is seen in another status.
     known_since: KnownSince,
 }
 
 impl Engine {
-    /// An engine applying `settings`, writing to `store`; pages are linked under
-    /// `external_url` (the dashboard's address as its users reach it).
-    pub fn new(settings: Arc<AlertSettings>, store: AlertStore, external_url: &str) -> Self {
+    /// An engine applying `settings`, writing to `store`.
+    pub fn new(settings: Arc<AlertSettings>, store: AlertStore) -> Self {
         Self {
             settings,
             store,
-            external_url: external_url.trim_end_matches('/').to_owned(),
             tracker: Tracker::default(),
             firing: None,
+            first_start: false,
             known_since: KnownSince::default(),
         }
     }
@@ -71,6 +72,7 @@ impl Engine {
         now: UnixSeconds,
     ) -> Result<Changed, AuditError> {
         if self.firing.is_none() {
+            self.first_start = self.store.first_start_lasts(now).await?;
             let stored = self.store.firing().await?;
             self.known_since = History::new(self.store.log().clone())
                 .status_since()
@@ -88,6 +90,14 @@ impl Engine {
         let result = self.apply(snapshot, dns, now, firing).await;
         let (firing, changed) = result;
         self.firing = Some(firing);
+        // Identities read in full in this sweep were still seen for the first time.
+        if self.first_start && read_in_full(snapshot) {
+            self.store.end_first_start(now).await?;
+            self.first_start = false;
+            tracing::info!(
+                "first start over: every identity has been read once; every alert is posted from now on"
+            );
+        }
         changed
     }
 
@@ -128,7 +138,7 @@ impl Engine {
             let Some(alert) = firing.get(&fingerprint) else {
                 continue;
             };
-            let posts = self.posts("resolved", alert, Some(now));
+            let posts = self.posts(alert, false);
             if let Err(error) = self.store.resolve(alert.id, now, &posts).await {
                 // The others are still resolved; this one is tried again next round.
                 tracing::error!(%error, fingerprint, "could not resolve an alert");
@@ -158,7 +168,7 @@ impl Engine {
                 annotations: alert.annotations.clone(),
                 starts_at: now,
             };
-            let posts = self.posts("firing", &stored, None);
+            let posts = self.posts(&stored, self.first_start);
             match self
                 .store
                 .fire(fingerprint, &alert.labels, &alert.annotations, now, &posts)
@@ -178,57 +188,28 @@ impl Engine {
         (firing, first_error.map_or(Ok(changed), Err))
     }
 
-    /// One post per receiver whose route takes `alert`.
-    fn posts(
-        &self,
-        status: &str,
-        alert: &StoredAlert,
-        ends_at: Option<UnixSeconds>,
-    ) -> Vec<Outgoing> {
-        let generator_url = self.page_of(alert);
-        let notice = Notice {
-            status,
-            labels: &alert.labels,
-            annotations: &alert.annotations,
-            starts_at: alert.starts_at,
-            ends_at,
-            fingerprint: &alert.fingerprint,
-            generator_url: &generator_url,
-        };
+    /// The news for each receiver whose route takes `alert`, in the receiver's group; an
+    /// info-level alert firing at the `first_start` is queued as skipped.
+    fn posts(&self, alert: &StoredAlert, first_start: bool) -> Vec<Outgoing> {
         let rule = alert
             .labels
             .get("alertname")
             .and_then(|name| super::rule::Rule::named(name));
+        let skip = (first_start && rule.is_some_and(|rule| rule.level() == Severity::Info))
+            .then_some(KNOWN_AT_FIRST_START);
         self.settings
             .receivers
             .iter()
             // An alert of a rule no longer known (renamed since it fired) goes everywhere.
             .filter(|receiver| rule.is_none_or(|rule| receiver.route.takes(rule)))
-            .map(|receiver| {
-                let body = match receiver.kind {
-                    ReceiverKind::Alertmanager => {
-                        payload::alertmanager(&receiver.name, &self.external_url, &notice)
-                    }
-                    ReceiverKind::Slack => payload::slack(&notice),
-                };
-                Outgoing {
-                    receiver: receiver.name.clone(),
-                    payload: body.to_string(),
-                }
+            .map(|receiver| Outgoing {
+                receiver: receiver.name.clone(),
+                group_key: receiver.grouping.key(&alert.labels),
+                wait_secs: receiver.grouping.wait_secs,
+                interval_secs: receiver.grouping.interval_secs,
+                skip,
             })
             .collect()
-    }
-
-    /// The identity's page, or the Alerts page for a target's alert.
-    fn page_of(&self, alert: &StoredAlert) -> String {
-        let label = |name: &str| alert.labels.get(name).map(String::as_str);
-        let path = match (label("identity"), label("region")) {
-            (Some(name), Some(region)) => {
-                crate::routes::identity_page(region, name, label("account"))
-            }
-            _ => "/alerts".to_owned(),
-        };
-        format!("{}{path}", self.external_url)
     }
 
     /// Evaluates after every new snapshot, every DNS result that found something new, and
@@ -238,7 +219,7 @@ impl Engine {
         mut self,
         inventory: Inventory,
         dns: Option<DnsMonitor>,
-        wake: Arc<Notify>,
+        wake: Bell,
     ) -> tokio::task::JoinHandle<()> {
         let mut snapshots = inventory.subscribe();
         let mut dns_changes = dns.as_ref().map(DnsMonitor::subscribe);
@@ -248,12 +229,12 @@ impl Engine {
                 let reports = dns.as_ref().map(|dns| dns.view(&snapshot, &inventory));
                 let now = crate::inventory::now();
                 match self.evaluate(&snapshot, reports.as_deref(), now).await {
-                    Ok(changed) if changed != Changed::default() => wake.notify_one(),
+                    Ok(changed) if changed != Changed::default() => wake.ring(),
                     Ok(_) => {}
                     Err(error) => {
                         tracing::error!(%error, "could not evaluate the alert rules");
                         // Some alerts may have been written before the failure.
-                        wake.notify_one();
+                        wake.ring();
                     }
                 }
                 if next_change(&mut snapshots, dns_changes.as_mut(), Some(TICK))

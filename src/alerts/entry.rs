@@ -28,7 +28,8 @@ pub struct FiringAlert {
     pub fingerprint: String,
 }
 
-/// One post about an alert, sent or still being tried.
+/// One alert's news (firing or resolved) for one receiver: sent (alone or in a group's
+/// post), waiting, or skipped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     /// Its number.
@@ -57,6 +58,11 @@ pub enum DeliveryState {
         /// When.
         at: UnixSeconds,
     },
+    /// Waiting for its group's first post (the group's wait or interval).
+    Queued {
+        /// When its group is posted.
+        next_at: UnixSeconds,
+    },
     /// Waiting for its next try.
     Retrying {
         /// When it is tried next.
@@ -67,6 +73,13 @@ pub enum DeliveryState {
         /// When dkimdash stopped trying.
         at: UnixSeconds,
     },
+    /// Not posted, on purpose.
+    Skipped {
+        /// When.
+        at: UnixSeconds,
+        /// `silenced`, `known at first start` or `firing never announced`.
+        why: String,
+    },
 }
 
 impl DeliveryState {
@@ -74,8 +87,10 @@ impl DeliveryState {
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Delivered { .. } => "delivered",
+            Self::Queued { .. } => "queued",
             Self::Retrying { .. } => "retrying",
             Self::GivenUp { .. } => "given-up",
+            Self::Skipped { .. } => "skipped",
         }
     }
 }
@@ -91,6 +106,8 @@ pub struct ReceiverInfo {
     pub url: String,
     /// Which alerts it gets, in words.
     pub gets: String,
+    /// How its alerts are batched, in words.
+    pub grouping: String,
 }
 
 /// Everything the Alerts page shows.

@@ -5,12 +5,20 @@
 //! server-only.
 
 #[cfg(feature = "ssr")]
+pub mod bell;
+#[cfg(feature = "ssr")]
 pub mod deliver;
 #[cfg(feature = "ssr")]
 pub mod engine;
 pub mod entry;
 #[cfg(feature = "ssr")]
 pub mod evaluate;
+#[cfg(feature = "ssr")]
+pub mod first_start;
+#[cfg(feature = "ssr")]
+pub mod grouping;
+#[cfg(feature = "ssr")]
+pub mod outbox;
 #[cfg(feature = "ssr")]
 pub mod payload;
 #[cfg(feature = "ssr")]

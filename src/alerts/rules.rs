@@ -15,6 +15,9 @@
 //! min_severity = "info"          # the default for Alertmanager; Slack's is "warning"
 //! alertnames = ["DkimFailed"]    # only these (default: every rule)
 //! exclude = ["DkimKeyOld"]       # never these
+//! group_by = ["alertname"]       # the default; [] is one group, ["..."] each alert alone
+//! group_wait = "30s"             # a new group's first post waits this long for more
+//! group_interval = "5m"          # then at most one post per group this often
 //! ```
 
 use std::path::Path;
@@ -22,6 +25,7 @@ use std::path::Path;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::grouping::{Grouping, parse_duration};
 use super::rule::{Rule, Severity};
 
 /// The thresholds of every rule. A number of 0 (and `false`) turns that rule off.
@@ -193,6 +197,8 @@ pub struct Receiver {
     pub kind: ReceiverKind,
     /// Which alerts it gets.
     pub route: Route,
+    /// How its alerts are batched into posts.
+    pub grouping: Grouping,
     /// Where to post.
     url: SecretString,
 }
@@ -211,6 +217,7 @@ impl Receiver {
             name: name.to_owned(),
             kind,
             route: Route::at_least(kind.default_min_severity()),
+            grouping: Grouping::default(),
             url: SecretString::from(url.to_owned()),
         })
     }
@@ -218,6 +225,11 @@ impl Receiver {
     /// The same receiver, getting only the alerts `route` lets through.
     pub fn routed(self, route: Route) -> Self {
         Self { route, ..self }
+    }
+
+    /// The same receiver, its alerts batched by `grouping`.
+    pub fn grouped(self, grouping: Grouping) -> Self {
+        Self { grouping, ..self }
     }
 
     /// The URL to post to; only the sender reads it.
@@ -262,9 +274,36 @@ struct ReceiverEntry {
     alertnames: Option<Vec<String>>,
     #[serde(default)]
     exclude: Vec<String>,
+    group_by: Option<Vec<String>>,
+    group_wait: Option<String>,
+    group_interval: Option<String>,
 }
 
 impl ReceiverEntry {
+    /// The grouping its fields describe, Alertmanager's defaults where they are silent.
+    fn grouping(&self) -> Result<Grouping, String> {
+        let named = |error: String| format!("receiver {:?}: {error}", self.name);
+        let defaults = Grouping::default();
+        let secs = |field: &str, given: &Option<String>, default: i64| {
+            given
+                .as_deref()
+                .map_or(Ok(default), |text| parse_duration(field, text))
+                .map_err(named)
+        };
+        Ok(Grouping {
+            by: match &self.group_by {
+                Some(names) => Grouping::by_from(names.clone()).map_err(named)?,
+                None => defaults.by,
+            },
+            wait_secs: secs("group_wait", &self.group_wait, defaults.wait_secs)?,
+            interval_secs: secs(
+                "group_interval",
+                &self.group_interval,
+                defaults.interval_secs,
+            )?,
+        })
+    }
+
     /// The route its fields describe; an unknown alert name is refused, listing the known.
     fn route(&self) -> Result<Route, String> {
         let rules = |names: &[String]| -> Result<Vec<Rule>, String> {
@@ -321,6 +360,7 @@ impl AlertSettings {
                 return Err(format!("two receivers are named {:?}", entry.name));
             }
             let route = entry.route()?;
+            let grouping = entry.grouping()?;
             let url = match (entry.url, entry.url_env) {
                 (Some(url), None) => url,
                 // A URL pasted here by mistake must not come back in the message.
@@ -344,7 +384,11 @@ impl AlertSettings {
                     ));
                 }
             };
-            receivers.push(Receiver::new(&entry.name, entry.kind, url.trim())?.routed(route));
+            receivers.push(
+                Receiver::new(&entry.name, entry.kind, url.trim())?
+                    .routed(route)
+                    .grouped(grouping),
+            );
         }
         Ok(Self {
             rules: file.rules,
@@ -534,6 +578,23 @@ mod tests {
     }
 
     #[test]
+    fn grouping_defaults_to_alertmanagers_and_reads_the_file() {
+        let text = "[[receiver]]\nname = \"a\"\nkind = \"slack\"\nurl = \"https://h/a\"\n\
+                    [[receiver]]\nname = \"b\"\nkind = \"alertmanager\"\nurl = \"https://h/b\"\n\
+                    group_by = [\"...\"]\ngroup_wait = \"0s\"\ngroup_interval = \"1m\"\n";
+        let settings = AlertSettings::parse(text, no_env).unwrap();
+        assert_eq!(settings.receivers[0].grouping, Grouping::default());
+        assert_eq!(
+            settings.receivers[1].grouping,
+            Grouping {
+                by: super::super::grouping::GroupBy::Each,
+                wait_secs: 0,
+                interval_secs: 60,
+            }
+        );
+    }
+
+    #[test]
     fn mistakes_are_refused_without_echoing_the_url() {
         let cases = [
             ("[rules]\npending = 4\n", "unknown field"),
@@ -580,6 +641,18 @@ mod tests {
             (
                 "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl = \"https://h/a\"\n[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl = \"https://h/b\"\n",
                 "two receivers are named",
+            ),
+            (
+                "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl_env = \"A\"\ngroup_by = [\"https://h/secret\"]\n",
+                "receiver \"x\": group_by: one is not a label name",
+            ),
+            (
+                "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl_env = \"A\"\ngroup_wait = \"https://h/secret\"\n",
+                "group_wait: that is not a duration",
+            ),
+            (
+                "[[receiver]]\nname = \"x\"\nkind = \"slack\"\nurl_env = \"A\"\ngroup_interval = \"3d\"\n",
+                "group_interval: at most a day",
             ),
         ];
         for (text, expected) in cases {

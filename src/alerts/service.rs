@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
-
+use super::bell::Bell;
 use super::deliver::Deliverer;
 use super::engine::Engine;
 use super::entry::{AlertsOverview, ReceiverInfo};
@@ -23,7 +22,7 @@ pub const DELIVERIES_SHOWN: u32 = 100;
 pub struct Alerts {
     settings: Arc<AlertSettings>,
     store: AlertStore,
-    wake: Arc<Notify>,
+    wake: Bell,
     external_url: String,
 }
 
@@ -33,7 +32,7 @@ impl Alerts {
         Self {
             settings: Arc::new(settings),
             store: AlertStore::new(log),
-            wake: Arc::default(),
+            wake: Bell::default(),
             external_url: external_url.to_owned(),
         }
     }
@@ -53,11 +52,7 @@ impl Alerts {
 
     /// An engine over these settings (one per server: it keeps what is firing).
     pub fn engine(&self) -> Engine {
-        Engine::new(
-            self.settings.clone(),
-            self.store.clone(),
-            &self.external_url,
-        )
+        Engine::new(self.settings.clone(), self.store.clone())
     }
 
     /// A deliverer to these receivers over `http`.
@@ -66,6 +61,7 @@ impl Alerts {
             self.store.clone(),
             self.settings.receivers.clone().into(),
             http,
+            &self.external_url,
         )
     }
 
@@ -98,6 +94,7 @@ impl Alerts {
                     kind: r.kind.as_str().to_owned(),
                     url: r.redacted_url(),
                     gets: r.route.describe(),
+                    grouping: r.grouping.describe(),
                 })
                 .collect(),
             rules: self.settings.rules.describe(),

@@ -49,7 +49,7 @@ fn AlertsBody(overview: AlertsOverview) -> impl IntoView {
                         <li>
                             <strong>{r.name}</strong>
                             {format!(" ({}) {}", r.kind, r.url)}
-                            <span class="muted">{format!(" · gets {}", r.gets)}</span>
+                            <span class="muted">{format!(" · gets {} · {}", r.gets, r.grouping)}</span>
                         </li>
                     })
                     .collect_view()}
@@ -65,7 +65,7 @@ fn AlertsBody(overview: AlertsOverview) -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="deliveries-heading">
             <h2 id="deliveries-heading">"Sent"</h2>
-            <p class="muted">"Each alert is posted once when it fires and once when it resolves, to every receiver that gets its severity and name; failed posts are retried for about 50 minutes."</p>
+            <p class="muted">"Each alert is announced once when it fires and once when it resolves, to every receiver that gets its severity and name; the alerts of one group that change together share one post. A receiver that fails is retried for about 50 minutes without holding up the others."</p>
             <DeliveriesTable deliveries />
         </section>
         <section class="card" aria-labelledby="receivers-heading">
@@ -136,10 +136,16 @@ fn DeliveriesTable(deliveries: Vec<Delivery>) -> impl IntoView {
         .map(|delivery| {
             let state = match &delivery.state {
                 DeliveryState::Delivered { at } => format!("delivered {}", utc_minute(*at)),
+                DeliveryState::Queued { next_at } => {
+                    format!("grouped, sent at {}", utc_minute(*next_at))
+                }
                 DeliveryState::Retrying { next_at } => {
                     format!("retrying at {}", utc_minute(*next_at))
                 }
                 DeliveryState::GivenUp { at } => format!("given up {}", utc_minute(*at)),
+                DeliveryState::Skipped { at, why } => {
+                    format!("not sent ({why}) {}", utc_minute(*at))
+                }
             };
             view! {
                 <tr data-testid="delivery-row" data-state=delivery.state.as_str() data-status=delivery.status.clone()>

@@ -5,9 +5,7 @@
 //! the Alerts page, with the receivers' secret URLs nowhere to be seen.
 use crate::support;
 
-use std::sync::{Arc, Mutex};
-
-use axum::{Router, extract::State, http::StatusCode, routing::post};
+use axum::http::StatusCode;
 use dkimdash::{
     alerts::{
         deliver::{Deliverer, MAX_ATTEMPTS},
@@ -21,67 +19,12 @@ use dkimdash::{
     sim::RunningSimulator,
 };
 use serde_json::{Value, json};
+use support::hook::Receiver;
 use support::{app_with, captured_logs, get, state_with, unread_inventory};
 
 const EAST: &str = "us-east-1";
 /// The secret part of the receivers' URLs: must never be shown, stored or logged.
 const SECRET: &str = "s3cr3t-T0K3N";
-
-/// What the receiver got: the path posted to and the JSON body.
-type Received = Arc<Mutex<Vec<(String, Value)>>>;
-
-/// A webhook receiver on loopback that answers each post with the next status of
-/// `answers` (then 200), and keeps what it got.
-struct Receiver {
-    url: String,
-    received: Received,
-}
-
-impl Receiver {
-    async fn start(answers: Vec<StatusCode>) -> Self {
-        #[derive(Clone)]
-        struct Hook {
-            received: Received,
-            answers: Arc<Mutex<std::collections::VecDeque<StatusCode>>>,
-        }
-        async fn take(
-            State(hook): State<Hook>,
-            uri: axum::http::Uri,
-            body: String,
-        ) -> (StatusCode, &'static str) {
-            let answer = hook
-                .answers
-                .lock()
-                .unwrap()
-                .pop_front()
-                .unwrap_or(StatusCode::OK);
-            if answer == StatusCode::OK {
-                let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-                hook.received
-                    .lock()
-                    .unwrap()
-                    .push((uri.path().to_owned(), value));
-                (answer, "ok")
-            } else {
-                (answer, "busy")
-            }
-        }
-        let received = Received::default();
-        let hook = Hook {
-            received: received.clone(),
-            answers: Arc::new(Mutex::new(answers.into())),
-        };
-        let app = Router::new().route("/{*path}", post(take)).with_state(hook);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { url, received }
-    }
-
-    fn take(&self) -> Vec<(String, Value)> {
-        std::mem::take(&mut self.received.lock().unwrap())
-    }
-}
 
 /// The settings: default rules, an Alertmanager webhook and a Slack webhook on `receiver`.
 fn alert_settings(receiver: &Receiver) -> AlertSettings {
@@ -94,11 +37,16 @@ fn alert_settings(receiver: &Receiver) -> AlertSettings {
         name = "ops-am"
         kind = "alertmanager"
         url = "{url}/alertmanager/{SECRET}"
+        group_by = ["..."]
+        group_wait = "0s"
+        group_interval = "0s"
 
         [[receiver]]
         name = "ops-slack"
         kind = "slack"
         url_env = "ALERTS_TEST_SLACK"
+        group_wait = "0s"
+        group_interval = "0s"
         "#,
         url = receiver.url
     );
@@ -134,22 +82,8 @@ async fn setup(name: &str) -> (RunningSimulator, Inventory, std::path::PathBuf) 
     (sim, inventory, path)
 }
 
-/// Sets an identity's status through the simulator's control API, as an operator's
-/// script would.
 async fn set_status(sim: &RunningSimulator, name: &str, status: &str) {
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .put(format!(
-            "{}/_sim/regions/{EAST}/identities/{name}/status",
-            sim.endpoint_url()
-        ))
-        .json(&json!({ "status": status }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    support::set_status(sim, EAST, name, status).await;
 }
 
 /// The firing (or resolved) Alertmanager body dkimdash must post for a.example.
@@ -167,11 +101,11 @@ fn alertmanager_body(status: &str, starts_at: &str, ends_at: &str, fingerprint: 
     });
     json!({
         "version": "4",
-        "groupKey": format!("{{}}:{{fingerprint=\"{fingerprint}\"}}"),
+        "groupKey": "{}:{account=\"demo\", alertname=\"DkimFailed\", identity=\"a.example\", region=\"us-east-1\", severity=\"critical\"}",
         "truncatedAlerts": 0,
         "status": status,
         "receiver": "ops-am",
-        "groupLabels": {},
+        "groupLabels": labels,
         "commonLabels": labels,
         "commonAnnotations": annotations,
         "externalURL": "https://dkim.example.com",
@@ -564,43 +498,53 @@ async fn an_unreadable_target_fires_after_its_minutes_and_survives_a_restart() {
     let _ = std::fs::remove_file(&path);
 }
 
+/// An alert that resolves and fires again while its first post waits for a retry: the
+/// receiver hears its latest state once, never a "resolved" after a newer "firing".
 #[tokio::test]
-async fn a_receiver_never_hears_resolved_before_firing() {
-    // Busy once: the firing post waits for its retry while the alert resolves.
+async fn a_receiver_hears_the_latest_state_in_order() {
+    // Busy once: the firing post waits for its retry while the alert resolves and fires
+    // again.
     let receiver = Receiver::start(vec![StatusCode::SERVICE_UNAVAILABLE]).await;
     let (sim, inventory, path) = setup("order").await;
     let alerts = webhook_alerts(&receiver, &path).await;
     let mut engine = alerts.engine();
     let sender = deliverer(&alerts);
+    let mut evaluate_as = async |status: &str, at| {
+        set_status(&sim, "a.example", status).await;
+        inventory.refresh_now().await;
+        engine
+            .evaluate(&inventory.snapshot(), None, at)
+            .await
+            .unwrap()
+    };
 
-    set_status(&sim, "a.example", "FAILED").await;
-    inventory.refresh_now().await;
     let t = now();
-    engine
-        .evaluate(&inventory.snapshot(), None, t)
-        .await
-        .unwrap();
+    assert_eq!(evaluate_as("FAILED", t).await.fired, 1);
     assert_eq!(sender.deliver_due(t).await.unwrap(), 1, "tried, refused");
-
-    set_status(&sim, "a.example", "SUCCESS").await;
-    inventory.refresh_now().await;
-    let changed = engine
-        .evaluate(&inventory.snapshot(), None, t + 5)
-        .await
-        .unwrap();
-    assert_eq!(changed.resolved, 1);
+    assert_eq!(evaluate_as("SUCCESS", t + 5).await.resolved, 1);
+    assert_eq!(evaluate_as("FAILED", t + 6).await.fired, 1);
     assert_eq!(
-        sender.deliver_due(t + 5).await.unwrap(),
+        sender.deliver_due(t + 6).await.unwrap(),
         0,
-        "the resolved post waits behind the firing one"
+        "the news waits for the group's retry"
     );
-    assert_eq!(sender.deliver_due(t + 10).await.unwrap(), 2);
-    let statuses: Vec<Value> = receiver
-        .take()
-        .into_iter()
-        .map(|(_, body)| body["status"].clone())
-        .collect();
-    assert_eq!(statuses, [json!("firing"), json!("resolved")]);
+    assert_eq!(sender.deliver_due(t + 10).await.unwrap(), 1);
+    let got = receiver.take();
+    assert_eq!(got.len(), 1);
+    let alerts_posted = got[0].1["alerts"].as_array().unwrap();
+    assert_eq!(alerts_posted.len(), 1, "{alerts_posted:?}");
+    assert_eq!(alerts_posted[0]["status"], "firing");
+    assert_eq!(
+        alerts_posted[0]["startsAt"],
+        dkimdash::alerts::payload::rfc3339(t + 6),
+        "the newer firing"
+    );
+    assert_eq!(
+        sender.deliver_due(t + 3600).await.unwrap(),
+        0,
+        "nothing older follows"
+    );
+    assert!(receiver.take().is_empty());
     let _ = std::fs::remove_file(&path);
 }
 
@@ -687,18 +631,6 @@ async fn pending_for_hours_counts_from_before_a_restart() {
 async fn each_receiver_gets_only_what_its_route_takes() {
     let receiver = Receiver::start(Vec::new()).await;
     let (sim, inventory, path) = setup("routes").await;
-    sim.simulator.with_regions(|regions, now| {
-        let mut weak = dkimdash::sim::identity::SimIdentity::easy_dkim_domain(
-            "weak.example",
-            dkimdash::model::KeyLength::Rsa1024,
-            now,
-        );
-        weak.set_status(DkimStatus::Success, now);
-        weak.held = true;
-        regions.insert(EAST, weak);
-    });
-    set_status(&sim, "a.example", "FAILED").await;
-    inventory.refresh_now().await;
     let text = format!(
         r#"
         [[receiver]]
@@ -721,14 +653,37 @@ async fn each_receiver_gets_only_what_its_route_takes() {
     );
     let settings = AlertSettings::parse(&text, |_| None).unwrap();
     let alerts = Alerts::new(settings, AuditLog::open(&path).await.unwrap(), "http://x");
+    let mut engine = alerts.engine();
+    // The first start (nothing firing) is over before the weak key is added.
     let at = now();
-    let changed = alerts
-        .engine()
+    engine
+        .evaluate(&inventory.snapshot(), None, at - 1)
+        .await
+        .unwrap();
+    sim.simulator.with_regions(|regions, now| {
+        let mut weak = dkimdash::sim::identity::SimIdentity::easy_dkim_domain(
+            "weak.example",
+            dkimdash::model::KeyLength::Rsa1024,
+            now,
+        );
+        weak.set_status(DkimStatus::Success, now);
+        weak.held = true;
+        regions.insert(EAST, weak);
+    });
+    set_status(&sim, "a.example", "FAILED").await;
+    inventory.refresh_now().await;
+    let changed = engine
         .evaluate(&inventory.snapshot(), None, at)
         .await
         .unwrap();
     assert_eq!(changed.fired, 2, "DkimFailed and DkimWeakKey");
-    deliverer(&alerts).deliver_due(at).await.unwrap();
+    let sender = deliverer(&alerts);
+    assert_eq!(
+        sender.deliver_due(at + 29).await.unwrap(),
+        0,
+        "each group waits 30 s for more"
+    );
+    sender.deliver_due(at + 30).await.unwrap();
 
     let mut got: Vec<(String, String)> = receiver
         .take()

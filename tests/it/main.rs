@@ -5,6 +5,7 @@
 mod support;
 
 mod agreement;
+mod alert_delivery;
 mod alerts;
 mod assets;
 mod audit;

@@ -1,6 +1,8 @@
 //! Shared by the router-level tests: the whole app without a socket, and an inventory read
 //! from the embedded simulator over real HTTP.
 
+pub mod hook;
+
 use std::{num::NonZeroU32, time::Duration};
 
 use aws_sdk_sesv2::{
@@ -364,4 +366,22 @@ pub fn rsa_jwk(pem: &str, kid: &str) -> serde_json::Value {
         "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
         "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
     })
+}
+
+/// Sets an identity's DKIM status through the simulator's control API, as an operator's
+/// script would.
+pub async fn set_status(sim: &RunningSimulator, region: &str, name: &str, status: &str) {
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .put(format!(
+            "{}/_sim/regions/{region}/identities/{name}/status",
+            sim.endpoint_url()
+        ))
+        .json(&serde_json::json!({ "status": status }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
 }
