@@ -34,6 +34,8 @@ pub enum NoticeForm {
     Enabled,
     /// Add a domain (or a DEED replica).
     AddDomain,
+    /// Silence alerts, or end a silence (the Alerts page).
+    Silence,
 }
 
 /// The answer to a plain-HTML form post (JavaScript off), kept for the page the browser

@@ -14,6 +14,7 @@ use super::bell::Bell;
 use super::outbox::{Attempt, News};
 use super::payload::{self, Notice};
 use super::rules::{Receiver, ReceiverKind};
+use super::silence::silenced_until;
 use super::store::AlertStore;
 use crate::audit::log::AuditError;
 use crate::model::UnixSeconds;
@@ -35,6 +36,9 @@ const GROUPS_PER_ROUND: u32 = 50;
 const MAX_ROUNDS: usize = 10;
 /// Longest wait before the queue is looked at again without a ring.
 const IDLE_WAIT: Duration = Duration::from_secs(30);
+/// Why a row covered by a silence is not posted (its firing is queued again when the
+/// silence ends and the alert still fires).
+pub const SILENCED: &str = "silenced";
 /// Characters of a receiver's error answer kept.
 const ERROR_BODY_CHARS: usize = 200;
 
@@ -141,13 +145,18 @@ impl Deliverer {
         stop: &CancellationToken,
     ) -> Result<usize, AuditError> {
         let news = self.store.news(&receiver.name, group).await?;
+        let silences = self.store.active_silences(now).await?;
+        let (silenced, news): (Vec<News>, Vec<News>) = news.into_iter().partition(|row| {
+            silenced_until(&silences, &row.labels, &row.fingerprint, now).is_some()
+        });
         let (send, skip) = sort_news(&news);
-        let mut outcomes: Vec<(i64, Attempt<'_>)> = skip
+        let mut outcomes: Vec<(i64, Attempt<'_>)> = silenced
             .iter()
-            .map(|row| {
+            .map(|row| (row.id, Attempt::Skip { why: SILENCED }))
+            .chain(skip.iter().map(|row| {
                 let why = "firing never announced";
                 (row.id, Attempt::Skip { why })
-            })
+            }))
             .collect();
         if send.is_empty() {
             self.store

@@ -3,7 +3,7 @@
 //! resolved one are written with their deliveries in one transaction; what is firing is
 //! read back from the database at start, so a restart sends nothing twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use super::first_start::{KNOWN_AT_FIRST_START, read_in_full};
 use super::outbox::Outgoing;
 use super::rule::Severity;
 use super::rules::AlertSettings;
+use super::silence::silenced_until;
 use super::store::{AlertStore, StoredAlert};
 use super::tracker::Tracker;
 use crate::audit::log::AuditError;
@@ -33,6 +34,8 @@ pub struct Changed {
     pub fired: usize,
     /// Alerts that resolved.
     pub resolved: usize,
+    /// Firings queued again because the silence that held them ended.
+    pub unsilenced: usize,
 }
 
 /// The rules, what is firing, and the memory the rules need.
@@ -90,6 +93,8 @@ impl Engine {
         let result = self.apply(snapshot, dns, now, firing).await;
         let (firing, changed) = result;
         self.firing = Some(firing);
+        let mut changed = changed?;
+        changed.unsilenced = self.queue_unsilenced(now).await?;
         // Identities read in full in this sweep were still seen for the first time.
         if self.first_start && read_in_full(snapshot) {
             self.store.end_first_start(now).await?;
@@ -98,7 +103,39 @@ impl Engine {
                 "first start over: every identity has been read once; every alert is posted from now on"
             );
         }
-        changed
+        Ok(changed)
+    }
+
+    /// Queues again the firings a silence held back, once no silence covers them: the
+    /// receivers hear of an alert that outlasted its silence.
+    async fn queue_unsilenced(&self, now: UnixSeconds) -> Result<usize, AuditError> {
+        let held = self.store.silenced_firing().await?;
+        if held.is_empty() {
+            return Ok(0);
+        }
+        let silences = self.store.active_silences(now).await?;
+        let mut queued = 0;
+        for firing in held {
+            if silenced_until(&silences, &firing.labels, &firing.fingerprint, now).is_some() {
+                continue;
+            }
+            let alert = StoredAlert {
+                id: firing.alert_id,
+                fingerprint: firing.fingerprint,
+                labels: firing.labels,
+                annotations: BTreeMap::new(),
+                starts_at: now,
+            };
+            let post = self
+                .posts(&alert, false)
+                .into_iter()
+                .find(|post| post.receiver == firing.receiver);
+            if let Some(post) = post {
+                self.store.queue_again(alert.id, now, &post).await?;
+                queued += 1;
+            }
+        }
+        Ok(queued)
     }
 
     async fn apply(

@@ -26,6 +26,10 @@ pub struct FiringAlert {
     pub starts_at: UnixSeconds,
     /// Its stable fingerprint.
     pub fingerprint: String,
+    /// Its labels (what silences match).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Until when a silence holds its posts back, if one does.
+    pub silenced_until: Option<UnixSeconds>,
 }
 
 /// One alert's news (firing or resolved) for one receiver: sent (alone or in a group's
@@ -121,4 +125,10 @@ pub struct AlertsOverview {
     pub receivers: Vec<ReceiverInfo>,
     /// Each rule in effect, in words.
     pub rules: Vec<String>,
+    /// The newest silences, in effect or ended.
+    pub silences: Vec<crate::alerts::silence::Silence>,
+    /// When this was read (which silences are in effect).
+    pub now: UnixSeconds,
+    /// Whether the reader may set and end silences (an operator).
+    pub can_silence: bool,
 }

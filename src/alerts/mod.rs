@@ -27,6 +27,9 @@ pub mod rule;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod silence;
+#[cfg(feature = "ssr")]
+pub mod silences;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]

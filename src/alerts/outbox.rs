@@ -49,6 +49,19 @@ pub struct News {
     pub announced: bool,
 }
 
+/// A firing not posted because a silence covered it, while the alert still fires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SilencedFiring {
+    /// The alert's row.
+    pub alert_id: i64,
+    /// The receiver.
+    pub receiver: String,
+    /// The alert's fingerprint.
+    pub fingerprint: String,
+    /// The alert's labels.
+    pub labels: BTreeMap<String, String>,
+}
+
 /// What became of one row after a post.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attempt<'a> {
@@ -219,6 +232,53 @@ impl AlertStore {
         .await
         .map(|done| done.rows_affected())
         .map_err(|e| self.log().query_error(e))
+    }
+
+    /// Alerts still firing whose latest row for a receiver is a firing skipped as silenced
+    /// (to be queued again once no silence covers them): (alert, receiver, fingerprint,
+    /// labels).
+    pub async fn silenced_firing(&self) -> Result<Vec<SilencedFiring>, AuditError> {
+        let db = self.log().database().await?;
+        let rows = sqlx::query(
+            "SELECT d.alert_id, d.receiver, a.fingerprint, a.labels
+             FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
+             WHERE a.ends_at IS NULL AND d.status = 'firing' AND d.skipped = 'silenced'
+               AND d.id = (SELECT MAX(e.id) FROM alert_deliveries e
+                           WHERE e.alert_id = d.alert_id AND e.receiver = d.receiver)",
+        )
+        .fetch_all(db)
+        .await
+        .map_err(|e| self.log().query_error(e))?;
+        Ok(rows
+            .iter()
+            .map(|row| SilencedFiring {
+                alert_id: row.get("alert_id"),
+                receiver: row.get("receiver"),
+                fingerprint: row.get("fingerprint"),
+                labels: json_map(row.get("labels")),
+            })
+            .collect())
+    }
+
+    /// Queues alert `alert_id`'s firing again for one receiver (its silence ended).
+    pub async fn queue_again(
+        &self,
+        alert_id: i64,
+        at: UnixSeconds,
+        post: &Outgoing,
+    ) -> Result<(), AuditError> {
+        let db = self.log().database().await?;
+        let failed = |e| self.log().query_error(e);
+        let mut conn = db.acquire().await.map_err(failed)?;
+        queue(
+            &mut conn,
+            alert_id,
+            "firing",
+            at,
+            std::slice::from_ref(post),
+        )
+        .await
+        .map_err(failed)
     }
 
     /// The newest rows, newest first, at most `limit`.

@@ -142,6 +142,8 @@ impl AlertStore {
                     description: note("description"),
                     starts_at: stored.starts_at,
                     fingerprint: stored.fingerprint,
+                    labels: stored.labels,
+                    silenced_until: None,
                 }
             })
             .collect();
@@ -168,6 +170,12 @@ impl AlertStore {
             .await
             .map_err(failed)?
             .rows_affected();
+        // Silences that ended before then (those in effect are kept, however old).
+        sqlx::query("DELETE FROM alert_silences WHERE ends_at < ?")
+            .bind(before)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
         // A group not posted to since then starts afresh (its wait, not its interval).
         sqlx::query("DELETE FROM alert_groups WHERE last_post_at < ?")
             .bind(before)

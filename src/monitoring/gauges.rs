@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
 
 use crate::alerts::evaluate::Rule;
+use crate::alerts::silence::{Silence, silenced_until};
 use crate::alerts::store::StoredAlert;
 use crate::dns_check::DnsReport;
 use crate::inventory::Inventory;
-use crate::model::{IdentityKey, SigningOrigin};
+use crate::model::{IdentityKey, SigningOrigin, UnixSeconds};
 
 /// Everything read at one scrape.
 pub struct Scrape<'a> {
@@ -20,6 +21,10 @@ pub struct Scrape<'a> {
     pub dns: Option<std::collections::HashMap<IdentityKey, DnsReport>>,
     /// The alerts firing now.
     pub firing: &'a [StoredAlert],
+    /// The silences in effect now.
+    pub silences: &'a [Silence],
+    /// Now.
+    pub now: UnixSeconds,
     /// One series per identity too.
     pub per_identity: bool,
 }
@@ -119,15 +124,26 @@ pub fn write(scrape: &Scrape<'_>) {
         }
     }
 
-    // Every rule, so one firing nowhere shows 0 rather than nothing.
+    // Every rule, silenced or not, so one firing nowhere shows 0 rather than nothing.
     for rule in Rule::ALL {
-        let firing = scrape
-            .firing
-            .iter()
-            .filter(|a| a.labels.get("alertname").map(String::as_str) == Some(rule.name()))
-            .count();
-        gauge!("dkimdash_alerts_firing", "alertname" => rule.name(), "severity" => rule.severity())
+        for silenced in [false, true] {
+            let firing = scrape
+                .firing
+                .iter()
+                .filter(|a| a.labels.get("alertname").map(String::as_str) == Some(rule.name()))
+                .filter(|a| {
+                    silenced_until(scrape.silences, &a.labels, &a.fingerprint, scrape.now).is_some()
+                        == silenced
+                })
+                .count();
+            gauge!(
+                "dkimdash_alerts_firing",
+                "alertname" => rule.name(),
+                "severity" => rule.severity(),
+                "silenced" => if silenced { "true" } else { "false" }
+            )
             .set(firing as f64);
+        }
     }
 }
 
@@ -177,6 +193,6 @@ fn describe() {
     );
     describe_gauge!(
         "dkimdash_alerts_firing",
-        "Alerts firing now, by alert name."
+        "Alerts firing now, by alert name; silenced=\"true\" for those a silence keeps from being posted."
     );
 }

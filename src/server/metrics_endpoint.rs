@@ -30,8 +30,16 @@ pub async fn scrape(State(state): State<AppState>, headers: axum::http::HeaderMa
         )
             .into_response();
     }
-    let firing = match state.alerts.store().firing().await {
-        Ok(firing) => firing,
+    let now = crate::inventory::now();
+    let read = async {
+        let store = state.alerts.store();
+        Ok::<_, crate::audit::log::AuditError>((
+            store.firing().await?,
+            store.active_silences(now).await?,
+        ))
+    };
+    let (firing, silences) = match read.await {
+        Ok(read) => read,
         Err(error) => {
             tracing::error!(%error, "metrics: could not read the alerts firing");
             return (
@@ -48,6 +56,8 @@ pub async fn scrape(State(state): State<AppState>, headers: axum::http::HeaderMa
             .as_ref()
             .map(|dns| dns.reports(&state.inventory.snapshot(), &state.inventory)),
         firing: &firing,
+        silences: &silences,
+        now,
         per_identity: state.metrics.access.per_identity,
     };
     let recorder = PrometheusBuilder::new().build_recorder();

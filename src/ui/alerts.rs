@@ -2,18 +2,42 @@
 //! alerts go (receivers, URLs cut to their host) and the rules in effect.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+use leptos_router::hooks::use_query_map;
 
 use crate::alerts::entry::{AlertsOverview, Delivery, DeliveryState, FiringAlert};
-use crate::api::alerts::get_alerts;
+use crate::alerts::silence::{DURATIONS, Silence};
+use crate::api::alerts::{EndSilence, SilenceAlerts, get_alerts};
+use crate::api::dkim::get_notice;
 use crate::routes;
 use crate::ui::format::utc_minute;
 
 /// The Alerts page.
 #[component]
 pub fn AlertsPage() -> impl IntoView {
+    let query = use_query_map();
     let overview = Resource::new(|| (), |_| get_alerts());
+    // The answer to a silence form just sent, shown once.
+    let notice = Resource::new(
+        move || query.read().get("notice"),
+        |id| async move {
+            match id {
+                Some(id) => get_notice(id).await.ok().flatten(),
+                None => None,
+            }
+        },
+    );
     view! {
         <p class="breadcrumb"><a href="/">"← All identities"</a></p>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                notice.await.map(|notice| match notice.outcome {
+                    Ok(done) => view! { <p role="status" data-testid="silence-outcome">{done.message}</p> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert" data-testid="silence-error">{error.to_string()}</p> }.into_any(),
+                })
+            })}
+        </Transition>
         <Transition fallback=|| view! { <p aria-busy="true">"Reading the alerts…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
@@ -32,6 +56,9 @@ fn AlertsBody(overview: AlertsOverview) -> impl IntoView {
         deliveries,
         receivers,
         rules,
+        silences,
+        now,
+        can_silence,
     } = overview;
     let receivers_view = if receivers.is_empty() {
         view! {
@@ -61,7 +88,12 @@ fn AlertsBody(overview: AlertsOverview) -> impl IntoView {
         <section class="card" aria-labelledby="firing-heading">
             <h1 id="firing-heading">"Alerts"</h1>
             <h2>{format!("Firing now: {}", firing.len())}</h2>
-            <FiringTable firing />
+            <FiringTable firing can_silence />
+        </section>
+        <section class="card" aria-labelledby="silences-heading">
+            <h2 id="silences-heading">"Silences"</h2>
+            <p class="muted">"A silenced alert still fires, shows here and counts in /metrics; it is not posted. If it still fires when the silence ends, it is posted then."</p>
+            <SilencesTable silences now can_silence />
         </section>
         <section class="card" aria-labelledby="deliveries-heading">
             <h2 id="deliveries-heading">"Sent"</h2>
@@ -78,7 +110,7 @@ fn AlertsBody(overview: AlertsOverview) -> impl IntoView {
 }
 
 #[component]
-fn FiringTable(firing: Vec<FiringAlert>) -> impl IntoView {
+fn FiringTable(firing: Vec<FiringAlert>, can_silence: bool) -> impl IntoView {
     if firing.is_empty() {
         return view! { <p class="muted" data-testid="none-firing">"Nothing is firing."</p> }
             .into_any();
@@ -103,6 +135,12 @@ fn FiringTable(firing: Vec<FiringAlert>) -> impl IntoView {
                     </td>
                     <td>{subject} <span class="muted">{format!(" {} / {}", alert.account, alert.region)}</span></td>
                     <td><time class="nowrap">{utc_minute(alert.starts_at)}</time></td>
+                    <td>
+                        {alert.silenced_until.map(|until| view! {
+                            <span class="badge silenced" data-testid="silenced">{format!("silenced until {}", utc_minute(until))}</span>
+                        })}
+                        {can_silence.then(|| view! { <SilenceForm alert=alert.clone() /> })}
+                    </td>
                 </tr>
             }
         })
@@ -116,6 +154,7 @@ fn FiringTable(firing: Vec<FiringAlert>) -> impl IntoView {
                         <th scope="col">"Alert"</th>
                         <th scope="col">"Where"</th>
                         <th scope="col">"Since (UTC)"</th>
+                        <th scope="col">"Silence"</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -172,6 +211,95 @@ fn DeliveriesTable(deliveries: Vec<Delivery>) -> impl IntoView {
                         <th scope="col">"State"</th>
                         <th scope="col">"Tries"</th>
                         <th scope="col">"Last error"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// Silence this alert, its identity's or its rule's: a plain form (works without
+/// JavaScript), folded away until opened.
+#[component]
+fn SilenceForm(alert: FiringAlert) -> impl IntoView {
+    let whose = alert
+        .identity
+        .clone()
+        .unwrap_or_else(|| format!("{} / {}", alert.account, alert.region));
+    view! {
+        <details class="silence">
+            <summary>"Silence…"</summary>
+            <form action=SilenceAlerts::PATH method="post" data-testid="silence-form">
+                <input type="hidden" name="fingerprint" value=alert.fingerprint.clone() />
+                <fieldset>
+                    <legend>"What"</legend>
+                    <label><input type="radio" name="scope" value="alert" checked /> "This alert"</label>
+                    <label><input type="radio" name="scope" value="identity" /> {format!("Every alert of {whose}")}</label>
+                    <label><input type="radio" name="scope" value="rule" /> {format!("Every {} alert", alert.rule)}</label>
+                </fieldset>
+                <label>
+                    "For "
+                    <select name="duration">
+                        {DURATIONS
+                            .iter()
+                            .map(|(value, _, words)| view! { <option value=*value selected=*value == "1d">{*words}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>"Why " <input type="text" name="comment" required maxlength="500" placeholder="e.g. key rotation planned for Monday" /></label>
+                <button type="submit">"Silence"</button>
+            </form>
+        </details>
+    }
+}
+
+#[component]
+fn SilencesTable(silences: Vec<Silence>, now: i64, can_silence: bool) -> impl IntoView {
+    if silences.is_empty() {
+        return view! { <p class="muted" data-testid="no-silences">"No silences."</p> }.into_any();
+    }
+    let rows = silences
+        .into_iter()
+        .map(|silence| {
+            let active = silence.active(now);
+            let state = match (&silence.ended_by, active) {
+                (_, true) => format!("until {}", utc_minute(silence.ends_at)),
+                (Some(by), false) => format!("ended {} by {by}", utc_minute(silence.ends_at)),
+                (None, false) => format!("ended {}", utc_minute(silence.ends_at)),
+            };
+            let end = (can_silence && active).then(|| {
+                view! {
+                    <form action=EndSilence::PATH method="post">
+                        <input type="hidden" name="id" value=silence.id />
+                        <button type="submit">"End now"</button>
+                    </form>
+                }
+            });
+            view! {
+                <tr data-testid="silence-row" data-active=active.to_string()>
+                    <td>{silence.scope.clone()}</td>
+                    <td>{silence.comment.clone()}</td>
+                    <td>{silence.created_by.clone()}</td>
+                    <td><time class="nowrap">{utc_minute(silence.starts_at)}</time></td>
+                    <td>{state}</td>
+                    <td>{end}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table class="silences">
+                <thead>
+                    <tr>
+                        <th scope="col">"Covers"</th>
+                        <th scope="col">"Why"</th>
+                        <th scope="col">"By"</th>
+                        <th scope="col">"From (UTC)"</th>
+                        <th scope="col">"Until"</th>
+                        <th scope="col"></th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>

@@ -124,7 +124,7 @@ fn place_notice(notice: Option<Notice>) -> (KeptAnswers, Option<ChangeAnswer>) {
     match form {
         NoticeForm::Signing => kept.signing = Some(outcome),
         NoticeForm::Enabled => kept.enabled = Some(outcome),
-        NoticeForm::AddDomain => return (kept, Some(outcome)),
+        NoticeForm::AddDomain | NoticeForm::Silence => return (kept, Some(outcome)),
     }
     (kept, None)
 }

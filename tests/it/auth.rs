@@ -160,7 +160,7 @@ async fn viewers_see_no_write_controls_and_every_write_is_refused_before_ses() {
     }
 
     sim.simulator.reset_stats();
-    let writes: [(&str, &[(&str, &str)]); 3] = [
+    let writes: [(&str, &[(&str, &str)]); 5] = [
         (
             "dkim/signing",
             &[
@@ -182,6 +182,16 @@ async fn viewers_see_no_write_controls_and_every_write_is_refused_before_ses() {
                 ("mode", "easy"),
             ],
         ),
+        (
+            "alerts/silence",
+            &[
+                ("fingerprint", "0123456789abcdef"),
+                ("scope", "rule"),
+                ("duration", "1w"),
+                ("comment", "a viewer's silence"),
+            ],
+        ),
+        ("alerts/unsilence", &[("id", "1")]),
     ];
     for (endpoint, form) in writes {
         let path = format!("/api/{endpoint}");

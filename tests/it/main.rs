@@ -25,5 +25,6 @@ mod metrics_auth;
 mod pages;
 mod router;
 mod serve;
+mod silences;
 mod sim_control;
 mod sim_sdk;

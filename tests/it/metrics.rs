@@ -295,14 +295,22 @@ async fn metrics_agree_with_the_simulator() {
     assert_eq!(
         metrics.value(
             "dkimdash_alerts_firing",
-            &[("alertname", "DkimFailed"), ("severity", "critical")]
+            &[
+                ("alertname", "DkimFailed"),
+                ("severity", "critical"),
+                ("silenced", "false")
+            ]
         ),
         Some(1.0)
     );
     assert_eq!(
         metrics.value(
             "dkimdash_alerts_firing",
-            &[("alertname", "DkimPendingTooLong"), ("severity", "warning")]
+            &[
+                ("alertname", "DkimPendingTooLong"),
+                ("severity", "warning"),
+                ("silenced", "false")
+            ]
         ),
         Some(0.0)
     );
