@@ -16,3 +16,6 @@ CREATE INDEX alert_silences_by_end ON alert_silences (ends_at);
 -- The latest delivery row of an alert for a receiver (silenced firing rows are queued
 -- again when their silence ends; "was the firing announced" asks the same).
 CREATE INDEX alert_deliveries_by_alert ON alert_deliveries (alert_id, receiver, id);
+-- The engine asks every minute which silenced firings wait to be queued again.
+CREATE INDEX alert_deliveries_silenced ON alert_deliveries (alert_id, receiver)
+    WHERE skipped = 'silenced' AND status = 'firing';
