@@ -14,7 +14,7 @@ use dkimdash::{
     model::{DkimStatus, KeyLength},
     sim::{RunningSimulator, identity::SimIdentity},
 };
-use support::hook::{Receiver, never_answering};
+use support::hook::{Receiver, deliverer, never_answering};
 use tokio_util::sync::CancellationToken;
 
 const EAST: &str = "us-east-1";
@@ -189,11 +189,6 @@ async fn a_first_start_posts_no_reminders_of_what_was_already_true() {
     sender.deliver_due(at).await.unwrap();
     assert_eq!(alertnames(&receiver), ["DkimWeakKey weak006.example"]);
     let _ = std::fs::remove_file(&path);
-}
-
-/// Posts straight to loopback, whatever proxy the environment names.
-fn deliverer(alerts: &Alerts) -> Deliverer {
-    alerts.deliverer(reqwest::Client::builder().no_proxy().build().unwrap())
 }
 
 #[tokio::test]

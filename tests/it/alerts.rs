@@ -7,19 +7,14 @@ use crate::support;
 
 use axum::http::StatusCode;
 use dkimdash::{
-    alerts::{
-        deliver::{Deliverer, MAX_ATTEMPTS},
-        entry::DeliveryState,
-        rules::AlertSettings,
-        service::Alerts,
-    },
+    alerts::{deliver::MAX_ATTEMPTS, entry::DeliveryState, rules::AlertSettings, service::Alerts},
     audit::log::AuditLog,
     inventory::{Inventory, now},
     model::{DkimStatus, SesBackend},
     sim::RunningSimulator,
 };
 use serde_json::{Value, json};
-use support::hook::Receiver;
+use support::hook::{Receiver, deliverer};
 use support::{app_with, captured_logs, get, state_with, unread_inventory};
 
 const EAST: &str = "us-east-1";
@@ -62,11 +57,6 @@ async fn webhook_alerts(receiver: &Receiver, path: &std::path::Path) -> Alerts {
     let mut settings = alert_settings(receiver);
     settings.receivers.truncate(1);
     Alerts::new(settings, AuditLog::open(path).await.unwrap(), "http://x")
-}
-
-/// Posts straight to loopback, whatever proxy the environment names.
-fn deliverer(alerts: &Alerts) -> Deliverer {
-    alerts.deliverer(reqwest::Client::builder().no_proxy().build().unwrap())
 }
 
 /// A simulator with two verified Easy DKIM domains, its inventory (read once), and an

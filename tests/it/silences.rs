@@ -10,19 +10,15 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use dkimdash::{
-    alerts::{deliver::Deliverer, rules::AlertSettings, service::Alerts},
+    alerts::{rules::AlertSettings, service::Alerts},
     audit::log::{AuditLog, Filter},
     inventory::now,
     model::SesBackend,
     user::{Role, User},
 };
-use support::hook::Receiver;
+use support::hook::{Receiver, deliverer};
 
 const EAST: &str = "us-east-1";
-
-fn deliverer(alerts: &Alerts) -> Deliverer {
-    alerts.deliverer(reqwest::Client::builder().no_proxy().build().unwrap())
-}
 
 fn user(role: Role) -> User {
     User {

@@ -118,3 +118,11 @@ pub async fn never_answering() -> (String, Arc<AtomicUsize>) {
     });
     (url, accepted)
 }
+
+/// A deliverer of `alerts` posting straight to loopback, whatever proxy the environment
+/// names.
+pub fn deliverer(
+    alerts: &dkimdash::alerts::service::Alerts,
+) -> dkimdash::alerts::deliver::Deliverer {
+    alerts.deliverer(reqwest::Client::builder().no_proxy().build().unwrap())
+}
