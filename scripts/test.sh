@@ -31,6 +31,7 @@ print_steps() {
 trap print_steps EXIT
 step "install what is missing (Rust tools, Chromium, npm and pip packages)"
 ensure_rust_tools
+ensure_test_runner
 ensure_chromium
 ensure_node_modules "$root"
 python_clients=$(ensure_python_clients "$root")
@@ -40,8 +41,7 @@ cargo fmt --all --check
 
 # --release throughout, so every step shares one set of compiled dependencies. The browser
 # tests and boto3 run right after the release build, on exactly what it built; the Rust
-# tests come last (their build unifies the dev-dependencies' features, so it is not the
-# release binary).
+# tests are built meanwhile and run last.
 step "clippy, server build (ssr)"
 cargo clippy --release --features ssr --all-targets -- -D warnings
 
@@ -51,6 +51,22 @@ cargo clippy --release --lib --features hydrate --target wasm32-unknown-unknown 
 step "release build (server + WebAssembly, precompressed)"
 cargo leptos build --release --precompress
 
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+# The steps below run a copy of the release binary: the Rust tests' build writes its own
+# binary (with the dev-dependencies' features) to the same path while they run.
+mkdir -p target/ci
+cp "$target_dir/release/dkimdash" target/ci/dkimdash
+export DKIMDASH_BIN="$root/target/ci/dkimdash"
+
+# The Rust tests' build starts now, at the lowest CPU priority, and runs while the steps
+# below mostly wait on browsers and sockets: it takes only the CPU they leave idle.
+test_build_log=$(mktemp)
+nice -n 19 cargo nextest run --release --features ssr --no-run >"$test_build_log" 2>&1 &
+test_build_pid=$!
+stop_test_build() { kill "$test_build_pid" 2>/dev/null || true; }
+trap 'stop_test_build; print_steps' EXIT
+
 step "first-load budget"
 # What every operator's browser downloads on a first visit to an identity page (its HTML,
 # the CSS, the JS loader and the WebAssembly, gzip): growth past the budget is a decision
@@ -58,28 +74,28 @@ step "first-load budget"
 scripts/first-load.sh --budget 200000
 
 step "other SES clients: boto3 against \`dkimdash simulator\`"
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 sim_listen=127.0.0.1:45661
-start_simulator "$target_dir/release/dkimdash" "$sim_listen"
-trap 'kill "$SIMULATOR_PID" 2>/dev/null || true; print_steps' EXIT
+start_simulator "$DKIMDASH_BIN" "$sim_listen"
+trap 'kill "$SIMULATOR_PID" 2>/dev/null || true; stop_test_build; print_steps' EXIT
 SES_ENDPOINT="http://$sim_listen" "$python_clients/bin/python" tests/clients/test_boto3.py
 kill "$SIMULATOR_PID"
-trap print_steps EXIT
+trap 'stop_test_build; print_steps' EXIT
 
 step "end-to-end tests in Chromium (Playwright)"
 # Playwright starts two dashboards of this build (end2end/playwright.config.ts): the demo
 # for the read-only tests and a second one for the tests that change identities, each
 # with a fresh audit log (the config clears it).
-export DKIMDASH_BIN="$target_dir/release/dkimdash"
 (cd end2end && CI=1 npx playwright test)
 
 step "Rust tests (unit + integration, ssr)"
-# One test at a time: each #[tokio::test] has its own runtime, and Leptos server rendering
-# in several live runtimes of one process sometimes loses a resource's answer (an empty
-# table, a page that never finishes). A server has one runtime; 320 concurrent renders in
-# one multi-thread runtime came out whole every time.
-cargo test --release --features ssr -- --test-threads=1
+if ! wait "$test_build_pid"; then
+  cat "$test_build_log" >&2
+  exit 1
+fi
+trap print_steps EXIT
+# cargo-nextest runs each test in its own process, several at once (.config/nextest.toml):
+# no two tests share a runtime, so Leptos renders in one test cannot disturb another's.
+cargo nextest run --release --features ssr --no-fail-fast
 
 close_step
 printf '\n==> all checks passed in %d s\n' $((SECONDS - started)) >&2

@@ -7,6 +7,8 @@ set -euo pipefail
 CARGO_LEPTOS_VERSION=0.3.11
 # Must match the wasm-bindgen pin in Cargo.toml / Cargo.lock.
 WASM_BINDGEN_VERSION=0.2.130
+# Runs each Rust test in its own process, side by side (scripts/test.sh, .config/nextest.toml).
+NEXTEST_VERSION=0.9.151
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -38,6 +40,16 @@ ensure_rust_tools() {
   fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
     install_with_pin wasm-bindgen-cli "$WASM_BINDGEN_VERSION" webpki-roots 1.0.10
+  fi
+}
+
+# Only the tests need it, not the demo.
+ensure_test_runner() {
+  if ! cargo nextest --version 2>/dev/null | grep -q "$NEXTEST_VERSION"; then
+    log "installing cargo-nextest $NEXTEST_VERSION"
+    # Without self-update: nothing here downloads a binary.
+    cargo install cargo-nextest --version "$NEXTEST_VERSION" --locked \
+      --no-default-features --features default-no-update
   fi
 }
 

@@ -21,6 +21,7 @@ pub mod grid;
 pub mod history;
 pub mod model;
 pub mod names;
+pub mod publish;
 pub mod records;
 pub mod routes;
 pub mod table;
@@ -34,6 +35,8 @@ pub mod background;
 #[cfg(feature = "ssr")]
 pub mod changes;
 #[cfg(feature = "ssr")]
+pub mod cloudflare_sim;
+#[cfg(feature = "ssr")]
 pub mod dns;
 #[cfg(feature = "ssr")]
 pub mod inventory;
@@ -41,6 +44,8 @@ pub mod inventory;
 pub mod monitoring;
 #[cfg(feature = "ssr")]
 pub mod retention;
+#[cfg(feature = "ssr")]
+pub mod route53_sim;
 #[cfg(feature = "ssr")]
 pub mod router;
 #[cfg(feature = "ssr")]

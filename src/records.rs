@@ -245,7 +245,7 @@ pub fn unique(records: impl IntoIterator<Item = DnsRecord>) -> Vec<DnsRecord> {
 }
 
 /// Splits a TXT value into pieces of at most 255 bytes, on character boundaries.
-fn txt_chunks(value: &str) -> Vec<&str> {
+pub fn txt_chunks(value: &str) -> Vec<&str> {
     let mut chunks = Vec::new();
     let mut rest = value;
     while rest.len() > TXT_CHUNK {

@@ -1,0 +1,390 @@
+//! Cloudflare through its v4 API: the active full zone that holds a record, the records at a
+//! name, and the records created (never proxied, stated explicitly) or changed by the id
+//! the preview saw, re-read first. The token is sent only in the Authorization header,
+//! which is marked sensitive, and appears in no error or log line.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, header};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    config::CloudflareSettings,
+    error::ProviderError,
+    plan::{Held, Plan, Step, same_name},
+    txt,
+    zone_choice::{self, NoZone, ZoneInfo},
+};
+use crate::model::RecordType;
+
+/// Where the API lives.
+const API_URL: &str = "https://api.cloudflare.com/client/v4";
+/// The TTL of records dkimdash creates.
+pub const RECORD_TTL: u32 = 1800;
+/// Tries of one call while Cloudflare answers 429.
+const ATTEMPTS: u32 = 4;
+/// Bounds on a `Retry-After` we obey.
+const RETRY_AFTER_MIN: Duration = Duration::from_secs(1);
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
+
+/// The token scopes dkimdash needs, as Cloudflare's token editor names them.
+pub const ZONE_READ: &str = "Zone → Zone → Read";
+pub const DNS_EDIT: &str = "Zone → DNS → Edit";
+
+/// One Cloudflare account.
+#[derive(Clone)]
+pub struct CloudflareProvider {
+    name: String,
+    http: reqwest::Client,
+    token: SecretString,
+    api_url: String,
+    zones: Vec<String>,
+}
+
+impl std::fmt::Debug for CloudflareProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudflareProvider")
+            .field("name", &self.name)
+            .field("api_url", &self.api_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    success: bool,
+    #[serde(default)]
+    errors: Vec<ApiError>,
+    #[serde(default)]
+    result: Value,
+}
+
+#[derive(Deserialize)]
+struct ApiError {
+    code: u32,
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct CfZone {
+    id: String,
+    name: String,
+    status: String,
+    #[serde(rename = "type", default)]
+    zone_type: String,
+    #[serde(default)]
+    name_servers: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct CfRecord {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    record_type: String,
+    content: String,
+    #[serde(default)]
+    ttl: Option<u32>,
+}
+
+impl CloudflareProvider {
+    /// A client for the account in `settings`.
+    pub fn new(settings: &CloudflareSettings) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("a client with timeouts builds");
+        Self {
+            name: settings.name.clone(),
+            http,
+            token: settings.token.clone(),
+            api_url: settings
+                .api_url
+                .clone()
+                .unwrap_or_else(|| API_URL.to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            zones: settings.zones.clone(),
+        }
+    }
+
+    /// The operator's name for this account.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The active, fully managed zone that holds `record_name`: the longest zone name
+    /// that ends it.
+    pub async fn zone_for(
+        &self,
+        record_name: &str,
+        delegation: Option<&[String]>,
+    ) -> Result<ZoneInfo, ProviderError> {
+        for candidate in super::route53::suffixes(record_name) {
+            let path = format!(
+                "/zones?name={}&status=active&per_page=50",
+                encode(&candidate)
+            );
+            let result = self.call(Method::GET, &path, None, ZONE_READ).await?;
+            let zones: Vec<CfZone> =
+                serde_json::from_value(result).map_err(|e| self.unreadable(e))?;
+            let held: Vec<ZoneInfo> = zones
+                .into_iter()
+                .filter(|z| {
+                    z.status == "active" && z.zone_type == "full" && same_name(&z.name, &candidate)
+                })
+                .map(|z| ZoneInfo {
+                    id: z.id,
+                    name: z.name,
+                    private: false,
+                    name_servers: z.name_servers,
+                })
+                .collect();
+            if !held.is_empty() {
+                return zone_choice::choose(record_name, &held, &self.zones, delegation)
+                    .cloned()
+                    .map_err(ProviderError::from);
+            }
+        }
+        Err(NoZone::NotHeld(record_name.to_owned()).into())
+    }
+
+    /// The records at `name` in `zone`, one `Held` per type.
+    pub async fn held_at(&self, zone: &ZoneInfo, name: &str) -> Result<Vec<Held>, ProviderError> {
+        let path = format!(
+            "/zones/{}/dns_records?name.exact={}&per_page=100",
+            encode(&zone.id),
+            encode(name)
+        );
+        let result = self
+            .call(Method::GET, &path, None, "Zone → DNS → Read")
+            .await?;
+        let records: Vec<CfRecord> =
+            serde_json::from_value(result).map_err(|e| self.unreadable(e))?;
+        let mut held: Vec<Held> = Vec::new();
+        for record in records.into_iter().filter(|r| same_name(&r.name, name)) {
+            let value = if record.record_type == "TXT" {
+                txt::joined(&record.content)
+            } else {
+                record.content
+            };
+            match held
+                .iter_mut()
+                .find(|h| h.record_type == record.record_type)
+            {
+                Some(h) => {
+                    h.values.push(value);
+                    h.ids.push(record.id);
+                }
+                None => held.push(Held {
+                    record_type: record.record_type,
+                    values: vec![value],
+                    ids: vec![record.id],
+                    ttl: record.ttl,
+                }),
+            }
+        }
+        Ok(held)
+    }
+
+    /// Applies `plan` record by record (Cloudflare has no batch that is also atomic in
+    /// DNS). A replacement re-reads the name first and is refused if it no longer holds
+    /// what the preview saw. Returns the ids of the records written.
+    pub async fn apply(
+        &self,
+        zone: &ZoneInfo,
+        plan: &Plan,
+        comment: &str,
+    ) -> Result<Vec<String>, ProviderError> {
+        let mut written = Vec::new();
+        for record in &plan.records {
+            let Some(value) = record.wanted.value.as_deref() else {
+                continue;
+            };
+            let content = match record.wanted.record_type {
+                RecordType::Txt => txt::quoted(value),
+                RecordType::Cname => value.to_owned(),
+            };
+            let body = json!({
+                "type": record.wanted.record_type.as_str(),
+                "name": record.wanted.name,
+                "content": content,
+                "ttl": RECORD_TTL,
+                "proxied": false,
+                "comment": comment,
+            });
+            let outcome = match &record.step {
+                Step::Create => {
+                    let path = format!("/zones/{}/dns_records", encode(&zone.id));
+                    self.call(Method::POST, &path, Some(body), DNS_EDIT).await
+                }
+                Step::Replace { old } => self.replace(zone, &record.wanted.name, old, body).await,
+                Step::AlreadyRight | Step::Refused(_) => continue,
+            };
+            match outcome.and_then(|result| self.record_id(result)) {
+                Ok(id) => written.push(id),
+                Err(error) if written.is_empty() => return Err(error),
+                Err(error) => {
+                    return Err(ProviderError::PartlyApplied {
+                        written,
+                        error: Box::new(error),
+                    });
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    /// PATCHes the record the preview saw (and deletes any others of its type there),
+    /// after checking the name still holds exactly that.
+    async fn replace(
+        &self,
+        zone: &ZoneInfo,
+        name: &str,
+        old: &Held,
+        body: Value,
+    ) -> Result<Value, ProviderError> {
+        let now = self.held_at(zone, name).await?;
+        let same = now.iter().find(|h| h.record_type == old.record_type);
+        if same.map(|h| (&h.ids, &h.values)) != Some((&old.ids, &old.values)) {
+            return Err(ProviderError::ChangedSincePreview(format!(
+                "{name} no longer holds the {} record the preview showed",
+                old.record_type
+            )));
+        }
+        let Some((first, rest)) = old.ids.split_first() else {
+            return Err(ProviderError::ChangedSincePreview(format!(
+                "{name}: no record id was seen"
+            )));
+        };
+        for id in rest {
+            let path = format!("/zones/{}/dns_records/{}", encode(&zone.id), encode(id));
+            self.call(Method::DELETE, &path, None, DNS_EDIT).await?;
+        }
+        let path = format!("/zones/{}/dns_records/{}", encode(&zone.id), encode(first));
+        self.call(Method::PATCH, &path, Some(body), DNS_EDIT).await
+    }
+
+    fn record_id(&self, result: Value) -> Result<String, ProviderError> {
+        result
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| self.unreadable("no record id in the answer"))
+    }
+
+    /// One API call, retried while Cloudflare answers 429 (waiting as `Retry-After` says).
+    /// `scope`: the token permission this call needs, named if Cloudflare refuses it.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        scope: &str,
+    ) -> Result<Value, ProviderError> {
+        let url = format!("{}{path}", self.api_url);
+        for attempt in 1..=ATTEMPTS {
+            let mut authorization =
+                header::HeaderValue::from_str(&format!("Bearer {}", self.token.expose_secret()))
+                    .map_err(|_| {
+                        self.refused(0, "the token holds characters a header cannot carry".into())
+                    })?;
+            authorization.set_sensitive(true);
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .header(header::AUTHORIZATION, authorization);
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| ProviderError::Unreachable {
+                    provider: self.name.clone(),
+                    detail: if e.is_timeout() {
+                        "no answer in time".into()
+                    } else {
+                        "the connection failed".into()
+                    },
+                })?;
+            let status = response.status();
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                if attempt == ATTEMPTS {
+                    return Err(ProviderError::Throttled(self.name.clone()));
+                }
+                tokio::time::sleep(retry_after(response.headers())).await;
+                continue;
+            }
+            let envelope: Envelope = response.json().await.map_err(|e| self.unreadable(e))?;
+            if envelope.success {
+                return Ok(envelope.result);
+            }
+            let (code, message) = envelope
+                .errors
+                .first()
+                .map(|e| (e.code, e.message.clone()))
+                .unwrap_or((0, format!("HTTP {status}")));
+            return Err(match (status, code) {
+                (StatusCode::FORBIDDEN, _) | (_, 9109 | 10000) => ProviderError::Denied {
+                    provider: self.name.clone(),
+                    permission: format!("the token's {scope} permission"),
+                    detail: format!("Cloudflare said: {message}"),
+                },
+                (_, 81053 | 81054 | 81057 | 81058) => ProviderError::ChangedSincePreview(message),
+                _ => self.refused(code, message),
+            });
+        }
+        Err(ProviderError::Throttled(self.name.clone()))
+    }
+
+    fn refused(&self, code: u32, message: String) -> ProviderError {
+        ProviderError::Refused {
+            provider: self.name.clone(),
+            code: code.to_string(),
+            message,
+        }
+    }
+
+    fn unreadable(&self, error: impl std::fmt::Display) -> ProviderError {
+        ProviderError::Unreachable {
+            provider: self.name.clone(),
+            detail: format!("the answer could not be read ({error})"),
+        }
+    }
+}
+
+/// `Retry-After` in seconds, bounded; 1 s when absent.
+fn retry_after(headers: &header::HeaderMap) -> Duration {
+    headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(RETRY_AFTER_MIN, Duration::from_secs)
+        .clamp(RETRY_AFTER_MIN, RETRY_AFTER_MAX)
+}
+
+fn encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_bounded() {
+        let mut headers = header::HeaderMap::new();
+        assert_eq!(retry_after(&headers), RETRY_AFTER_MIN);
+        headers.insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from_static("3600"),
+        );
+        assert_eq!(retry_after(&headers), RETRY_AFTER_MAX);
+        headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Duration::from_secs(2));
+    }
+}
