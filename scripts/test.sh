@@ -53,18 +53,20 @@ cargo leptos build --release --precompress
 
 target_dir=$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-# The steps below run a copy of the release binary: the Rust tests' build writes its own
-# binary (with the dev-dependencies' features) to the same path while they run.
+# The steps below run a copy of the release binary (with the hash.txt naming its hashed
+# bundles, which it reads from beside itself): the Rust tests' build writes its own binary
+# (with the dev-dependencies' features) to the same path while they run.
 mkdir -p target/ci
-cp "$target_dir/release/dkimdash" target/ci/dkimdash
+cp "$target_dir/release/dkimdash" "$target_dir/release/hash.txt" target/ci/
 export DKIMDASH_BIN="$root/target/ci/dkimdash"
 
 # The Rust tests' build starts now, at the lowest CPU priority, and runs while the steps
 # below mostly wait on browsers and sockets: it takes only the CPU they leave idle.
+# In a session of its own, so stopping it stops the compilers it started too.
 test_build_log=$(mktemp)
-nice -n 19 cargo nextest run --release --features ssr --no-run >"$test_build_log" 2>&1 &
+setsid nice -n 19 cargo nextest run --release --features ssr --no-run >"$test_build_log" 2>&1 &
 test_build_pid=$!
-stop_test_build() { kill "$test_build_pid" 2>/dev/null || true; }
+stop_test_build() { kill -- "-$test_build_pid" 2>/dev/null || true; }
 trap 'stop_test_build; print_steps' EXIT
 
 step "first-load budget"

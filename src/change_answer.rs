@@ -36,6 +36,8 @@ pub enum NoticeForm {
     AddDomain,
     /// Silence alerts, or end a silence (the Alerts page).
     Silence,
+    /// Publish the records at a DNS provider.
+    Publish,
 }
 
 /// The answer to a plain-HTML form post (JavaScript off), kept for the page the browser

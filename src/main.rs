@@ -113,6 +113,10 @@ async fn serve(
         Some(dns) => state.with_dns(dns),
         None => state,
     };
+    let provider_settings = config.publish.settings().map_err(StartError::Config)?;
+    let state = state.with_dns_providers(
+        dkimdash::publish::provider::Providers::connect(&provider_settings).await,
+    );
     let auth_mode = state.auth.mode_name();
     if let Some(metrics_addr) = config.metrics.metrics_listen {
         let (listener, metrics_app) =

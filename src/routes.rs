@@ -65,6 +65,14 @@ pub fn table_download(query_string: &str, ext: &str) -> String {
     }
 }
 
+/// The identity's page with the preview of publishing its records (it reads the DNS
+/// provider, so only when asked).
+pub fn publish_preview_page(region: &str, name: &str, account: Option<&str>) -> String {
+    let page = identity_page(region, name, account);
+    let separator = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{separator}publish=preview")
+}
+
 /// `href` with the id of a kept form answer (see `server::notices`) added to its query.
 pub fn with_notice(href: &str, id: &str) -> String {
     let separator = if href.contains('?') { '&' } else { '?' };

@@ -176,13 +176,12 @@ pub async fn add_domain(
 /// Runs a change in a task of its own, to its end: if the request goes away (the browser
 /// left, or the request timed out while SES was being retried), the change still completes
 /// and its audit entry records SES's answer instead of staying pending.
+/// Runs a change in its own task, so a request that goes away still completes it (and its
+/// audit entry).
 #[cfg(feature = "ssr")]
-async fn to_the_end(
-    change: impl std::future::Future<
-        Output = Result<crate::changes::ChangeMade, crate::changes::ChangeError>,
-    > + Send
-    + 'static,
-) -> Result<crate::changes::ChangeMade, crate::changes::ChangeError> {
+pub(super) async fn to_the_end<T: Send + 'static>(
+    change: impl std::future::Future<Output = Result<T, crate::changes::ChangeError>> + Send + 'static,
+) -> Result<T, crate::changes::ChangeError> {
     tokio::spawn(change).await.unwrap_or_else(|error| {
         tracing::error!(%error, "a change stopped before it ended");
         Err(crate::changes::ChangeError::Interrupted)
@@ -220,9 +219,14 @@ impl SigningForm<'_> {
 /// A change made, as the browser sees it: the message and the identity's page.
 #[cfg(feature = "ssr")]
 fn done(made: crate::changes::ChangeMade) -> ChangeDone {
+    done_at(&made.identity, made.message)
+}
+
+/// `message`, with the way back to `identity`'s page.
+#[cfg(feature = "ssr")]
+pub(super) fn done_at(identity: &crate::model::Identity, message: String) -> ChangeDone {
     use crate::inventory::snapshot::Lookup;
 
-    let identity = &made.identity;
     let state = expect_context::<crate::server::state::AppState>();
     // Name the account only when the name alone would be ambiguous.
     let account = match state
@@ -235,7 +239,7 @@ fn done(made: crate::changes::ChangeMade) -> ChangeDone {
     };
     ChangeDone {
         identity_href: crate::routes::identity_page(&identity.region, &identity.name, account),
-        message: made.message,
+        message,
     }
 }
 
@@ -244,8 +248,9 @@ fn done(made: crate::changes::ChangeMade) -> ChangeDone {
 /// A refusal sent by script is answered as is (with its own status; the page shows it in
 /// place). A refused plain form post (JavaScript off) is kept too and sent back to
 /// `back_to`, which shows it and refills the form with what was typed.
+/// What a form post gets: the answer, kept for the page a plain post is sent back to.
 #[cfg(feature = "ssr")]
-fn answer(
+pub(super) fn answer(
     form: NoticeForm,
     outcome: ChangeAnswer,
     back_to: String,

@@ -83,6 +83,9 @@ pub struct IdentityDetail {
     pub replica_regions: Vec<String>,
     /// Whether the signed-in user may change it (the write functions check again).
     pub can_change: bool,
+    /// Whether its records can be published from here: an operator, its own domain (not an
+    /// email address or a DEED replica), and DNS providers configured.
+    pub can_publish: bool,
     /// dkimdash's own DNS check of the records; `None` until checked (or checks are off).
     pub dns: Option<DnsReport>,
     /// Whether DNS checks run at all.
@@ -193,6 +196,13 @@ pub async fn get_identity(
         replicas,
         replica_regions,
         can_change: crate::api::authorize::current_user().is_some_and(|u| u.can_change()),
+        can_publish: crate::api::authorize::current_user().is_some_and(|u| u.can_change())
+            && !state.dns_providers.is_empty()
+            && identity.identity_type == crate::model::IdentityType::Domain
+            && !matches!(
+                identity.dkim.origin,
+                Some(crate::model::SigningOrigin::Replica { .. })
+            ),
         now,
         identity,
     })))

@@ -10,6 +10,7 @@ pub mod dns;
 pub mod history;
 pub mod identities;
 pub mod inventory;
+pub mod publish;
 pub mod session;
 pub mod status;
 

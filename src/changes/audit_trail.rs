@@ -28,6 +28,16 @@ pub(super) async fn begin(
     identity: &Identity,
     action: String,
 ) -> Result<i64, ChangeError> {
+    begin_with(actor, identity, action, describe(identity)).await
+}
+
+/// Records `action` on `identity` with `before` as what stood before it.
+pub(super) async fn begin_with(
+    actor: &Actor<'_>,
+    identity: &Identity,
+    action: String,
+    before: String,
+) -> Result<i64, ChangeError> {
     let attempt = Attempt {
         at: inventory::now(),
         user: actor.user,
@@ -35,7 +45,7 @@ pub(super) async fn begin(
         region: &identity.region,
         identity: &identity.name,
         action,
-        before: describe(identity),
+        before,
     };
     actor.audit.begin(&attempt).await.map_err(|error| {
         tracing::error!(%error, identity = %identity.name, "audit log write failed; change not sent");
@@ -53,7 +63,17 @@ pub(super) async fn close(
     after: Option<&Identity>,
     answer: &str,
 ) -> Result<(), ChangeError> {
-    let after = after.map(describe);
+    close_with(actor, id, outcome, after.map(describe), answer).await
+}
+
+/// Completes entry `id` with `after` as what stands now.
+pub(super) async fn close_with(
+    actor: &Actor<'_>,
+    id: i64,
+    outcome: AuditOutcome,
+    after: Option<String>,
+    answer: &str,
+) -> Result<(), ChangeError> {
     actor
         .audit
         .finish(id, outcome, after.as_deref(), answer)

@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::app_error::{AppError, Field};
 use crate::change_answer::UNSIGNED_WHILE_PENDING;
+use crate::publish::error::ProviderError;
 use crate::ses::error::Error as SesError;
 
 /// A change's failure.
@@ -82,6 +83,18 @@ pub enum ChangeError {
     },
     /// The change's task stopped before SES's answer was recorded.
     Interrupted,
+    /// The DNS provider refused or failed: nothing was written, or (Cloudflare, which has
+    /// no batches) what the error lists.
+    Provider(ProviderError),
+    /// No configured DNS provider holds the identity's zone; each provider's reason.
+    NoDnsProvider {
+        /// The identity.
+        name: String,
+        /// `provider: reason`, for providers that could not be asked or refused the zone.
+        reasons: Vec<String>,
+    },
+    /// The identity has no record whose value is known.
+    NothingToPublish(String),
 }
 
 /// Which confirmation is missing.
@@ -91,6 +104,13 @@ pub enum Unconfirmed {
     ModeSwitch,
     /// Turning signing off for the identity named.
     SigningOff(String),
+    /// Replacing the values a DNS provider holds at a name.
+    Replacement {
+        /// The record's name.
+        name: String,
+        /// The values that would be removed.
+        old: String,
+    },
 }
 
 /// Where an identity that cannot be changed takes its DKIM from.
@@ -122,6 +142,10 @@ impl fmt::Display for ChangeError {
             Self::NotConfirmed(Unconfirmed::SigningOff(name)) => write!(
                 f,
                 "Confirm first: with signing off, mail from {name} goes out without a DKIM signature."
+            ),
+            Self::NotConfirmed(Unconfirmed::Replacement { name, old }) => write!(
+                f,
+                "Confirm first that {old} at {name} may be replaced: whatever relies on it stops working."
             ),
             Self::NotOwnDomain {
                 name,
@@ -175,6 +199,17 @@ impl fmt::Display for ChangeError {
             Self::Interrupted => f.write_str(
                 "The change stopped before SES's answer was recorded; the Activity page shows what was recorded.",
             ),
+            Self::Provider(error) => write!(f, "{error}"),
+            Self::NoDnsProvider { name, reasons } if reasons.is_empty() => write!(
+                f,
+                "No configured DNS provider holds the zone of {name}: add the account that does to --dns-providers-file, or publish the records by hand."
+            ),
+            Self::NoDnsProvider { name, reasons } => write!(
+                f,
+                "No configured DNS provider could take the records of {name}: {}.",
+                reasons.join("; ")
+            ),
+            Self::NothingToPublish(why) => f.write_str(why),
         }
     }
 }
@@ -238,6 +273,25 @@ impl From<ChangeError> for AppError {
             ChangeError::MadeButNotReread { .. } => AppError::BadGateway(message),
             ChangeError::AnswerUnrecorded { .. } | ChangeError::Interrupted => {
                 AppError::Internal(message)
+            }
+            ChangeError::Provider(error) => match error {
+                ProviderError::ChangedSincePreview(_) => AppError::Conflict(message),
+                ProviderError::NoZone(_) => AppError::Invalid {
+                    field: None,
+                    message,
+                },
+                ProviderError::Throttled(_) | ProviderError::Unreachable { .. } => {
+                    AppError::Unavailable(message)
+                }
+                ProviderError::Denied { .. }
+                | ProviderError::PartlyApplied { .. }
+                | ProviderError::Refused { .. } => AppError::BadGateway(message),
+            },
+            ChangeError::NoDnsProvider { .. } | ChangeError::NothingToPublish(_) => {
+                AppError::Invalid {
+                    field: None,
+                    message,
+                }
             }
         }
     }

@@ -6,6 +6,7 @@
 pub mod audit_trail;
 pub mod error;
 pub mod input;
+pub mod publish;
 pub mod reconcile;
 mod refresh;
 pub mod request;

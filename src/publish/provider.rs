@@ -147,6 +147,11 @@ impl Providers {
         Self { providers }
     }
 
+    /// The account the operator calls `name`.
+    pub fn named(&self, name: &str) -> Option<&Provider> {
+        self.providers.iter().find(|p| p.name() == name)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.providers.is_empty()
     }

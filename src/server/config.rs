@@ -63,6 +63,10 @@ pub struct Config {
     #[command(flatten)]
     pub dns: crate::dns::options::DnsOptions,
 
+    /// Where DKIM records may be published.
+    #[command(flatten)]
+    pub publish: PublishOptions,
+
     /// Who is asking and what they may do.
     #[command(flatten)]
     pub auth: crate::auth::options::AuthOptions,
@@ -74,6 +78,25 @@ pub struct Config {
     /// Run something other than the dashboard.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Where DKIM records may be published.
+#[derive(Debug, Clone, Args)]
+pub struct PublishOptions {
+    /// A TOML file of `[[dns_provider]]` tables (Route 53 or Cloudflare accounts) that
+    /// operators may publish DKIM records to. Without it: no publish button.
+    #[arg(long, env = "DKIMDASH_DNS_PROVIDERS_FILE")]
+    pub dns_providers_file: Option<PathBuf>,
+}
+
+impl PublishOptions {
+    /// The configured accounts, checked (Cloudflare tokens read from the environment).
+    pub fn settings(&self) -> Result<Vec<crate::publish::config::ProviderSettings>, String> {
+        match &self.dns_providers_file {
+            Some(path) => crate::publish::config::read(path, |name| std::env::var(name).ok()),
+            None => Ok(Vec::new()),
+        }
+    }
 }
 
 /// Alert rules, receivers, and the address alerts link to.

@@ -45,6 +45,8 @@ pub struct AppState {
     pub alerts: Alerts,
     /// `/metrics`: what is counted as it happens, and who may read it.
     pub metrics: Metrics,
+    /// The DNS provider accounts records may be published to (none: no publish button).
+    pub dns_providers: crate::publish::provider::Providers,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             metrics: Metrics::default(),
             audit,
             dns: None,
+            dns_providers: Default::default(),
         }
     }
 
@@ -139,6 +142,14 @@ impl AppState {
     /// The same state with `alerts` instead of the default rules without receivers.
     pub fn with_alerts(self, alerts: Alerts) -> Self {
         Self { alerts, ..self }
+    }
+
+    /// The same state with DNS provider accounts to publish records to.
+    pub fn with_dns_providers(self, dns_providers: crate::publish::provider::Providers) -> Self {
+        Self {
+            dns_providers,
+            ..self
+        }
     }
 
     /// The same state with `metrics` (its access settings) instead of the defaults.

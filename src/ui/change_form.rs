@@ -10,6 +10,7 @@ use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
 
 use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled};
+use crate::api::publish::PublishRecords;
 use crate::app_error::AppError;
 use crate::change_answer::{ChangeAnswer, ChangeDone};
 use crate::ui::send::Sender;
@@ -23,6 +24,8 @@ pub enum ChangeKind {
     Enabled,
     /// A new domain or DEED replica (`add_domain`).
     Add,
+    /// Records published at a DNS provider (`publish_records`).
+    Publish,
 }
 
 impl ChangeKind {
@@ -32,6 +35,15 @@ impl ChangeKind {
             Self::Signing => ChangeSigning::PATH,
             Self::Enabled => SetSigningEnabled::PATH,
             Self::Add => AddDomain::PATH,
+            Self::Publish => PublishRecords::PATH,
+        }
+    }
+
+    /// What the button says while the change is under way.
+    fn busy_words(self) -> &'static str {
+        match self {
+            Self::Publish => "Publishing…",
+            _ => "Asking SES…",
         }
     }
 }
@@ -68,7 +80,7 @@ pub fn ChangeForm(
         <form action=kind.url() method="post" class="manage-form" data-testid=testid on:submit=sender.submit()>
             {children()}
             <button type="submit" disabled=busy>
-                {move || if busy() { "Asking SES…".to_owned() } else { submit.clone() }}
+                {move || if busy() { kind.busy_words().to_owned() } else { submit.clone() }}
             </button>
         </form>
     }

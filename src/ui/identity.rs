@@ -8,6 +8,7 @@ use crate::api::activity::list_activity;
 use crate::api::dkim::get_notice;
 use crate::api::history::identity_history;
 use crate::api::identities::{IdentityDetail, IdentityLink, IdentityLookup, get_identity};
+use crate::api::publish::publish_preview;
 use crate::audit::entry::AuditEntry;
 use crate::change_answer::{ChangeAnswer, FormEcho, Notice, NoticeForm};
 use crate::model::SigningOrigin;
@@ -21,6 +22,7 @@ use crate::ui::{
     format::{ago, utc_minute},
     identities::type_label,
     manage_dkim::{KeptAnswers, ManageDkim},
+    publish::PublishCard,
     timeline::Timeline,
 };
 
@@ -48,6 +50,18 @@ pub fn IdentityPage() -> impl IntoView {
     let timeline = Resource::new(key, |(region, name, account)| {
         identity_history(region, name, account)
     });
+    // What publishing the records would change, when the page is asked for it (it reads
+    // the DNS provider).
+    let publish = Resource::new(
+        move || (key(), query.read().get("publish").is_some()),
+        |((region, name, account), asked)| async move {
+            if asked {
+                Some(publish_preview(region, name, account).await)
+            } else {
+                None
+            }
+        },
+    );
     // The answer to the change just made here, or how this identity was added.
     let notice = Resource::new(
         move || query.read().get("notice"),
@@ -66,10 +80,14 @@ pub fn IdentityPage() -> impl IntoView {
                 let notice = notice.await;
                 let history = history.await.unwrap_or_default();
                 let timeline = timeline.await.unwrap_or_default();
+                let publish = publish.await;
                 match lookup.await {
                     Ok(IdentityLookup::Found(detail)) => {
                         let typed = refill(notice.as_ref());
-                        let (kept, added) = place_notice(notice);
+                        let (mut kept, added) = place_notice(notice);
+                        let publish_answer = kept.publish.take();
+                        let preview_href =
+                            routes::publish_preview_page(&region, &name, account.as_deref());
                         let replica_regions = detail.replica_regions.clone();
                         let can_change = detail.can_change;
                         view! {
@@ -77,6 +95,16 @@ pub fn IdentityPage() -> impl IntoView {
                                 <section class="card"><ChangeAnswerLine outcome /></section>
                             })}
                             <Detail detail=*detail.clone() account_in_links=account.is_some() />
+                            {detail.can_publish.then(|| view! {
+                                <PublishCard
+                                    region=region.clone()
+                                    name=name.clone()
+                                    account=account.clone()
+                                    preview=publish
+                                    preview_href
+                                    kept=publish_answer
+                                />
+                            })}
                             {can_change.then(|| view! {
                                 <ManageDkim identity=detail.identity.clone() account kept typed replica_regions />
                             })}
@@ -124,7 +152,10 @@ fn place_notice(notice: Option<Notice>) -> (KeptAnswers, Option<ChangeAnswer>) {
     match form {
         NoticeForm::Signing => kept.signing = Some(outcome),
         NoticeForm::Enabled => kept.enabled = Some(outcome),
-        NoticeForm::AddDomain | NoticeForm::Silence => return (kept, Some(outcome)),
+        NoticeForm::Publish if outcome.is_err() => kept.publish = Some(outcome),
+        NoticeForm::AddDomain | NoticeForm::Silence | NoticeForm::Publish => {
+            return (kept, Some(outcome));
+        }
     }
     (kept, None)
 }

@@ -17,6 +17,8 @@ pub struct KeptAnswers {
     pub signing: Option<ChangeAnswer>,
     /// For the signing on/off form.
     pub enabled: Option<ChangeAnswer>,
+    /// For the publish form: a refusal (a publish made is told at the top of the page).
+    pub publish: Option<ChangeAnswer>,
 }
 
 /// The "Manage DKIM" card for `identity`; `account` is sent when the page names one.
@@ -59,7 +61,7 @@ pub fn ManageDkim(
 
 /// Which identity a form is about: region, name, and the account when the page names one.
 #[component]
-fn IdentityFields(region: String, name: String, account: Option<String>) -> impl IntoView {
+pub fn IdentityFields(region: String, name: String, account: Option<String>) -> impl IntoView {
     view! {
         <input type="hidden" name="region" value=region />
         <input type="hidden" name="name" value=name />

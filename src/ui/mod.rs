@@ -19,6 +19,7 @@ pub mod layout;
 pub mod manage_dkim;
 pub mod not_found;
 pub mod overview;
+pub mod publish;
 pub mod send;
 pub mod strip;
 pub mod timeline;

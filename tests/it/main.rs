@@ -23,6 +23,8 @@ mod malformed;
 mod metrics;
 mod metrics_auth;
 mod pages;
+mod publish_api;
+mod publish_changes;
 mod publish_cloudflare;
 mod publish_route53;
 mod router;
