@@ -41,7 +41,8 @@ cargo fmt --all --check
 
 # --release throughout, so every step shares one set of compiled dependencies. The browser
 # tests and boto3 run right after the release build, on exactly what it built; the Rust
-# tests are built meanwhile and run last.
+# tests come last. (Building them during the browser tests, at the lowest priority, gained
+# nothing: the browser and the two dashboards keep both cores busy.)
 step "clippy, server build (ssr)"
 cargo clippy --release --features ssr --all-targets -- -D warnings
 
@@ -53,21 +54,7 @@ cargo leptos build --release --precompress
 
 target_dir=$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-# The steps below run a copy of the release binary (with the hash.txt naming its hashed
-# bundles, which it reads from beside itself): the Rust tests' build writes its own binary
-# (with the dev-dependencies' features) to the same path while they run.
-mkdir -p target/ci
-cp "$target_dir/release/dkimdash" "$target_dir/release/hash.txt" target/ci/
-export DKIMDASH_BIN="$root/target/ci/dkimdash"
-
-# The Rust tests' build starts now, at the lowest CPU priority, and runs while the steps
-# below mostly wait on browsers and sockets: it takes only the CPU they leave idle.
-# In a session of its own, so stopping it stops the compilers it started too.
-test_build_log=$(mktemp)
-setsid nice -n 19 cargo nextest run --release --features ssr --no-run >"$test_build_log" 2>&1 &
-test_build_pid=$!
-stop_test_build() { kill -- "-$test_build_pid" 2>/dev/null || true; }
-trap 'stop_test_build; print_steps' EXIT
+export DKIMDASH_BIN="$target_dir/release/dkimdash"
 
 step "first-load budget"
 # What every operator's browser downloads on a first visit to an identity page (its HTML,
@@ -78,10 +65,10 @@ scripts/first-load.sh --budget 200000
 step "other SES clients: boto3 against \`dkimdash simulator\`"
 sim_listen=127.0.0.1:45661
 start_simulator "$DKIMDASH_BIN" "$sim_listen"
-trap 'kill "$SIMULATOR_PID" 2>/dev/null || true; stop_test_build; print_steps' EXIT
+trap 'kill "$SIMULATOR_PID" 2>/dev/null || true; print_steps' EXIT
 SES_ENDPOINT="http://$sim_listen" "$python_clients/bin/python" tests/clients/test_boto3.py
 kill "$SIMULATOR_PID"
-trap 'stop_test_build; print_steps' EXIT
+trap print_steps EXIT
 
 step "end-to-end tests in Chromium (Playwright)"
 # Playwright starts two dashboards of this build (end2end/playwright.config.ts): the demo
@@ -90,11 +77,6 @@ step "end-to-end tests in Chromium (Playwright)"
 (cd end2end && CI=1 npx playwright test)
 
 step "Rust tests (unit + integration, ssr)"
-if ! wait "$test_build_pid"; then
-  cat "$test_build_log" >&2
-  exit 1
-fi
-trap print_steps EXIT
 # cargo-nextest runs each test in its own process, several at once (.config/nextest.toml):
 # no two tests share a runtime, so Leptos renders in one test cannot disturb another's.
 cargo nextest run --release --features ssr --no-fail-fast

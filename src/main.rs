@@ -114,9 +114,24 @@ async fn serve(
         None => state,
     };
     let provider_settings = config.publish.settings().map_err(StartError::Config)?;
-    let state = state.with_dns_providers(
-        dkimdash::publish::provider::Providers::connect(&provider_settings).await,
-    );
+    let providers = match (&backend.demo_dns, provider_settings.is_empty()) {
+        // The demo publishes to its own Route 53 and Cloudflare, which its DNS mirrors.
+        (Some(demo_dns), true) => {
+            let demo = dkimdash::publish::demo::start()
+                .await
+                .map_err(StartError::Simulator)?;
+            let providers = demo.providers.clone();
+            demo.mirror_into(demo_dns.clone());
+            // They serve as long as this task holds them, which the server stops with the rest.
+            background.spawn("demo DNS providers", async move {
+                let _serving = demo;
+                std::future::pending::<()>().await
+            });
+            providers
+        }
+        _ => dkimdash::publish::provider::Providers::connect(&provider_settings).await,
+    };
+    let state = state.with_dns_providers(providers);
     let auth_mode = state.auth.mode_name();
     if let Some(metrics_addr) = config.metrics.metrics_listen {
         let (listener, metrics_app) =

@@ -233,6 +233,7 @@ async fn create_record(
         sim.proxied_unstated();
     }
     let record = sim.store().create(&zone, input)?;
+    sim.wrote();
     success(record, None)
 }
 
@@ -249,6 +250,7 @@ async fn patch_record(
         sim.proxied_unstated();
     }
     let record = sim.store().patch(&zone, &id, input)?;
+    sim.wrote();
     success(record, None)
 }
 
@@ -260,6 +262,7 @@ async fn delete_record(
     edit_allowed(&sim, &headers)?;
     sim.count("DELETE /zones/:zone/dns_records/:id");
     sim.store().delete(&zone, &id)?;
+    sim.wrote();
     success(json!({"id": id}), None)
 }
 

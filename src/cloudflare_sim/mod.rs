@@ -61,6 +61,9 @@ pub struct Stats {
     pub proxied_unstated: u64,
 }
 
+/// What runs after each write (see `on_write`).
+pub type WriteHook = Arc<dyn Fn() + Send + Sync>;
+
 /// A handle on the simulated account; cheap to clone.
 #[derive(Clone)]
 pub struct CloudflareSim {
@@ -72,6 +75,9 @@ struct Inner {
     tokens: Mutex<BTreeMap<String, TokenScopes>>,
     faults: Mutex<Faults>,
     stats: Mutex<Stats>,
+    /// Called after every write made through the API, before it is answered: whoever
+    /// mirrors the records (the demo's DNS) is up to date when the client hears back.
+    on_write: Mutex<Option<WriteHook>>,
 }
 
 impl Default for CloudflareSim {
@@ -89,6 +95,7 @@ impl CloudflareSim {
                 tokens: Mutex::default(),
                 faults: Mutex::default(),
                 stats: Mutex::default(),
+                on_write: Mutex::default(),
             }),
         }
     }
@@ -106,6 +113,18 @@ impl CloudflareSim {
     /// Replaces the injected faults.
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.inner.faults) = faults;
+    }
+
+    /// Calls `hook` after every write made through the API, before answering it.
+    pub fn on_write(&self, hook: WriteHook) {
+        *lock(&self.inner.on_write) = Some(hook);
+    }
+
+    fn wrote(&self) {
+        let hook = lock(&self.inner.on_write).clone();
+        if let Some(hook) = hook {
+            hook();
+        }
     }
 
     /// What has been served so far.

@@ -28,14 +28,14 @@ use std::{
     io, iter,
     net::{Ipv4Addr, Ipv6Addr, SocketAddr},
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, RwLock},
     time::Duration,
 };
 
 use hickory_proto::{
     op::ResponseCode,
     rr::{
-        LowerName, Name, RData, Record,
+        LowerName, Name, RData, Record, RecordType,
         rdata::{A, AAAA, CNAME, NS, SOA, TXT},
     },
     serialize::binary::{BinDecodable, BinEncoder},
@@ -117,6 +117,11 @@ impl Zone {
         zone
     }
 
+    /// The zone's apex as given.
+    pub fn origin(&self) -> &str {
+        &self.origin_text
+    }
+
     /// Sets the TTL of the records added after this call (300 seconds until then).
     pub fn ttl(mut self, seconds: u32) -> Zone {
         self.ttl = seconds;
@@ -171,6 +176,15 @@ impl Zone {
     pub fn ns(self, name: &str, nameserver: &str) -> Zone {
         let nameserver = parse_name(nameserver).map(|nameserver| RData::NS(NS(nameserver)));
         self.add(name, nameserver)
+    }
+
+    /// The zone without the records at `name` (its SOA stays).
+    pub fn without(mut self, name: &str) -> Zone {
+        if let Ok(owner) = parse_name(name) {
+            self.records
+                .retain(|r| r.record_type() == RecordType::SOA || *r.name() != owner);
+        }
+        self
     }
 
     /// Adds a record at `name` in this zone, or notes why it cannot be added.
@@ -296,19 +310,13 @@ fn txt_rdata<S: AsRef<[u8]>>(strings: &[S]) -> Result<RData, String> {
 /// client without EDNS 4,096 bytes; such a client reads 512 and drops the rest, so the 512
 /// limit is enforced here (hickory-server 0.26 does the same).
 pub async fn serve(addr: SocketAddr, zones: Vec<Zone>) -> io::Result<RunningDnsServer> {
-    let (catalog, failing) = catalog(zones).map_err(|problems| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("cannot serve these DNS zones: {}", problems.join("; ")),
-        )
-    })?;
+    let served = Arc::new(RwLock::new(Arc::new(served(zones)?)));
     let (udp, tcp) = bind_same_port(addr).await?;
     let addr = udp.local_addr()?;
 
     let rate = Arc::new(Mutex::new(QueryRate::default()));
     let mut server = ServerFuture::new(ClassicUdpLimit {
-        catalog,
-        failing,
+        served: served.clone(),
         rate: rate.clone(),
     });
     server.register_socket(udp);
@@ -318,7 +326,29 @@ pub async fn serve(addr: SocketAddr, zones: Vec<Zone>) -> io::Result<RunningDnsS
             tracing::error!(%error, %addr, "authoritative DNS server stopped");
         }
     });
-    Ok(RunningDnsServer { addr, task, rate })
+    Ok(RunningDnsServer {
+        addr,
+        task,
+        rate,
+        served,
+    })
+}
+
+/// The zones as served, or an `InvalidInput` error naming every problem.
+fn served(zones: Vec<Zone>) -> io::Result<Served> {
+    let (catalog, failing) = catalog(zones).map_err(|problems| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("cannot serve these DNS zones: {}", problems.join("; ")),
+        )
+    })?;
+    Ok(Served { catalog, failing })
+}
+
+/// What a server answers from: its zones, and the origins of those that fail.
+struct Served {
+    catalog: Catalog,
+    failing: Vec<LowerName>,
 }
 
 /// A catalog of the zones and the origins of the failing ones, or everything wrong with them.
@@ -379,9 +409,19 @@ pub struct RunningDnsServer {
     task: tokio::task::JoinHandle<()>,
     /// Queries per clock second, for benchmarks of how hard clients ask.
     rate: Arc<Mutex<QueryRate>>,
+    /// The zones it answers from, replaced whole by [`RunningDnsServer::replace`].
+    served: Arc<RwLock<Arc<Served>>>,
 }
 
 impl RunningDnsServer {
+    /// Serves `zones` from now on instead of the zones it served (the demo's DNS, after a
+    /// record is published). Questions already being answered finish with the old zones.
+    pub fn replace(&self, zones: Vec<Zone>) -> io::Result<()> {
+        let fresh = Arc::new(served(zones)?);
+        *self.served.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(())
+    }
+
     /// The address the server answers on, over both UDP and TCP.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -434,10 +474,8 @@ impl Drop for RunningDnsServer {
 /// The two trait impls below are what `#[async_trait]` would generate (hickory's traits are
 /// declared with it; this crate does not depend on it).
 struct ClassicUdpLimit {
-    /// The zones.
-    catalog: Catalog,
-    /// Origins of the zones answered with SERVFAIL.
-    failing: Vec<LowerName>,
+    /// The zones, and the origins of those answered with SERVFAIL.
+    served: Arc<RwLock<Arc<Served>>>,
     /// Counts every query.
     rate: Arc<Mutex<QueryRate>>,
 }
@@ -458,8 +496,14 @@ impl RequestHandler for ClassicUdpLimit {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .count_one();
+        let served = self
+            .served
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let in_failing_zone = request.queries().first().is_some_and(|query| {
-            self.failing
+            served
+                .failing
                 .iter()
                 .any(|origin| origin.zone_of(query.name()))
         });
@@ -475,16 +519,25 @@ impl RequestHandler for ClassicUdpLimit {
                     .unwrap_or_else(|_| ResponseInfo::from(header))
             });
         }
-        if request.protocol() == Protocol::Udp && request.edns().is_none() {
-            self.catalog.handle_request(
-                request,
-                Within512 {
-                    inner: response_handle,
-                },
-            )
-        } else {
-            self.catalog.handle_request(request, response_handle)
-        }
+        let classic_udp = request.protocol() == Protocol::Udp && request.edns().is_none();
+        Box::pin(async move {
+            if classic_udp {
+                served
+                    .catalog
+                    .handle_request(
+                        request,
+                        Within512 {
+                            inner: response_handle,
+                        },
+                    )
+                    .await
+            } else {
+                served
+                    .catalog
+                    .handle_request(request, response_handle)
+                    .await
+            }
+        })
     }
 }
 

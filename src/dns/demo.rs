@@ -100,6 +100,10 @@ pub struct DemoDns {
     resolver: RunningDnsServer,
     /// The nameservers, all on one port.
     nameservers: Vec<RunningDnsServer>,
+    /// The demo identities and the BYODKIM keys made up for them, to build the zones again
+    /// with the providers' records.
+    identities: Vec<Identity>,
+    keys: BTreeMap<String, String>,
 }
 
 impl DemoDns {
@@ -114,6 +118,62 @@ impl DemoDns {
             .first()
             .map_or(self.resolver.addr().port(), |server| server.addr().port())
     }
+}
+
+/// A record set a demo DNS provider (the Route 53 or Cloudflare simulator) holds: the
+/// demo's DNS answers these at `name` instead of what it planted there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderRecord {
+    pub name: String,
+    /// `CNAME` or `TXT` (others are not served by the overlay).
+    pub record_type: String,
+    /// CNAME targets; TXT values joined, unquoted.
+    pub values: Vec<String>,
+}
+
+impl DemoDns {
+    /// Serves the records the demo's DNS providers hold, over what was planted at those
+    /// names, so a record published in the demo reads as published.
+    pub fn overlay(&self, records: &[ProviderRecord]) -> io::Result<()> {
+        let zones_for = |view| {
+            let zones = zones(&self.identities, &self.keys, view);
+            with_overlay(zones, records, view)
+        };
+        if let Some(published) = self.nameservers.first() {
+            published.replace(zones_for(View::Published))?;
+        }
+        self.resolver.replace(zones_for(View::Resolver))
+    }
+}
+
+/// `zones` with `records` at their names instead of what was there (not for the new
+/// provider's view: the demo's providers serve the domains' own zones).
+fn with_overlay(zones: Vec<Zone>, records: &[ProviderRecord], view: View) -> Vec<Zone> {
+    if view == View::NewProvider || records.is_empty() {
+        return zones;
+    }
+    let mut by_origin: BTreeMap<String, Zone> = zones
+        .into_iter()
+        .map(|zone| (zone.origin().to_owned(), zone))
+        .collect();
+    let names: BTreeSet<&str> = records.iter().map(|r| r.name.as_str()).collect();
+    for name in names {
+        let Some(apex) = apex_of(name) else { continue };
+        edit(&mut by_origin, &apex, |zone| {
+            let mut zone = zone.without(name);
+            for record in records.iter().filter(|r| r.name == name) {
+                for value in &record.values {
+                    zone = match record.record_type.as_str() {
+                        "CNAME" => zone.cname(name, value),
+                        "TXT" => zone.txt(name, &[value]),
+                        _ => zone,
+                    };
+                }
+            }
+            zone
+        });
+    }
+    by_origin.into_values().collect()
 }
 
 /// Serves the demo domains' records, as the simulator holds them now, on loopback.
@@ -151,6 +211,8 @@ pub async fn start(simulator: &Simulator) -> io::Result<DemoDns> {
     Ok(DemoDns {
         resolver,
         nameservers,
+        identities,
+        keys,
     })
 }
 

@@ -315,6 +315,7 @@ async fn change_resource_record_sets(
         comment: batch.comment,
     };
     let info = sim.store().change(&id, &batch.changes, info)?;
+    sim.wrote();
     ok(
         StatusCode::OK,
         "ChangeResourceRecordSetsResponse",

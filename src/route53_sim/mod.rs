@@ -73,6 +73,9 @@ pub struct Stats {
     pub change_times_ms: Vec<u64>,
 }
 
+/// What runs after each write (see `on_write`).
+pub type WriteHook = Arc<dyn Fn() + Send + Sync>;
+
 /// A handle on the simulated Route 53's state; cheap to clone.
 #[derive(Clone)]
 pub struct Route53Sim {
@@ -83,6 +86,9 @@ struct Inner {
     store: Mutex<Store>,
     faults: Mutex<Faults>,
     stats: Mutex<Stats>,
+    /// Called after every write made through the API, before it is answered: whoever
+    /// mirrors the records (the demo's DNS) is up to date when the client hears back.
+    on_write: Mutex<Option<WriteHook>>,
     in_sync_after: Duration,
     started: Instant,
 }
@@ -95,6 +101,7 @@ impl Route53Sim {
                 store: Mutex::default(),
                 faults: Mutex::default(),
                 stats: Mutex::default(),
+                on_write: Mutex::default(),
                 in_sync_after: config.in_sync_after,
                 started: Instant::now(),
             }),
@@ -109,6 +116,18 @@ impl Route53Sim {
     /// Replaces the injected faults.
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.inner.faults) = faults;
+    }
+
+    /// Calls `hook` after every write made through the API, before answering it.
+    pub fn on_write(&self, hook: WriteHook) {
+        *lock(&self.inner.on_write) = Some(hook);
+    }
+
+    fn wrote(&self) {
+        let hook = lock(&self.inner.on_write).clone();
+        if let Some(hook) = hook {
+            hook();
+        }
     }
 
     /// What has been served so far.

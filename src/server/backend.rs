@@ -31,7 +31,7 @@ pub struct Backend {
     pub simulator: Option<RunningSimulator>,
     /// The demo's DNS server on loopback, serving the demo domains' records (most right,
     /// some wrong on purpose), when in demo mode.
-    pub demo_dns: Option<DemoDns>,
+    pub demo_dns: Option<std::sync::Arc<DemoDns>>,
 }
 
 /// Resolves the targets and the SES to read, starting the simulator if that is it.
@@ -106,7 +106,7 @@ pub async fn start(options: &SesOptions) -> Result<Backend, StartError> {
         inventory: Inventory::new(readers, settings),
         kind: SesBackend::Simulator,
         simulator: Some(simulator),
-        demo_dns: Some(demo_dns),
+        demo_dns: Some(std::sync::Arc::new(demo_dns)),
     })
 }
 

@@ -303,3 +303,44 @@ async fn a_refused_publish_is_recorded_and_a_zone_nobody_holds_is_said_so() {
         "{nobody}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_dns_serves_what_the_demo_providers_hold() {
+    use std::sync::Arc;
+
+    use dkimdash::{dns_check::DnsHealth, inventory::snapshot::Lookup, publish::plan::Plan};
+
+    let sim = crate::support::simulator(true).await;
+    let (demo_dns, checker) = crate::support::demo_dns_checker(&sim).await;
+    let demo = dkimdash::publish::demo::start().await.unwrap();
+    demo.mirror_into(Arc::new(demo_dns));
+    let inventory = crate::support::read_inventory(&sim, &["eu-west-1"], 0).await;
+    let identity = match inventory
+        .snapshot()
+        .find("eu-west-1", "gdpr.acme-europe.example", None)
+    {
+        Lookup::One(identity) => identity.clone(),
+        other => panic!("{other:?}"),
+    };
+    let records = inventory.records_of(&identity);
+    let now = dkimdash::inventory::now();
+    assert_eq!(
+        checker.check(&records, now).await.health(),
+        DnsHealth::Problem,
+        "planted: missing"
+    );
+
+    let provider = demo.providers.named("demo Cloudflare").unwrap();
+    let zone = provider.zone_for(&records[0].name, None).await.unwrap();
+    let mut held = Vec::new();
+    for record in &records {
+        held.push(provider.held_at(&zone, &record.name).await.unwrap());
+    }
+    let plan = Plan::new(&records, |name| {
+        let index = records.iter().position(|r| r.name == name).unwrap();
+        held[index].clone()
+    });
+    provider.apply(&zone, &plan, "dkimdash").await.unwrap();
+    // Mirrored before the provider answered: the very next check finds the records.
+    assert_eq!(checker.check(&records, now).await.health(), DnsHealth::Ok);
+}
