@@ -200,7 +200,9 @@ pub async fn publish(
     }
 }
 
-async fn plan_at(
+/// The plan for `records` at `zone`: what `provider` holds at each record's name, read
+/// now. Records without a value (a BYODKIM key SES never returns) are not read.
+pub async fn plan_at(
     provider: &Provider,
     zone: &ZoneInfo,
     records: &[DnsRecord],

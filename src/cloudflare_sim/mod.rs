@@ -16,6 +16,7 @@ use std::{
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
+use crate::sim::serving::Serving;
 use store::Store;
 
 /// What a token may do.
@@ -173,7 +174,7 @@ impl CloudflareSim {
 pub struct RunningCloudflare {
     pub sim: CloudflareSim,
     pub addr: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
+    _serving: Serving,
 }
 
 impl RunningCloudflare {
@@ -183,24 +184,15 @@ impl RunningCloudflare {
     }
 }
 
-impl Drop for RunningCloudflare {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 /// Binds `listen` and serves an empty account in the background.
 pub async fn spawn(listen: SocketAddr) -> std::io::Result<RunningCloudflare> {
     let sim = CloudflareSim::new();
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    let app = sim.router();
-    let task = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "Cloudflare simulator stopped");
-        }
-    });
-    Ok(RunningCloudflare { sim, addr, task })
+    let serving = Serving::start(listen, sim.router(), "Cloudflare simulator").await?;
+    Ok(RunningCloudflare {
+        addr: serving.addr,
+        sim,
+        _serving: serving,
+    })
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -24,6 +24,7 @@ use std::{
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
+use crate::sim::serving::Serving;
 use store::Store;
 
 /// How the simulated Route 53 starts.
@@ -183,7 +184,7 @@ impl Route53Sim {
 pub struct RunningRoute53 {
     pub sim: Route53Sim,
     pub addr: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
+    _serving: Serving,
 }
 
 impl RunningRoute53 {
@@ -193,24 +194,15 @@ impl RunningRoute53 {
     }
 }
 
-impl Drop for RunningRoute53 {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 /// Binds the configured address and serves in the background.
 pub async fn spawn(config: Route53Config) -> std::io::Result<RunningRoute53> {
     let sim = Route53Sim::new(&config);
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let addr = listener.local_addr()?;
-    let app = sim.router();
-    let task = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "Route 53 simulator stopped");
-        }
-    });
-    Ok(RunningRoute53 { sim, addr, task })
+    let serving = Serving::start(config.listen, sim.router(), "Route 53 simulator").await?;
+    Ok(RunningRoute53 {
+        addr: serving.addr,
+        sim,
+        _serving: serving,
+    })
 }
 
 /// Unix seconds now.

@@ -11,6 +11,7 @@ pub mod control;
 pub mod error;
 pub mod identity;
 pub mod seed;
+pub mod serving;
 pub mod store;
 pub mod v1;
 pub mod v2;

@@ -1,61 +1,25 @@
 //! Publishing through the whole router: the identity page's card, the preview page, and
 //! the server functions, against the SES and Route 53 simulators over real HTTP.
 
-use std::time::Duration;
-
 use axum::http::StatusCode;
 use dkimdash::{
-    api::publish::PublishView,
-    app_error::AppError,
-    model::SesBackend,
-    publish::{
-        plan::Step,
-        provider::{Provider, Providers},
-        route53::Route53Provider,
-    },
-    route53_sim::{self, Route53Config, RunningRoute53, store::Zone},
+    api::publish::PublishView, app_error::AppError, model::SesBackend, publish::plan::Step,
     router::router,
 };
 
-use crate::support::{change_answer, get, post, state_with, verified_domains};
+use crate::support::{
+    change_answer, get, post, publishing::route53_holding, state_with, verified_domains,
+};
 
 const REGION: &str = "eu-west-1";
 const DOMAIN: &str = "shop.example";
 const PAGE: &str = "/identity/eu-west-1/shop.example";
 
-async fn route53_with_zone() -> RunningRoute53 {
-    let route53 = route53_sim::spawn(Route53Config {
-        in_sync_after: Duration::ZERO,
-        ..Route53Config::default()
-    })
-    .await
-    .unwrap();
-    route53
-        .sim
-        .store()
-        .create_zone(Zone {
-            id: "ZSHOP".into(),
-            name: DOMAIN.into(),
-            caller_reference: "shop".into(),
-            comment: None,
-            private: false,
-            name_servers: vec![],
-            record_sets: Default::default(),
-        })
-        .unwrap();
-    route53
-}
-
 #[tokio::test]
 async fn an_operator_previews_then_publishes_from_the_identity_page() {
     let (_ses, inventory) = verified_domains(REGION, &[DOMAIN]).await;
     inventory.refresh_now().await;
-    let route53 = route53_with_zone().await;
-    let providers = Providers::new(vec![Provider::Route53(Route53Provider::for_endpoint(
-        "aws-dns",
-        &route53.endpoint_url(),
-        vec![],
-    ))]);
+    let (route53, providers) = route53_holding("ZSHOP", DOMAIN).await;
     let app = router(state_with(inventory, SesBackend::Simulator).with_dns_providers(providers));
 
     // The page offers the preview; reading it is a separate, explicit step.

@@ -2,8 +2,6 @@
 //! and published at a Route 53 simulator through the real SDK, every publish in the audit
 //! log.
 
-use std::time::Duration;
-
 use dkimdash::{
     audit::{
         entry::AuditOutcome,
@@ -18,17 +16,16 @@ use dkimdash::{
     publish::{
         error::ProviderError,
         plan::{Confirmation, Step},
-        provider::{Provider, Providers},
-        route53::Route53Provider,
+        provider::Providers,
     },
     route53_sim::{
-        self, Route53Config, RunningRoute53,
-        store::{Action, Change, ChangeInfo, RecordSet, Zone},
+        self, RunningRoute53,
+        store::{Action, Change, ChangeInfo, RecordSet},
     },
     user::{Role, User},
 };
 
-use crate::support::verified_domains;
+use crate::support::{publishing::route53_holding, verified_domains};
 
 const REGION: &str = "eu-west-1";
 const DOMAIN: &str = "shop.example";
@@ -50,30 +47,7 @@ async fn world() -> (
 ) {
     let (ses, inventory) = verified_domains(REGION, &[DOMAIN]).await;
     inventory.refresh_now().await;
-    let route53 = route53_sim::spawn(Route53Config {
-        in_sync_after: Duration::ZERO,
-        ..Route53Config::default()
-    })
-    .await
-    .unwrap();
-    route53
-        .sim
-        .store()
-        .create_zone(Zone {
-            id: "ZSHOP".into(),
-            name: DOMAIN.into(),
-            caller_reference: "shop".into(),
-            comment: None,
-            private: false,
-            name_servers: vec![],
-            record_sets: Default::default(),
-        })
-        .unwrap();
-    let providers = Providers::new(vec![Provider::Route53(Route53Provider::for_endpoint(
-        "aws-dns",
-        &route53.endpoint_url(),
-        vec![],
-    ))]);
+    let (route53, providers) = route53_holding("ZSHOP", DOMAIN).await;
     (ses, inventory, route53, providers)
 }
 
@@ -308,7 +282,7 @@ async fn a_refused_publish_is_recorded_and_a_zone_nobody_holds_is_said_so() {
 async fn the_demo_dns_serves_what_the_demo_providers_hold() {
     use std::sync::Arc;
 
-    use dkimdash::{dns_check::DnsHealth, inventory::snapshot::Lookup, publish::plan::Plan};
+    use dkimdash::{dns_check::DnsHealth, inventory::snapshot::Lookup};
 
     let sim = crate::support::simulator(true).await;
     let (demo_dns, checker) = crate::support::demo_dns_checker(&sim).await;
@@ -332,14 +306,9 @@ async fn the_demo_dns_serves_what_the_demo_providers_hold() {
 
     let provider = demo.providers.named("demo Cloudflare").unwrap();
     let zone = provider.zone_for(&records[0].name, None).await.unwrap();
-    let mut held = Vec::new();
-    for record in &records {
-        held.push(provider.held_at(&zone, &record.name).await.unwrap());
-    }
-    let plan = Plan::new(&records, |name| {
-        let index = records.iter().position(|r| r.name == name).unwrap();
-        held[index].clone()
-    });
+    let plan = dkimdash::changes::publish::plan_at(provider, &zone, &records)
+        .await
+        .unwrap();
     provider.apply(&zone, &plan, "dkimdash").await.unwrap();
     // Mirrored before the provider answered: the very next check finds the records.
     assert_eq!(checker.check(&records, now).await.health(), DnsHealth::Ok);

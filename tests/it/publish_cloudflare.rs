@@ -11,6 +11,7 @@ use dkimdash::{
         config::CloudflareSettings,
         error::ProviderError,
         plan::{Plan, Refusal, Step},
+        provider::Provider,
         zone_choice::{NoZone, ZoneInfo},
     },
 };
@@ -88,20 +89,11 @@ fn contents(cf: &RunningCloudflare, name: &str) -> Vec<(String, String, bool)> {
         .collect()
 }
 
+/// The plan for `wanted`, from what the provider holds now (as a preview reads it).
 async fn plan_for(provider: &CloudflareProvider, zone: &ZoneInfo, wanted: &[DnsRecord]) -> Plan {
-    let mut held = Vec::new();
-    for record in wanted {
-        held.push((
-            record.name.clone(),
-            provider.held_at(zone, &record.name).await.unwrap(),
-        ));
-    }
-    Plan::new(wanted, |name| {
-        held.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, h)| h.clone())
-            .unwrap_or_default()
-    })
+    dkimdash::changes::publish::plan_at(&Provider::Cloudflare(provider.clone()), zone, wanted)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

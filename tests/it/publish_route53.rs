@@ -13,8 +13,9 @@ use dkimdash::{
     publish::{
         error::ProviderError,
         plan::{Plan, Refusal, Step},
+        provider::Provider,
         route53::Route53Provider,
-        zone_choice::NoZone,
+        zone_choice::{NoZone, ZoneInfo},
     },
     route53_sim::{
         self, Faults, Route53Config, RunningRoute53,
@@ -93,24 +94,11 @@ fn provider(sim: &RunningRoute53) -> Route53Provider {
     Route53Provider::for_endpoint("aws-dns", &sim.endpoint_url(), vec![])
 }
 
-async fn plan_for(
-    provider: &Route53Provider,
-    zone: &dkimdash::publish::zone_choice::ZoneInfo,
-    wanted: &[DnsRecord],
-) -> Plan {
-    let mut held = Vec::new();
-    for record in wanted {
-        held.push((
-            record.name.clone(),
-            provider.held_at(zone, &record.name).await.unwrap(),
-        ));
-    }
-    Plan::new(wanted, |name| {
-        held.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, h)| h.clone())
-            .unwrap_or_default()
-    })
+/// The plan for `wanted`, from what the provider holds now (as a preview reads it).
+async fn plan_for(provider: &Route53Provider, zone: &ZoneInfo, wanted: &[DnsRecord]) -> Plan {
+    dkimdash::changes::publish::plan_at(&Provider::Route53(provider.clone()), zone, wanted)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! from the embedded simulator over real HTTP.
 
 pub mod hook;
+pub mod publishing;
 
 use std::{num::NonZeroU32, time::Duration};
 
