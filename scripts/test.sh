@@ -39,7 +39,8 @@ python_clients=$(ensure_python_clients "$root")
 step "cargo fmt --check"
 cargo fmt --all --check
 
-# --release throughout, so every step shares one set of compiled dependencies. The browser
+# --release for clippy and the build, so they share one set of compiled dependencies (the
+# Rust tests have a profile of their own, below). The browser
 # tests and boto3 run right after the release build, on exactly what it built; the Rust
 # tests come last. (Building them during the browser tests, at the lowest priority, gained
 # nothing: the browser and the two dashboards keep both cores busy.)
@@ -79,7 +80,9 @@ step "end-to-end tests in Chromium (Playwright)"
 step "Rust tests (unit + integration, ssr)"
 # cargo-nextest runs each test in its own process, several at once (.config/nextest.toml):
 # no two tests share a runtime, so Leptos renders in one test cannot disturb another's.
-cargo nextest run --release --features ssr --no-fail-fast
+# Profile fast-test (Cargo.toml): this crate unoptimised, its dependencies optimised; it
+# compiles this crate's code about 2.5 times faster than --release, and incrementally.
+cargo nextest run --cargo-profile fast-test --features ssr --no-fail-fast
 
 close_step
 printf '\n==> all checks passed in %d s\n' $((SECONDS - started)) >&2

@@ -16,6 +16,7 @@ use crate::ui::{
     identity::IdentityPage,
     layout::{Footer, Header},
     not_found::NotFound,
+    repair::{RepairPage, RepairRunPage},
 };
 
 /// The whole HTML document the server sends; the browser build hydrates its `<body>`.
@@ -61,6 +62,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/add") view=AddDomainPage ssr=SsrMode::Async />
                     <Route path=path!("/activity") view=ActivityPage ssr=SsrMode::Async />
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async />
+                    <Route path=path!("/repair") view=RepairPage ssr=SsrMode::Async />
+                    <Route path=path!("/repair/runs/:id") view=RepairRunPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/identity/:region/:name")
                         view=IdentityPage

@@ -12,6 +12,7 @@ use std::{
     time::Duration,
 };
 
+use crate::unpoisoned::lock;
 use futures::FutureExt;
 use tokio::task::{JoinHandle, JoinSet};
 pub use tokio_util::sync::CancellationToken;
@@ -157,12 +158,6 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)")
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

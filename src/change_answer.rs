@@ -38,6 +38,10 @@ pub enum NoticeForm {
     Silence,
     /// Publish the records at a DNS provider.
     Publish,
+    /// Restart SES's DKIM verification.
+    Restart,
+    /// Start a fleet repair.
+    Repair,
 }
 
 /// The answer to a plain-HTML form post (JavaScript off), kept for the page the browser

@@ -55,22 +55,22 @@ impl Severity {
     }
 }
 
-/// A change dkimdash can offer as a button: each is one documented SES API v2 call.
+/// A change dkimdash can offer as a button: each is one documented SES API call.
 ///
 /// Restarting after FAILED follows the SES Developer Guide, "Troubleshooting DKIM problems in
 /// Amazon SES" (<https://docs.aws.amazon.com/ses/latest/dg/troubleshoot-dkim.html>): a failed
-/// or revoked setup has to be started again from the beginning. In API v2 setting DKIM up is
-/// `PutEmailIdentityDkimSigningAttributes` ("Change from using no DKIM authentication to using
-/// Easy DKIM", "Update the signing attributes for an identity that uses BYODKIM"), which
-/// answers with the new `DkimStatus` and `DkimTokens`; SES then "searches for the appropriate
-/// records in the DNS configuration of the domain for up to 72 hours" (Amazon SES API v2
-/// Reference, PutEmailIdentityDkimSigningAttributes). API v1's equivalent is
-/// `VerifyDomainDkim`; dkimdash writes through API v2 only.
+/// setup has to be started again from the beginning. For Easy DKIM that is API v1's
+/// `VerifyDomainDkim`, "a request instructing the service to begin DKIM verification for a
+/// domain", which returns the domain's tokens (the records stay the same). For BYODKIM it is
+/// `PutEmailIdentityDkimSigningAttributes` with the key again: SES then "searches for the
+/// appropriate records in the DNS configuration of the domain for up to 72 hours" (Amazon
+/// SES API v2 Reference). `crate::changes::restart` makes the Easy DKIM restart.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NextAction {
     /// A domain without DKIM: set up Easy DKIM or BYODKIM (the Manage DKIM card).
     SetUpDkim,
-    /// After FAILED: set up Easy DKIM again (origin `AWS_SES`), which starts a new search.
+    /// After FAILED: begin Easy DKIM verification again (`VerifyDomainDkim`), a new search
+    /// for the same records.
     RestartEasyDkim,
     /// After FAILED: submit the BYODKIM selector and private key again (origin `EXTERNAL`).
     /// SES never returns a private key, so the operator provides it once more.
@@ -92,10 +92,11 @@ impl NextAction {
         }
     }
 
-    /// The SES API v2 operation behind the button.
+    /// The SES API operation behind the button.
     pub fn ses_operation(&self) -> &'static str {
         match self {
-            Self::SetUpDkim | Self::RestartEasyDkim | Self::RestartByodkim { .. } => {
+            Self::RestartEasyDkim => "VerifyDomainDkim",
+            Self::SetUpDkim | Self::RestartByodkim { .. } => {
                 "PutEmailIdentityDkimSigningAttributes"
             }
             Self::TurnSigningOn => "PutEmailIdentityDkimAttributes",
@@ -391,7 +392,7 @@ fn restart_words(identity: &Identity) -> String {
         );
     }
     match &identity.dkim.origin {
-        Some(SigningOrigin::EasyDkim) => "submit Easy DKIM again with Manage DKIM on this page (SES API v2 PutEmailIdentityDkimSigningAttributes, origin AWS_SES). SES then looks for the records for another 72 hours; if it answers with new tokens, publish the new records this page then shows.".to_owned(),
+        Some(SigningOrigin::EasyDkim) => "use Restart verification under Manage DKIM on this page (SES API v1 VerifyDomainDkim, which begins DKIM verification again; the tokens and records stay the same). SES then looks for the records for another 72 hours.".to_owned(),
         Some(SigningOrigin::Byodkim) => format!(
             "submit the selector {} and the private key again with Manage DKIM on this page (SES API v2 PutEmailIdentityDkimSigningAttributes, origin EXTERNAL; SES never returns the key, so paste it again). SES then looks for the TXT record for another 72 hours.",
             selector(identity)
@@ -1172,7 +1173,7 @@ mod tests {
         assert_eq!(d.action, Some(NextAction::RestartEasyDkim));
         assert_eq!(
             d.action.as_ref().map(NextAction::ses_operation),
-            Some("PutEmailIdentityDkimSigningAttributes")
+            Some("VerifyDomainDkim")
         );
         assert!(d.headline.contains("stopped looking"), "{}", d.headline);
         assert!(
@@ -1187,7 +1188,11 @@ mod tests {
             d.next_step
         );
         assert!(d.next_step.contains("another 72 hours"), "{}", d.next_step);
-        assert!(d.next_step.contains("new tokens"), "{}", d.next_step);
+        assert!(
+            d.next_step.contains("records stay the same"),
+            "{}",
+            d.next_step
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod model;
 pub mod names;
 pub mod publish;
 pub mod records;
+pub mod repair;
 pub mod routes;
 pub mod table;
 pub mod ui;
@@ -30,6 +31,8 @@ pub mod user;
 
 #[cfg(feature = "ssr")]
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod aws_access;
 #[cfg(feature = "ssr")]
 pub mod background;
 #[cfg(feature = "ssr")]
@@ -56,6 +59,8 @@ pub mod ses;
 pub mod signing_key;
 #[cfg(feature = "ssr")]
 pub mod sim;
+#[cfg(feature = "ssr")]
+pub mod unpoisoned;
 
 /// Entry point of the WebAssembly bundle. The page is server-rendered; only its islands
 /// (`#[island]` components) come alive here.

@@ -132,6 +132,11 @@ async fn serve(
         _ => dkimdash::publish::provider::Providers::connect(&provider_settings).await,
     };
     let state = state.with_dns_providers(providers);
+    // Fleet repairs run one at a time, resuming a run an earlier start left unfinished.
+    background.spawn_stoppable("fleet repairs", {
+        let (repairs, workers) = (state.repairs.clone(), state.repair_workers());
+        move |stop| repairs.work(workers, stop)
+    });
     let auth_mode = state.auth.mode_name();
     if let Some(metrics_addr) = config.metrics.metrics_listen {
         let (listener, metrics_app) =

@@ -73,6 +73,20 @@ pub fn publish_preview_page(region: &str, name: &str, account: Option<&str>) -> 
     format!("{page}{separator}publish=preview")
 }
 
+/// The preview of repairing what the identities table's `query` selects.
+pub fn repair_page(query: &str) -> String {
+    if query.is_empty() {
+        "/repair".to_owned()
+    } else {
+        format!("/repair?{query}")
+    }
+}
+
+/// A fleet repair's progress and report.
+pub fn repair_run_page(id: i64) -> String {
+    format!("/repair/runs/{id}")
+}
+
 /// `href` with the id of a kept form answer (see `server::notices`) added to its query.
 pub fn with_notice(href: &str, id: &str) -> String {
     let separator = if href.contains('?') { '&' } else { '?' };

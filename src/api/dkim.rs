@@ -114,6 +114,61 @@ pub async fn set_signing_enabled(
     )
 }
 
+/// Restart SES's DKIM verification of a FAILED Easy DKIM domain. The records are checked
+/// again first (the last check's result if one ran moments ago): SES is only asked once
+/// the DNS check finds every record right.
+#[server(endpoint = "dkim/restart")]
+pub async fn restart_verification(
+    region: String,
+    name: String,
+    account: Option<String>,
+) -> Result<ChangeDone, AppError> {
+    let back_to = crate::routes::identity_page(&region, &name, account.as_deref());
+    let outcome = async {
+        // Before anything else: a viewer's request never reaches SES.
+        let user = crate::api::authorize::authorize_write()?;
+        let state = expect_context::<crate::server::state::AppState>();
+        let made = to_the_end(async move {
+            let records_now =
+                match state
+                    .inventory
+                    .snapshot()
+                    .find(&region, &name, account.as_deref())
+                {
+                    crate::inventory::snapshot::Lookup::One(identity) => {
+                        let why = format!("restart {}", identity.name);
+                        crate::changes::restart::records_now(
+                            state.dns.as_ref(),
+                            &state.inventory,
+                            identity,
+                            &why,
+                        )
+                        .await
+                    }
+                    // The change itself says the identity is not there.
+                    _ => None,
+                };
+            let actor = state.actor(&user);
+            crate::changes::restart::restart_verification(
+                &actor,
+                &region,
+                &name,
+                account.as_deref(),
+                records_now,
+            )
+            .await
+        })
+        .await?;
+        Ok::<_, AppError>(done(made))
+    };
+    answer(
+        NoticeForm::Restart,
+        outcome.await,
+        back_to,
+        FormEcho::default(),
+    )
+}
+
 /// Add a domain identity: `mode` `easy` (with `key_length`), `byodkim` (with `selector` and
 /// `private_key` or `generate`) or `replica` (with `parent_region`); `tags` optional.
 #[server(endpoint = "dkim/add")]

@@ -21,6 +21,8 @@ pub struct IdentitiesView {
     pub accounts: Vec<String>,
     /// The server's clock.
     pub now: UnixSeconds,
+    /// Whether the user may repair the selection (an operator, DNS providers configured).
+    pub can_repair: bool,
 }
 
 /// One page of the identities table; the server filters, sorts and pages.
@@ -47,6 +49,8 @@ pub async fn list_identities(query: TableQuery) -> Result<IdentitiesView, AppErr
         regions,
         accounts,
         now,
+        can_repair: !state.dns_providers.is_empty()
+            && crate::api::authorize::current_user().is_some_and(|u| u.can_change()),
     })
 }
 

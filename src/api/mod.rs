@@ -11,6 +11,7 @@ pub mod history;
 pub mod identities;
 pub mod inventory;
 pub mod publish;
+pub mod repair;
 pub mod session;
 pub mod status;
 

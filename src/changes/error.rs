@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::app_error::{AppError, Field};
 use crate::change_answer::UNSIGNED_WHILE_PENDING;
+use crate::model::DkimStatus;
 use crate::publish::error::ProviderError;
 use crate::ses::error::Error as SesError;
 
@@ -95,6 +96,33 @@ pub enum ChangeError {
     },
     /// The identity has no record whose value is known.
     NothingToPublish(String),
+    /// Restarting SES's verification would not help now.
+    NotRestartable {
+        /// The identity.
+        name: String,
+        /// What stands in the way.
+        why: NotRestartable,
+    },
+}
+
+/// Why SES's DKIM verification is not restarted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotRestartable {
+    /// SES has not given up: it is still looking, has found the records, or has not begun.
+    NotFailed(DkimStatus),
+    /// BYODKIM begins again when SES is given the key again, under this selector.
+    Byodkim {
+        /// The selector SES signs with.
+        selector: String,
+    },
+    /// The identity has no Easy DKIM set up (or its details are not read yet).
+    NoEasyDkim,
+    /// The DNS check finds a record missing or wrong.
+    RecordsWrong,
+    /// The DNS check could not finish.
+    RecordsUnchecked,
+    /// The dashboard runs without DNS checks, so it cannot tell the records are right.
+    DnsChecksOff,
 }
 
 /// Which confirmation is missing.
@@ -210,11 +238,54 @@ impl fmt::Display for ChangeError {
                 reasons.join("; ")
             ),
             Self::NothingToPublish(why) => f.write_str(why),
+            Self::NotRestartable { name, why } => explain_not_restartable(f, name, why),
         }
     }
 }
 
 impl std::error::Error for ChangeError {}
+
+/// Why a restart is refused, and what to do instead.
+fn explain_not_restartable(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    why: &NotRestartable,
+) -> fmt::Result {
+    match why {
+        NotRestartable::NotFailed(DkimStatus::Pending) => write!(
+            f,
+            "SES is still looking for the records of {name} (PENDING): nothing to restart."
+        ),
+        NotRestartable::NotFailed(DkimStatus::TemporaryFailure) => write!(
+            f,
+            "SES could not check {name} for a while (TEMPORARY_FAILURE) and keeps trying by itself: nothing to restart."
+        ),
+        NotRestartable::NotFailed(status) => write!(
+            f,
+            "{name} is {status}, not FAILED: only a verification SES gave up on is restarted."
+        ),
+        NotRestartable::Byodkim { selector } => write!(
+            f,
+            "{name} uses BYODKIM: SES looks for its record again when it is given the key again. Use the BYODKIM form with selector {selector} and the same private key."
+        ),
+        NotRestartable::NoEasyDkim => write!(
+            f,
+            "{name} has no Easy DKIM set up: set up DKIM with the signing form instead."
+        ),
+        NotRestartable::RecordsWrong => write!(
+            f,
+            "The DNS check does not find every record of {name} right: publish them first (the DNS card says which), or SES fails again in 72 hours."
+        ),
+        NotRestartable::RecordsUnchecked => write!(
+            f,
+            "The DNS check of {name} could not finish, so it cannot tell the records are right: check DNS again, then restart."
+        ),
+        NotRestartable::DnsChecksOff => write!(
+            f,
+            "DNS checks are off (--no-dns-checks), so dkimdash cannot tell the records of {name} are right: turn them on to restart from here."
+        ),
+    }
+}
 
 /// SES's refusal in words an operator can act on.
 fn explain_ses(
@@ -287,12 +358,12 @@ impl From<ChangeError> for AppError {
                 | ProviderError::PartlyApplied { .. }
                 | ProviderError::Refused { .. } => AppError::BadGateway(message),
             },
-            ChangeError::NoDnsProvider { .. } | ChangeError::NothingToPublish(_) => {
-                AppError::Invalid {
-                    field: None,
-                    message,
-                }
-            }
+            ChangeError::NoDnsProvider { .. }
+            | ChangeError::NothingToPublish(_)
+            | ChangeError::NotRestartable { .. } => AppError::Invalid {
+                field: None,
+                message,
+            },
         }
     }
 }

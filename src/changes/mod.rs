@@ -5,11 +5,13 @@
 
 pub mod audit_trail;
 pub mod error;
+pub mod fleet_repair;
 pub mod input;
 pub mod publish;
 pub mod reconcile;
 mod refresh;
 pub mod request;
+pub mod restart;
 mod ses_call;
 mod target;
 

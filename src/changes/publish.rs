@@ -223,7 +223,7 @@ pub async fn plan_at(
     }))
 }
 
-fn nothing_to_publish(identity: &Identity, records: &[DnsRecord]) -> String {
+pub(super) fn nothing_to_publish(identity: &Identity, records: &[DnsRecord]) -> String {
     if records.is_empty() {
         format!(
             "{} has no DKIM records to publish yet: set up Easy DKIM or BYODKIM first.",
@@ -246,7 +246,7 @@ fn ownership_mark(domain: &str) -> String {
 }
 
 /// What the provider held at the records' names, for the audit log.
-fn held_text(plan: &Plan) -> String {
+pub(super) fn held_text(plan: &Plan) -> String {
     plan.records
         .iter()
         .map(|r| match &r.step {
@@ -267,7 +267,7 @@ fn held_text(plan: &Plan) -> String {
 }
 
 /// What the records are after the change, for the audit log.
-fn wanted_text(plan: &Plan) -> String {
+pub(super) fn wanted_text(plan: &Plan) -> String {
     plan.records
         .iter()
         .filter(|r| {

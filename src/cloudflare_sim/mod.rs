@@ -17,6 +17,7 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::sim::serving::Serving;
+use crate::unpoisoned::lock;
 use store::Store;
 
 /// What a token may do.
@@ -193,10 +194,4 @@ pub async fn spawn(listen: SocketAddr) -> std::io::Result<RunningCloudflare> {
         sim,
         _serving: serving,
     })
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

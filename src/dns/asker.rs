@@ -28,6 +28,7 @@ use super::answer::Answer;
 use super::lanes::Lanes;
 use super::nameserver_policy::NameserverPolicy;
 use super::wire::{self, WireError};
+use crate::unpoisoned::lock;
 
 /// A negative answer without a TTL is remembered this long.
 const DEFAULT_NEGATIVE_TTL: u32 = 60;
@@ -227,8 +228,4 @@ impl Asker {
 /// Now on the rate limits' clock.
 fn clock_now() -> governor::clock::QuantaInstant {
     governor::clock::Clock::now(&governor::clock::DefaultClock::default())
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -50,6 +50,8 @@ use hickory_server::{
     store::in_memory::InMemoryAuthority,
 };
 
+use crate::unpoisoned::{lock, read, write};
+
 /// TTL of records added before any call to [`Zone::ttl`], and the SOA's negative-caching TTL.
 const DEFAULT_TTL: u32 = 300;
 
@@ -418,7 +420,7 @@ impl RunningDnsServer {
     /// record is published). Questions already being answered finish with the old zones.
     pub fn replace(&self, zones: Vec<Zone>) -> io::Result<()> {
         let fresh = Arc::new(served(zones)?);
-        *self.served.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        *write(&self.served) = fresh;
         Ok(())
     }
 
@@ -429,12 +431,12 @@ impl RunningDnsServer {
 
     /// Every query received so far.
     pub fn queries(&self) -> u64 {
-        self.rate.lock().unwrap_or_else(|e| e.into_inner()).total
+        lock(&self.rate).total
     }
 
     /// The most queries received within one clock second so far.
     pub fn busiest_second(&self) -> u32 {
-        let rate = self.rate.lock().unwrap_or_else(|e| e.into_inner());
+        let rate = lock(&self.rate);
         rate.busiest.max(rate.count)
     }
 }
@@ -492,15 +494,8 @@ impl RequestHandler for ClassicUdpLimit {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
-        self.rate
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .count_one();
-        let served = self
-            .served
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        lock(&self.rate).count_one();
+        let served = read(&self.served).clone();
         let in_failing_zone = request.queries().first().is_some_and(|query| {
             served
                 .failing

@@ -21,6 +21,7 @@ use super::store::{Kept, ReportStore, SesState};
 use crate::dns_check::{DnsProgress, DnsReport};
 use crate::inventory::{Inventory, now, snapshot::Snapshot};
 use crate::model::{DkimStatus, Identity, IdentityKey, UnixSeconds};
+use crate::unpoisoned::{lock, read, write};
 
 /// How often the background loop looks at the inventory again while it works (so new
 /// sweeps and state changes reorder what is due soon).
@@ -593,18 +594,6 @@ fn state_of(identity: &Identity, public_key: Option<String>) -> SesState {
         origin: identity.dkim.origin.clone(),
         public_key,
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|e| e.into_inner())
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

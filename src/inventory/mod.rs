@@ -18,6 +18,7 @@ use tokio::sync::{Mutex, watch};
 
 use crate::model::{Identity, IdentityKey, UnixSeconds};
 use crate::ses::{budget::CallCounts, error::Error, reader::SesConnection};
+use crate::unpoisoned::lock;
 use known_since::KnownSince;
 use snapshot::Snapshot;
 
@@ -196,11 +197,7 @@ impl Inventory {
         if self.inner.sweeping.load(Ordering::Relaxed) {
             return ForcedRefresh::Joined;
         }
-        let mut last = self
-            .inner
-            .last_forced
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut last = lock(&self.inner.last_forced);
         if let Some(at) = *last
             && at.elapsed() < FORCED_REFRESH_COOLDOWN
         {
@@ -246,11 +243,7 @@ impl Inventory {
     /// started: the history's times) as earlier than this process's first sight: laid
     /// over the identities read so far now, and over each other target's first read.
     pub fn adopt_known_since(&self, known: KnownSince) {
-        *self
-            .inner
-            .known_since
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(known);
+        *lock(&self.inner.known_since) = Some(known);
         self.publish(Snapshot::clone);
     }
 
@@ -258,11 +251,7 @@ impl Inventory {
     /// ([`Inventory::adopt_known_since`]); if not, each `status_seen_since` is this
     /// process's first sight of the status.
     pub fn knows_status_since_before_start(&self) -> bool {
-        self.inner
-            .known_since
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
+        lock(&self.inner.known_since).is_some()
     }
 
     /// Every target's SES connection, in configuration order.
@@ -272,11 +261,7 @@ impl Inventory {
 
     /// How long each target's last sweep took, by account and region.
     pub fn sweep_durations(&self) -> Vec<((String, String), std::time::Duration)> {
-        let durations = self
-            .inner
-            .sweep_durations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let durations = lock(&self.inner.sweep_durations);
         durations.iter().map(|(k, d)| (k.clone(), *d)).collect()
     }
 
@@ -290,21 +275,13 @@ impl Inventory {
 
     /// Remembers the public key of a BYODKIM key the dashboard gave SES under `selector`.
     pub fn remember_public_key(&self, key: IdentityKey, selector: &str, public_key: String) {
-        let mut keys = self
-            .inner
-            .public_keys
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut keys = lock(&self.inner.public_keys);
         keys.insert(key, (selector.to_owned(), public_key));
     }
 
     /// The remembered public key for `key`, if it was set under `selector`.
     pub fn public_key(&self, key: &IdentityKey, selector: &str) -> Option<String> {
-        let keys = self
-            .inner
-            .public_keys
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let keys = lock(&self.inner.public_keys);
         keys.get(key)
             .filter(|(known, _)| known == selector)
             .map(|(_, public_key)| public_key.clone())
@@ -361,14 +338,10 @@ impl Inventory {
         let first_sweep = !before.has_read(target);
         let started = std::time::Instant::now();
         let swept = sweep::sweep(reader, &previous, first_sweep, now()).await;
-        self.inner
-            .sweep_durations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                (target.account.clone(), target.region.clone()),
-                started.elapsed(),
-            );
+        lock(&self.inner.sweep_durations).insert(
+            (target.account.clone(), target.region.clone()),
+            started.elapsed(),
+        );
         match swept {
             Ok(identities) => {
                 tracing::info!(target = %target.label(), identities = identities.len(), "sweep done");
@@ -435,13 +408,7 @@ impl Inventory {
         self.inner.snapshot.send_modify(|current| {
             let mut next = next(current);
             // Always locked inside the snapshot's lock, never around it.
-            if let Some(known) = self
-                .inner
-                .known_since
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_mut()
-            {
+            if let Some(known) = lock(&self.inner.known_since).as_mut() {
                 known.lay_over(&mut next);
             }
             *current = Arc::new(next);

@@ -3,7 +3,7 @@
 //! the preview saw, re-read first. The token is sent only in the Authorization header,
 //! which is marked sensitive, and appears in no error or log line.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use reqwest::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use super::{
     config::CloudflareSettings,
     error::ProviderError,
-    plan::{Held, Plan, Step, same_name},
+    plan::{Held, Plan, Step, name_key, same_name},
     txt,
-    zone_choice::{self, NoZone, ZoneInfo},
+    zone_choice::{self, ZoneInfo},
 };
 use crate::model::RecordType;
 
@@ -31,6 +31,11 @@ const RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
 
 /// The token scopes dkimdash needs, as Cloudflare's token editor names them.
 pub const ZONE_READ: &str = "Zone → Zone → Read";
+/// The largest pages Cloudflare serves of zones and of records.
+const ZONES_PER_PAGE: usize = 50;
+const RECORDS_PER_PAGE: usize = 100;
+/// The most pages a listing reads: a bound, should an answer keep being full.
+const MAX_PAGES: usize = 10_000;
 pub const DNS_EDIT: &str = "Zone → DNS → Edit";
 
 /// One Cloudflare account.
@@ -111,6 +116,11 @@ impl CloudflareProvider {
         }
     }
 
+    /// The zones the settings allow (names or ids; empty allows all).
+    pub fn allowed(&self) -> &[String] {
+        &self.zones
+    }
+
     /// The operator's name for this account.
     pub fn name(&self) -> &str {
         &self.name
@@ -123,33 +133,26 @@ impl CloudflareProvider {
         record_name: &str,
         delegation: Option<&[String]>,
     ) -> Result<ZoneInfo, ProviderError> {
-        for candidate in super::route53::suffixes(record_name) {
-            let path = format!(
-                "/zones?name={}&status=active&per_page=50",
-                encode(&candidate)
-            );
-            let result = self.call(Method::GET, &path, None, ZONE_READ).await?;
-            let zones: Vec<CfZone> =
-                serde_json::from_value(result).map_err(|e| self.unreadable(e))?;
-            let held: Vec<ZoneInfo> = zones
-                .into_iter()
-                .filter(|z| {
-                    z.status == "active" && z.zone_type == "full" && same_name(&z.name, &candidate)
-                })
-                .map(|z| ZoneInfo {
-                    id: z.id,
-                    name: z.name,
-                    private: false,
-                    name_servers: z.name_servers,
-                })
-                .collect();
-            if !held.is_empty() {
-                return zone_choice::choose(record_name, &held, &self.zones, delegation)
-                    .cloned()
-                    .map_err(ProviderError::from);
-            }
-        }
-        Err(NoZone::NotHeld(record_name.to_owned()).into())
+        zone_choice::find(record_name, &self.zones, delegation, |name| {
+            self.usable_zones_named(name)
+        })
+        .await
+    }
+
+    /// The zones named exactly `name` that dkimdash may write to: active, and full (a
+    /// partial zone's records are not what the world sees).
+    async fn usable_zones_named(&self, name: String) -> Result<Vec<ZoneInfo>, ProviderError> {
+        let path = format!(
+            "/zones?name={}&status=active&per_page={ZONES_PER_PAGE}",
+            encode(&name)
+        );
+        let result = self.call(Method::GET, &path, None, ZONE_READ).await?;
+        let zones: Vec<CfZone> = serde_json::from_value(result).map_err(|e| self.unreadable(e))?;
+        Ok(zones
+            .into_iter()
+            .filter(|z| usable(z) && same_name(&z.name, &name))
+            .map(zone_info)
+            .collect())
     }
 
     /// The records at `name` in `zone`, one `Held` per type.
@@ -164,30 +167,60 @@ impl CloudflareProvider {
             .await?;
         let records: Vec<CfRecord> =
             serde_json::from_value(result).map_err(|e| self.unreadable(e))?;
-        let mut held: Vec<Held> = Vec::new();
-        for record in records.into_iter().filter(|r| same_name(&r.name, name)) {
-            let value = if record.record_type == "TXT" {
-                txt::joined(&record.content)
-            } else {
-                record.content
-            };
-            match held
-                .iter_mut()
-                .find(|h| h.record_type == record.record_type)
-            {
-                Some(h) => {
-                    h.values.push(value);
-                    h.ids.push(record.id);
-                }
-                None => held.push(Held {
-                    record_type: record.record_type,
-                    values: vec![value],
-                    ids: vec![record.id],
-                    ttl: record.ttl,
-                }),
+        Ok(held_of(
+            records.into_iter().filter(|r| same_name(&r.name, name)),
+        ))
+    }
+
+    /// Every zone dkimdash may write to, in one listing (a fleet repair's preview asks
+    /// once, not once per identity).
+    pub async fn zones(&self) -> Result<Vec<ZoneInfo>, ProviderError> {
+        let mut zones = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let path = format!("/zones?status=active&per_page={ZONES_PER_PAGE}&page={page}");
+            let result = self.call(Method::GET, &path, None, ZONE_READ).await?;
+            let listed: Vec<CfZone> =
+                serde_json::from_value(result).map_err(|e| self.unreadable(e))?;
+            let last = listed.len() < ZONES_PER_PAGE;
+            zones.extend(listed.into_iter().filter(usable).map(zone_info));
+            if last {
+                break;
             }
         }
-        Ok(held)
+        Ok(zones)
+    }
+
+    /// Every record of `zone`, by name (see `name_key`).
+    pub async fn records_in(
+        &self,
+        zone: &ZoneInfo,
+    ) -> Result<HashMap<String, Vec<Held>>, ProviderError> {
+        let mut by_name: HashMap<String, Vec<CfRecord>> = HashMap::new();
+        for page in 1..=MAX_PAGES {
+            let path = format!(
+                "/zones/{}/dns_records?per_page={RECORDS_PER_PAGE}&page={page}",
+                encode(&zone.id)
+            );
+            let result = self
+                .call(Method::GET, &path, None, "Zone → DNS → Read")
+                .await?;
+            let listed: Vec<CfRecord> =
+                serde_json::from_value(result).map_err(|e| self.unreadable(e))?;
+            let last = listed.len() < RECORDS_PER_PAGE;
+            for record in listed {
+                by_name
+                    .entry(name_key(&record.name))
+                    .or_default()
+                    .push(record);
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(by_name
+            .into_iter()
+            .map(|(name, records)| (name, held_of(records.into_iter())))
+            .collect())
     }
 
     /// Applies `plan` record by record (Cloudflare has no batch that is also atomic in
@@ -365,6 +398,49 @@ fn retry_after(headers: &header::HeaderMap) -> Duration {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map_or(RETRY_AFTER_MIN, Duration::from_secs)
         .clamp(RETRY_AFTER_MIN, RETRY_AFTER_MAX)
+}
+
+/// Records of one name as a plan compares them: one `Held` per type, TXT values joined
+/// and unquoted, each value with its record's id.
+fn held_of(records: impl Iterator<Item = CfRecord>) -> Vec<Held> {
+    let mut held: Vec<Held> = Vec::new();
+    for record in records {
+        let value = if record.record_type == "TXT" {
+            txt::joined(&record.content)
+        } else {
+            record.content
+        };
+        match held
+            .iter_mut()
+            .find(|h| h.record_type == record.record_type)
+        {
+            Some(h) => {
+                h.values.push(value);
+                h.ids.push(record.id);
+            }
+            None => held.push(Held {
+                record_type: record.record_type,
+                values: vec![value],
+                ids: vec![record.id],
+                ttl: record.ttl,
+            }),
+        }
+    }
+    held
+}
+
+/// Active, and full: a partial zone's records are not what the world sees.
+fn usable(zone: &CfZone) -> bool {
+    zone.status == "active" && zone.zone_type == "full"
+}
+
+fn zone_info(zone: CfZone) -> ZoneInfo {
+    ZoneInfo {
+        id: zone.id,
+        name: zone.name,
+        private: false,
+        name_servers: zone.name_servers,
+    }
 }
 
 fn encode(text: &str) -> String {

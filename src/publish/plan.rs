@@ -145,6 +145,11 @@ pub fn same_value(record_type: RecordType, held: &str, wanted: &str) -> bool {
 }
 
 /// DNS names compare without case and without the root's final dot.
+/// A name as names are compared and kept as keys: lower case, without the final dot.
+pub fn name_key(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
 pub fn same_name(a: &str, b: &str) -> bool {
     a.trim_end_matches('.')
         .eq_ignore_ascii_case(b.trim_end_matches('.'))

@@ -1,7 +1,7 @@
 //! The configured DNS provider accounts behind one face: which of them holds a record's
 //! zone, what it holds at a name, and applying a plan there.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use super::{
     cloudflare::CloudflareProvider,
@@ -80,6 +80,33 @@ impl Provider {
         }
     }
 
+    /// Every zone of the account dkimdash may write to.
+    pub async fn zones(&self) -> Result<Vec<ZoneInfo>, ProviderError> {
+        match self {
+            Self::Route53(p) => p.zones().await,
+            Self::Cloudflare(p) => p.zones().await,
+        }
+    }
+
+    /// Every record of `zone`, by name (lower case, no final dot).
+    pub async fn records_in(
+        &self,
+        zone: &ZoneInfo,
+    ) -> Result<HashMap<String, Vec<Held>>, ProviderError> {
+        match self {
+            Self::Route53(p) => p.records_in(zone).await,
+            Self::Cloudflare(p) => p.records_in(zone).await,
+        }
+    }
+
+    /// The zones the settings allow (names or ids; empty allows all).
+    pub fn allowed(&self) -> &[String] {
+        match self {
+            Self::Route53(p) => p.allowed(),
+            Self::Cloudflare(p) => p.allowed(),
+        }
+    }
+
     pub async fn held_at(&self, zone: &ZoneInfo, name: &str) -> Result<Vec<Held>, ProviderError> {
         match self {
             Self::Route53(p) => p.held_at(zone, name).await,
@@ -150,6 +177,11 @@ impl Providers {
     /// The account the operator calls `name`.
     pub fn named(&self, name: &str) -> Option<&Provider> {
         self.providers.iter().find(|p| p.name() == name)
+    }
+
+    /// Every account, in the file's order.
+    pub fn all(&self) -> impl Iterator<Item = &Provider> {
+        self.providers.iter()
     }
 
     pub fn is_empty(&self) -> bool {

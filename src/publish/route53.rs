@@ -2,12 +2,11 @@
 //! name, one change batch per zone (CREATE, or DELETE of the exact values seen + CREATE;
 //! never a blind UPSERT), and the change's propagation.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_config::{SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_route53::{
     Client,
-    config::{Credentials, SharedCredentialsProvider},
     error::{ProvideErrorMetadata, SdkError},
     types::{
         Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
@@ -17,14 +16,18 @@ use aws_sdk_route53::{
 use super::{
     config::Route53Settings,
     error::ProviderError,
-    plan::{Held, Plan, Step, same_name},
+    plan::{Held, Plan, Step, name_key, same_name},
     txt,
-    zone_choice::{self, NoZone, ZoneInfo},
+    zone_choice::{self, ZoneInfo},
 };
+use crate::aws_access::{Access, fixed_credentials, standard_chain};
 use crate::model::RecordType;
 
 /// The TTL of records dkimdash creates (what the SES console suggests for DKIM).
 pub const RECORD_TTL: i64 = 1800;
+/// The most pages a listing reads (100 zones or 300 record sets a page): a bound, should
+/// an answer keep saying there is more.
+const MAX_PAGES: usize = 10_000;
 /// Route 53 is a global service signed in us-east-1.
 const SIGNING_REGION: &str = "us-east-1";
 
@@ -40,49 +43,20 @@ impl Route53Provider {
     /// Real Route 53: credentials from the standard chain (or the profile), then the role
     /// assumed if the settings name one.
     pub async fn connect(settings: &Route53Settings) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(SIGNING_REGION))
-            .retry_config(retries())
-            .timeout_config(timeouts());
-        if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(url) = &settings.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let mut config = loader.load().await;
-        if let Some(role_arn) = &settings.role_arn {
-            let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-                .session_name("dkimdash")
-                .configure(&config)
-                .build()
-                .await;
-            config = config
-                .into_builder()
-                .credentials_provider(SharedCredentialsProvider::new(provider))
-                .build();
-        }
+        let access = Access {
+            region: SIGNING_REGION,
+            profile: settings.profile.as_deref(),
+            role_arn: settings.role_arn.as_deref(),
+            endpoint_url: settings.endpoint_url.as_deref(),
+        };
+        let config = standard_chain(access, retries(), timeouts()).await;
         Self::with_config(&settings.name, &config, settings.zones.clone())
     }
 
     /// A Route 53 that ignores signatures (the simulator): fixed credentials, no
     /// environment look-ups.
     pub fn for_endpoint(name: &str, endpoint_url: &str, zones: Vec<String>) -> Self {
-        let credentials = Credentials::new(
-            "AKIDDKIMDASHSIM",
-            "dkimdash-simulator",
-            None,
-            None,
-            "dkimdash-simulator",
-        );
-        let config = SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(SIGNING_REGION))
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .endpoint_url(endpoint_url)
-            .retry_config(retries())
-            .timeout_config(timeouts())
-            .build();
+        let config = fixed_credentials(SIGNING_REGION, endpoint_url, retries(), timeouts());
         Self::with_config(name, &config, zones)
     }
 
@@ -92,6 +66,11 @@ impl Route53Provider {
             client: Client::new(config),
             zones,
         }
+    }
+
+    /// The zones the settings allow (names or ids; empty allows all).
+    pub fn allowed(&self) -> &[String] {
+        &self.zones
     }
 
     /// The operator's name for this account.
@@ -106,23 +85,23 @@ impl Route53Provider {
         record_name: &str,
         delegation: Option<&[String]>,
     ) -> Result<ZoneInfo, ProviderError> {
-        for candidate in suffixes(record_name) {
-            let mut named = self.zones_named(&candidate).await?;
-            named.retain(|z| !z.private);
-            if named.is_empty() {
-                continue;
+        zone_choice::find(record_name, &self.zones, delegation, |name| {
+            self.public_zones_named(name)
+        })
+        .await
+    }
+
+    /// The public zones named exactly `name`, with their nameservers when there are
+    /// twins (which tell the one the domain is delegated to).
+    async fn public_zones_named(&self, name: String) -> Result<Vec<ZoneInfo>, ProviderError> {
+        let mut named = self.zones_named(&name).await?;
+        named.retain(|z| !z.private);
+        if named.len() > 1 {
+            for zone in &mut named {
+                zone.name_servers = self.name_servers(&zone.id).await?;
             }
-            if named.len() > 1 {
-                // Twins: their nameservers tell which one the domain is delegated to.
-                for zone in &mut named {
-                    zone.name_servers = self.name_servers(&zone.id).await?;
-                }
-            }
-            return zone_choice::choose(record_name, &named, &self.zones, delegation)
-                .cloned()
-                .map_err(ProviderError::from);
         }
-        Err(NoZone::NotHeld(record_name.to_owned()).into())
+        Ok(named)
     }
 
     /// Every zone (public or private) named exactly `name`.
@@ -190,27 +169,82 @@ impl Route53Provider {
             .resource_record_sets()
             .iter()
             .take_while(|set| same_name(set.name(), name))
-            .map(|set| {
-                let record_type = set.r#type().as_str().to_owned();
-                let values = set
-                    .resource_records()
-                    .iter()
-                    .map(|r| {
-                        if record_type == "TXT" {
-                            txt::joined(r.value())
-                        } else {
-                            r.value().to_owned()
-                        }
-                    })
-                    .collect();
-                Held {
-                    record_type,
-                    values,
-                    ids: Vec::new(),
-                    ttl: set.ttl().map(|t| t.clamp(0, i64::from(u32::MAX)) as u32),
-                }
-            })
+            .map(held_of)
             .collect())
+    }
+
+    /// Every public zone of the account, in one listing (a fleet repair's preview asks
+    /// once, not once per identity). Twins (zones of one name) come with their nameservers.
+    pub async fn zones(&self) -> Result<Vec<ZoneInfo>, ProviderError> {
+        let mut zones: Vec<ZoneInfo> = Vec::new();
+        let (mut next_name, mut next_id): (Option<String>, Option<String>) = (None, None);
+        for _ in 0..MAX_PAGES {
+            let answer = self
+                .client
+                .list_hosted_zones_by_name()
+                .set_dns_name(next_name.clone())
+                .set_hosted_zone_id(next_id.clone())
+                .max_items(100)
+                .send()
+                .await
+                .map_err(|e| self.error(e, "route53:ListHostedZonesByName"))?;
+            zones.extend(
+                answer
+                    .hosted_zones()
+                    .iter()
+                    .filter(|zone| !zone.config().is_some_and(|c| c.private_zone()))
+                    .map(|zone| ZoneInfo {
+                        id: bare_id(zone.id()).to_owned(),
+                        name: zone.name().trim_end_matches('.').to_owned(),
+                        private: false,
+                        name_servers: Vec::new(),
+                    }),
+            );
+            next_name = answer.next_dns_name().map(str::to_owned);
+            next_id = answer.next_hosted_zone_id().map(str::to_owned);
+            if !answer.is_truncated() || next_name.is_none() {
+                break;
+            }
+        }
+        let names: Vec<String> = zones.iter().map(|z| name_key(&z.name)).collect();
+        for (index, zone) in zones.iter_mut().enumerate() {
+            if names.iter().filter(|n| **n == names[index]).count() > 1 {
+                zone.name_servers = self.name_servers(&zone.id).await?;
+            }
+        }
+        Ok(zones)
+    }
+
+    /// Every record set of `zone`, by name (see `name_key`).
+    pub async fn records_in(
+        &self,
+        zone: &ZoneInfo,
+    ) -> Result<HashMap<String, Vec<Held>>, ProviderError> {
+        let mut held: HashMap<String, Vec<Held>> = HashMap::new();
+        let (mut next_name, mut next_type): (Option<String>, Option<RrType>) = (None, None);
+        for _ in 0..MAX_PAGES {
+            let answer = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(&zone.id)
+                .set_start_record_name(next_name.clone())
+                .set_start_record_type(next_type.clone())
+                .max_items(300)
+                .send()
+                .await
+                .map_err(|e| self.error(e, "route53:ListResourceRecordSets"))?;
+            for set in answer.resource_record_sets() {
+                held.entry(name_key(set.name()))
+                    .or_default()
+                    .push(held_of(set));
+            }
+            next_name = answer.next_record_name().map(str::to_owned);
+            next_type = answer.next_record_type().cloned();
+            if !answer.is_truncated() || next_name.is_none() {
+                break;
+            }
+        }
+        Ok(held)
     }
 
     /// Applies `plan` to `zone` in one batch; `comment` marks the change as dkimdash's.
@@ -394,20 +428,33 @@ fn change(
         .expect("action and record set are set")
 }
 
-/// `a.b.example.com` → `a.b.example.com`, `b.example.com`, `example.com`: the names a zone
-/// holding it can have, longest first (not a top-level domain alone).
-pub(super) fn suffixes(name: &str) -> Vec<String> {
-    let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
-    (0..labels.len().saturating_sub(1))
-        .map(|i| labels[i..].join("."))
-        .collect()
-}
-
 /// The IAM action in an AccessDenied message ("… is not authorized to perform:
 /// route53:ChangeResourceRecordSets on resource …").
 fn denied_action(message: &str) -> Option<&str> {
     let rest = message.split("perform: ").nth(1)?;
     rest.split_whitespace().next()
+}
+
+/// A record set as a plan compares it: TXT values joined and unquoted.
+fn held_of(set: &ResourceRecordSet) -> Held {
+    let record_type = set.r#type().as_str().to_owned();
+    let values = set
+        .resource_records()
+        .iter()
+        .map(|r| {
+            if record_type == "TXT" {
+                txt::joined(r.value())
+            } else {
+                r.value().to_owned()
+            }
+        })
+        .collect();
+    Held {
+        record_type,
+        values,
+        ids: Vec::new(),
+        ttl: set.ttl().map(|t| t.clamp(0, i64::from(u32::MAX)) as u32),
+    }
 }
 
 /// `/hostedzone/Z1` or `/change/C1` → `Z1`, `C1`.
@@ -432,18 +479,6 @@ fn timeouts() -> TimeoutConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn zones_are_looked_for_from_the_longest_name() {
-        assert_eq!(
-            suffixes("t._domainkey.example.com."),
-            [
-                "t._domainkey.example.com",
-                "_domainkey.example.com",
-                "example.com"
-            ]
-        );
-    }
 
     #[test]
     fn the_denied_action_is_read_from_the_message() {

@@ -101,6 +101,40 @@ pub fn choose<'a>(
     }
 }
 
+/// The zone a provider holds for `record_name`: asks `zones_named` for each of the name's
+/// suffixes, longest first, and chooses among the first that any zone carries that name.
+/// `zones_named` gives the provider's usable zones (public, active) named exactly so.
+pub async fn find<E, Ask, Answer>(
+    record_name: &str,
+    allowed: &[String],
+    delegation: Option<&[String]>,
+    mut zones_named: Ask,
+) -> Result<ZoneInfo, E>
+where
+    Ask: FnMut(String) -> Answer,
+    Answer: std::future::Future<Output = Result<Vec<ZoneInfo>, E>>,
+    E: From<NoZone>,
+{
+    for candidate in suffixes(record_name) {
+        let named = zones_named(candidate).await?;
+        if !named.is_empty() {
+            return choose(record_name, &named, allowed, delegation)
+                .cloned()
+                .map_err(E::from);
+        }
+    }
+    Err(NoZone::NotHeld(record_name.to_owned()).into())
+}
+
+/// `a.b.example.com` → `a.b.example.com`, `b.example.com`, `example.com`: the names a
+/// zone holding it can have (never a bare top-level domain).
+fn suffixes(name: &str) -> Vec<String> {
+    let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
+    (0..labels.len().saturating_sub(1))
+        .map(|i| labels[i..].join("."))
+        .collect()
+}
+
 /// Whether `name` is `zone` or below it, at a label boundary.
 pub fn is_within(name: &str, zone: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
@@ -129,6 +163,18 @@ fn same_servers(a: &[String], b: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zones_are_looked_for_from_the_longest_name() {
+        assert_eq!(
+            suffixes("t._domainkey.example.com."),
+            [
+                "t._domainkey.example.com",
+                "_domainkey.example.com",
+                "example.com"
+            ]
+        );
+    }
 
     fn zone(id: &str, name: &str, private: bool, ns: &[&str]) -> ZoneInfo {
         ZoneInfo {

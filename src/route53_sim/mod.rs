@@ -25,6 +25,7 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::sim::serving::Serving;
+use crate::unpoisoned::lock;
 use store::Store;
 
 /// How the simulated Route 53 starts.
@@ -210,11 +211,4 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// Locks a mutex, recovering the data if a panicking thread poisoned it.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -114,21 +114,7 @@ fn required_text(node: roxmltree::Node, name: &str) -> Result<String, String> {
     text(node, name).ok_or_else(|| format!("{name} is required"))
 }
 
-/// Text escaped for an XML element.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::sim::xml_text::escape;
 
 /// A whole response document.
 pub fn document(root: &str, inner: &str) -> String {

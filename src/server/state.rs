@@ -47,6 +47,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The DNS provider accounts records may be published to (none: no publish button).
     pub dns_providers: crate::publish::provider::Providers,
+    /// Fleet repairs: started here, carried out in the background (`repair_workers`).
+    pub repairs: crate::repair::runner::Repairs,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             // The default rules, no receivers: alerts are shown, not sent.
             alerts: Alerts::new(AlertSettings::default(), audit.clone(), ""),
             metrics: Metrics::default(),
+            repairs: crate::repair::runner::Repairs::new(audit.clone()),
             audit,
             dns: None,
             dns_providers: Default::default(),
@@ -109,6 +112,17 @@ impl AppState {
         }
     }
 
+    /// What a fleet repair's runner works with: this state's inventory, audit log,
+    /// providers and DNS checks.
+    pub fn repair_workers(&self) -> crate::repair::runner::Workers {
+        crate::repair::runner::Workers {
+            inventory: self.inventory.clone(),
+            audit: self.audit.clone(),
+            providers: self.dns_providers.clone(),
+            dns: self.dns.clone(),
+        }
+    }
+
     /// The identities' history, kept in the audit log's database.
     pub fn history(&self) -> crate::history::store::History {
         crate::history::store::History::new(self.audit.clone())
@@ -134,6 +148,7 @@ impl AppState {
     pub fn with_audit(self, audit: AuditLog) -> Self {
         Self {
             alerts: self.alerts.in_log(audit.clone()),
+            repairs: crate::repair::runner::Repairs::new(audit.clone()),
             audit,
             ..self
         }

@@ -16,6 +16,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::error::Error;
+use crate::unpoisoned::lock;
 
 /// Attempts per call before a retryable failure is given up on.
 const MAX_ATTEMPTS: u32 = 8;
@@ -120,12 +121,12 @@ impl CallBudget {
 
     /// What the calls so far did, by SES operation name.
     pub fn counts_by_operation(&self) -> Vec<(&'static str, OperationCounts)> {
-        let counts = self.by_operation.lock().unwrap_or_else(|e| e.into_inner());
+        let counts = lock(&self.by_operation);
         counts.iter().map(|(op, c)| (*op, *c)).collect()
     }
 
     fn count(&self, operation: &'static str, note: impl FnOnce(&mut OperationCounts)) {
-        let mut counts = self.by_operation.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts = lock(&self.by_operation);
         note(counts.entry(operation).or_default());
     }
 

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
-use aws_sdk_sesv2::config::Credentials;
+use aws_config::{SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 
 use super::target::Target;
+use crate::aws_access::{Access, fixed_credentials, standard_chain};
 
 /// Time allowed for one SES call, including reading the answer.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,54 +26,24 @@ impl SesClients {
     /// Clients for real SES: credentials from the default chain (or the target's profile),
     /// then the target's role assumed if it names one.
     pub async fn for_aws(target: &Target) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(target.region.clone()))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(timeouts());
-        if let Some(profile) = &target.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(url) = &target.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let mut config = loader.load().await;
-        if let Some(role_arn) = &target.role_arn {
-            let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-                .session_name("dkimdash")
-                .configure(&config)
-                .build()
-                .await;
-            config = config
-                .into_builder()
-                .credentials_provider(aws_sdk_sesv2::config::SharedCredentialsProvider::new(
-                    provider,
-                ))
-                .build();
-        }
-        Self::from_config(&config)
+        let access = Access {
+            region: &target.region,
+            profile: target.profile.as_deref(),
+            role_arn: target.role_arn.as_deref(),
+            endpoint_url: target.endpoint_url.as_deref(),
+        };
+        Self::from_config(&standard_chain(access, RetryConfig::disabled(), timeouts()).await)
     }
 
     /// Clients for the embedded simulator (or any SES-compatible endpoint that ignores
     /// signatures): fixed credentials, no environment lookups.
     pub fn for_endpoint(endpoint_url: &str, region: &str) -> Self {
-        let credentials = Credentials::new(
-            "AKIDDKIMDASHSIM",
-            "dkimdash-simulator",
-            None,
-            None,
-            "dkimdash-simulator",
-        );
-        let config = SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .credentials_provider(aws_sdk_sesv2::config::SharedCredentialsProvider::new(
-                credentials,
-            ))
-            .endpoint_url(endpoint_url)
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(timeouts())
-            .build();
-        Self::from_config(&config)
+        Self::from_config(&fixed_credentials(
+            region,
+            endpoint_url,
+            RetryConfig::disabled(),
+            timeouts(),
+        ))
     }
 
     fn from_config(config: &SdkConfig) -> Self {

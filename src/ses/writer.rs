@@ -94,6 +94,17 @@ impl SesConnection {
             .map(drop)
     }
 
+    /// Asks SES to begin DKIM verification of the Easy DKIM domain `name` again (SES API
+    /// v1 `VerifyDomainDkim`; the tokens stay the same).
+    pub async fn begin_dkim_verification(&self, name: &str) -> Result<(), Error> {
+        self.budget
+            .run("VerifyDomainDkim", || {
+                self.clients.v1.verify_domain_dkim().domain(name).send()
+            })
+            .await
+            .map(drop)
+    }
+
     /// Turns DKIM signing on or off for `name`.
     pub async fn put_signing_enabled(&self, name: &str, enabled: bool) -> Result<(), Error> {
         self.budget

@@ -166,6 +166,20 @@ impl SimIdentity {
         self.status_since = now;
     }
 
+    /// v1 VerifyDomainDkim on an Easy DKIM domain SES gave up on (FAILED, or stuck at
+    /// TEMPORARY_FAILURE): SES begins DKIM verification again, PENDING for a new search of
+    /// up to 72 hours, with the same tokens. Any other state is left as it is.
+    pub fn begin_verification_again(&mut self, now: UnixSeconds) {
+        let gave_up = matches!(
+            self.status,
+            DkimStatus::Failed | DkimStatus::TemporaryFailure
+        );
+        if self.origin == Some(SigningOrigin::EasyDkim) && gave_up {
+            self.set_status(DkimStatus::Pending, now);
+            self.error_type = None;
+        }
+    }
+
     /// Applies time: a PENDING identity verifies once the demo's `delay` has passed, if it
     /// is to; otherwise, as documented, SES gives up on a domain after 72 hours of not
     /// finding the records (FAILED, `HOST_NOT_FOUND`), and an address's verification link
@@ -282,6 +296,38 @@ mod tests {
         let mut no_schedule = SimIdentity::easy_dkim_domain("x.example", KeyLength::Rsa2048, 0);
         no_schedule.advance(SEARCH_SECS - 1, None);
         assert_eq!(no_schedule.status, DkimStatus::Pending);
+    }
+
+    #[test]
+    fn verifying_a_failed_easy_dkim_domain_again_searches_anew_with_the_same_tokens() {
+        let mut failed = SimIdentity::easy_dkim_domain("f.example", KeyLength::Rsa2048, 0);
+        failed.advance(SEARCH_SECS, None);
+        assert_eq!(failed.status, DkimStatus::Failed);
+        let tokens = failed.tokens.clone();
+        failed.begin_verification_again(SEARCH_SECS + 10);
+        assert_eq!(failed.status, DkimStatus::Pending);
+        assert_eq!(failed.error_type, None);
+        assert_eq!(failed.tokens, tokens);
+        // A new search of 72 hours, from the restart.
+        failed.advance(2 * SEARCH_SECS + 9, None);
+        assert_eq!(failed.status, DkimStatus::Pending);
+        failed.advance(2 * SEARCH_SECS + 10, None);
+        assert_eq!(failed.status, DkimStatus::Failed);
+    }
+
+    #[test]
+    fn verifying_again_leaves_a_domain_ses_has_not_given_up_on() {
+        let mut verified = SimIdentity::easy_dkim_domain("v.example", KeyLength::Rsa2048, 0);
+        verified.set_status(DkimStatus::Success, 5);
+        verified.begin_verification_again(10);
+        assert_eq!(
+            (verified.status, verified.status_since),
+            (DkimStatus::Success, 5)
+        );
+        let mut byodkim = SimIdentity::byodkim_domain("b.example", "sel", None, 0);
+        byodkim.set_status(DkimStatus::Failed, 5);
+        byodkim.begin_verification_again(10);
+        assert_eq!(byodkim.status, DkimStatus::Failed);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod store;
 pub mod v1;
 pub mod v2;
 pub mod validate;
+pub mod xml_text;
 
 use std::{
     collections::BTreeMap,
@@ -34,6 +35,7 @@ use rand::Rng;
 use serde::Serialize;
 
 use crate::model::UnixSeconds;
+use crate::unpoisoned::lock;
 use error::SimError;
 use store::Regions;
 
@@ -235,14 +237,13 @@ impl Simulator {
     }
 }
 
-/// A simulator serving on a socket.
+/// A simulator serving on a socket; dropping it stops the server.
 pub struct RunningSimulator {
     /// The simulator's state.
     pub simulator: Simulator,
     /// Where it listens.
     pub addr: SocketAddr,
-    /// The server task; aborting it stops the simulator.
-    pub task: tokio::task::JoinHandle<()>,
+    _serving: serving::Serving,
 }
 
 impl RunningSimulator {
@@ -252,27 +253,15 @@ impl RunningSimulator {
     }
 }
 
-impl Drop for RunningSimulator {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 /// Binds the configured address and serves the simulator in the background.
 pub async fn spawn(config: SimConfig) -> std::io::Result<RunningSimulator> {
     let simulator = Simulator::new(&config);
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let addr = listener.local_addr()?;
-    let app = simulator.router();
-    let task = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "SES simulator stopped");
-        }
-    });
+    let serving =
+        serving::Serving::start(config.listen, simulator.router(), "SES simulator").await?;
     Ok(RunningSimulator {
         simulator,
-        addr,
-        task,
+        addr: serving.addr,
+        _serving: serving,
     })
 }
 
@@ -310,13 +299,6 @@ fn request_id() -> String {
         "00000000-0000-4000-8000-{:012x}",
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-/// Locks a mutex, recovering the data if a panicking thread poisoned it.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -310,7 +310,8 @@ impl Regions {
         Ok(())
     }
 
-    /// v1 VerifyDomainDkim: adds the domain if new and returns its Easy DKIM tokens.
+    /// v1 VerifyDomainDkim: adds the domain if new, begins DKIM verification again if SES
+    /// gave up on it (the same tokens), and returns its Easy DKIM tokens.
     pub fn verify_domain_dkim(
         &mut self,
         region: &str,
@@ -326,6 +327,8 @@ impl Regions {
         if identity.origin.is_none() {
             identity.use_easy_dkim(KeyLength::Rsa2048, now);
             identity.signing_enabled = true;
+        } else {
+            identity.begin_verification_again(now);
         }
         Ok(self.view(region, &name, now)?.dkim.tokens)
     }

@@ -11,6 +11,7 @@ use axum::{
 use super::Simulator;
 use super::error::{ErrorKind, SimError};
 use super::store::{ListFilter, MAX_PAGE_SIZE};
+use super::xml_text::escape;
 use crate::model::IdentityType;
 
 const XMLNS: &str = "http://ses.amazonaws.com/doc/2010-12-01/";
@@ -188,22 +189,6 @@ fn members(name: &str, values: &[String]) -> String {
         .map(|value| element("member", value))
         .collect();
     format!("<{name}>{inner}</{name}>")
-}
-
-/// XML text escaping for the five reserved characters.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn ok_response(action: &str, result: &str) -> Response {

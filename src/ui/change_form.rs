@@ -9,8 +9,9 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
 
-use crate::api::dkim::{AddDomain, ChangeSigning, SetSigningEnabled};
+use crate::api::dkim::{AddDomain, ChangeSigning, RestartVerification, SetSigningEnabled};
 use crate::api::publish::PublishRecords;
+use crate::api::repair::StartRepair;
 use crate::app_error::AppError;
 use crate::change_answer::{ChangeAnswer, ChangeDone};
 use crate::ui::send::Sender;
@@ -26,6 +27,10 @@ pub enum ChangeKind {
     Add,
     /// Records published at a DNS provider (`publish_records`).
     Publish,
+    /// SES's DKIM verification restarted (`restart_verification`).
+    Restart,
+    /// A fleet repair started (`start_repair`).
+    Repair,
 }
 
 impl ChangeKind {
@@ -36,6 +41,8 @@ impl ChangeKind {
             Self::Enabled => SetSigningEnabled::PATH,
             Self::Add => AddDomain::PATH,
             Self::Publish => PublishRecords::PATH,
+            Self::Restart => RestartVerification::PATH,
+            Self::Repair => StartRepair::PATH,
         }
     }
 
@@ -43,6 +50,7 @@ impl ChangeKind {
     fn busy_words(self) -> &'static str {
         match self {
             Self::Publish => "Publishing…",
+            Self::Repair => "Reading the providers again…",
             _ => "Asking SES…",
         }
     }

@@ -243,6 +243,14 @@ fn Rows(query: TableQuery, view: IdentitiesView) -> impl IntoView {
             " · "
             <a href=routes::table_download(&query_string, "json") download>"JSON"</a>
         </p>
+        {view.can_repair.then(|| view! {
+            <p class="repair-link">
+                <a href=routes::repair_page(&query_string) data-testid="repair-link">
+                    {if query.is_filtered() { "Repair the filtered identities…" } else { "Repair all identities…" }}
+                </a>
+                " (a preview first: nothing is written until you start it)"
+            </p>
+        })}
     }
 }
 

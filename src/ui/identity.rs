@@ -152,8 +152,14 @@ fn place_notice(notice: Option<Notice>) -> (KeptAnswers, Option<ChangeAnswer>) {
     match form {
         NoticeForm::Signing => kept.signing = Some(outcome),
         NoticeForm::Enabled => kept.enabled = Some(outcome),
+        // A restart or publish made is told at the top: the form that asked may be gone.
+        NoticeForm::Restart if outcome.is_err() => kept.restart = Some(outcome),
         NoticeForm::Publish if outcome.is_err() => kept.publish = Some(outcome),
-        NoticeForm::AddDomain | NoticeForm::Silence | NoticeForm::Publish => {
+        NoticeForm::AddDomain
+        | NoticeForm::Silence
+        | NoticeForm::Publish
+        | NoticeForm::Restart
+        | NoticeForm::Repair => {
             return (kept, Some(outcome));
         }
     }

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::change_answer::{ChangeAnswer, FormEcho, UNSIGNED_WHILE_PENDING};
-use crate::model::{Identity, IdentityType, SigningOrigin};
+use crate::model::{DkimStatus, Identity, IdentityType, SigningOrigin};
 use crate::ui::change_form::{ChangeForm, ChangeKind};
 
 /// The answers a page kept for its forms (from the last plain post, or the change just
@@ -19,6 +19,8 @@ pub struct KeptAnswers {
     pub enabled: Option<ChangeAnswer>,
     /// For the publish form: a refusal (a publish made is told at the top of the page).
     pub publish: Option<ChangeAnswer>,
+    /// For the restart-verification form.
+    pub restart: Option<ChangeAnswer>,
 }
 
 /// The "Manage DKIM" card for `identity`; `account` is sent when the page names one.
@@ -47,6 +49,9 @@ pub fn ManageDkim(
             {match refusal {
                 Some(why) => view! { <p class="muted">{why}</p> }.into_any(),
                 None => view! {
+                    {(identity.dkim.status == DkimStatus::Failed).then(|| view! {
+                        <RestartForm identity=identity.clone() account=account.clone() kept=kept.restart />
+                    })}
                     <SigningForm identity=identity.clone() account=account.clone() kept=kept.signing typed />
                     <EnabledForm identity=identity.clone() account kept=kept.enabled />
                     {(!replica_regions.is_empty()).then(|| view! {
@@ -144,6 +149,33 @@ fn SigningForm(
             </p>
         </ChangeForm>
     }
+}
+
+/// SES gave up looking for the records (FAILED): ask it to look again once they are
+/// right. A BYODKIM domain starts again when SES is given its key again (the signing form).
+#[component]
+fn RestartForm(
+    identity: Identity,
+    account: Option<String>,
+    kept: Option<ChangeAnswer>,
+) -> impl IntoView {
+    if identity.dkim.origin == Some(SigningOrigin::Byodkim) {
+        return view! {
+            <p class="notice" data-testid="restart-byodkim">
+                "SES gave up looking for the TXT record (FAILED). Once the record is right, give SES the key again below (BYODKIM, the same selector and private key): it then looks again for up to 72 hours."
+            </p>
+        }
+        .into_any();
+    }
+    view! {
+        <ChangeForm kind=ChangeKind::Restart testid="restart-form" submit="Restart verification" kept>
+            <IdentityFields region=identity.region.clone() name=identity.name.clone() account />
+            <p>
+                "SES gave up looking for the records (FAILED) and does not look again by itself. Once they are published right, ask SES to look again: it searches for up to 72 hours, with the same tokens. dkimdash checks the records first and asks SES only if they are all right."
+            </p>
+        </ChangeForm>
+    }
+    .into_any()
 }
 
 #[component]

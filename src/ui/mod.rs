@@ -20,6 +20,7 @@ pub mod manage_dkim;
 pub mod not_found;
 pub mod overview;
 pub mod publish;
+pub mod repair;
 pub mod send;
 pub mod strip;
 pub mod timeline;

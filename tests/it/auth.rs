@@ -245,7 +245,14 @@ async fn every_server_function_but_the_listed_reads_refuses_a_viewer() {
             !dkimdash::api::READ_FUNCTIONS.contains(&endpoint)
         })
         .collect();
-    for known in ["/api/dkim/signing", "/api/dkim/enabled", "/api/dkim/add"] {
+    for known in [
+        "/api/dkim/signing",
+        "/api/dkim/enabled",
+        "/api/dkim/add",
+        "/api/dkim/restart",
+        "/api/repair/preview",
+        "/api/repair/start",
+    ] {
         assert!(writes.iter().any(|w| *w == known), "{known} is a write");
     }
     sim.simulator.reset_stats();

@@ -1,0 +1,74 @@
+//! The AWS SDK configuration every AWS client of dkimdash starts from (SES targets, Route
+//! 53 providers): the standard `aws-config` chain for real AWS, with a profile and an
+//! assumed role when the settings name them, or fixed throwaway credentials for a simulator.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+// The SDKs re-export one credentials type; SES's re-export serves every client.
+use aws_sdk_sesv2::config::{Credentials, SharedCredentialsProvider};
+
+/// Where and as whom to call AWS, from a target's or a provider's settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Access<'a> {
+    pub region: &'a str,
+    pub profile: Option<&'a str>,
+    pub role_arn: Option<&'a str>,
+    /// Another endpoint than AWS's (a simulator, a VPC endpoint).
+    pub endpoint_url: Option<&'a str>,
+}
+
+/// Credentials from the standard chain (or the profile), then the role assumed if one is
+/// named. Nothing is called yet: the chain is asked for credentials at the first request.
+pub async fn standard_chain(
+    access: Access<'_>,
+    retries: RetryConfig,
+    timeouts: TimeoutConfig,
+) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(access.region.to_owned()))
+        .retry_config(retries)
+        .timeout_config(timeouts);
+    if let Some(profile) = access.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = access.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    let Some(role_arn) = access.role_arn else {
+        return config;
+    };
+    let assumed = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name("dkimdash")
+        .configure(&config)
+        .build()
+        .await;
+    config
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(assumed))
+        .build()
+}
+
+/// For an endpoint that ignores signatures (the project's simulators): fixed credentials,
+/// no environment look-ups.
+pub fn fixed_credentials(
+    region: &str,
+    endpoint_url: &str,
+    retries: RetryConfig,
+    timeouts: TimeoutConfig,
+) -> SdkConfig {
+    let credentials = Credentials::new(
+        "AKIDDKIMDASHSIM",
+        "dkimdash-simulator",
+        None,
+        None,
+        "dkimdash-simulator",
+    );
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .endpoint_url(endpoint_url)
+        .retry_config(retries)
+        .timeout_config(timeouts)
+        .build()
+}
