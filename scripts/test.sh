@@ -82,7 +82,8 @@ step "Rust tests (unit + integration, ssr)"
 # no two tests share a runtime, so Leptos renders in one test cannot disturb another's.
 # Profile fast-test (Cargo.toml): this crate unoptimised, its dependencies optimised; it
 # compiles this crate's code about 2.5 times faster than --release, and incrementally.
-cargo nextest run --cargo-profile fast-test --features ssr --no-fail-fast
+DKIMDASH_MOTO_SERVER="$python_clients/bin/moto_server" \
+  cargo nextest run --cargo-profile fast-test --features ssr --no-fail-fast
 
 close_step
 printf '\n==> all checks passed in %d s\n' $((SECONDS - started)) >&2

@@ -3,7 +3,9 @@
 //! the preview saw, re-read first. The token is sent only in the Authorization header,
 //! which is marked sensitive, and appears in no error or log line.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, num::NonZeroU32, sync::Arc, time::Duration};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use reqwest::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
@@ -46,6 +48,8 @@ pub struct CloudflareProvider {
     token: SecretString,
     api_url: String,
     zones: Vec<String>,
+    /// Cloudflare allows 1,200 requests in five minutes; its clones share this.
+    pace: Arc<DefaultDirectRateLimiter>,
 }
 
 impl std::fmt::Debug for CloudflareProvider {
@@ -105,6 +109,7 @@ impl CloudflareProvider {
         Self {
             name: settings.name.clone(),
             http,
+            pace: Arc::new(RateLimiter::direct(request_rate())),
             token: settings.token.clone(),
             api_url: settings
                 .api_url
@@ -320,6 +325,7 @@ impl CloudflareProvider {
     ) -> Result<Value, ProviderError> {
         let url = format!("{}{path}", self.api_url);
         for attempt in 1..=ATTEMPTS {
+            self.pace.until_ready().await;
             let mut authorization =
                 header::HeaderValue::from_str(&format!("Bearer {}", self.token.expose_secret()))
                     .map_err(|_| {
@@ -388,6 +394,14 @@ impl CloudflareProvider {
             detail: format!("the answer could not be read ({error})"),
         }
     }
+}
+
+/// Cloudflare's limit, 1,200 requests in any five minutes: a burst of 200, then one every
+/// 300 ms (200 + 300 s / 0.3 s = 1,200).
+fn request_rate() -> Quota {
+    Quota::with_period(Duration::from_millis(300))
+        .expect("a period above zero")
+        .allow_burst(NonZeroU32::new(200).expect("not zero"))
 }
 
 /// `Retry-After` in seconds, bounded; 1 s when absent.

@@ -2,7 +2,9 @@
 //! name, one change batch per zone (CREATE, or DELETE of the exact values seen + CREATE;
 //! never a blind UPSERT), and the change's propagation.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, num::NonZeroU32, sync::Arc, time::Duration};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use aws_config::{SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_route53::{
@@ -37,6 +39,8 @@ pub struct Route53Provider {
     name: String,
     client: Client,
     zones: Vec<String>,
+    /// Route 53 allows an account five requests a second; its clones share this.
+    pace: Arc<DefaultDirectRateLimiter>,
 }
 
 impl Route53Provider {
@@ -65,7 +69,14 @@ impl Route53Provider {
             name: name.to_owned(),
             client: Client::new(config),
             zones,
+            pace: Arc::new(RateLimiter::direct(request_rate())),
         }
+    }
+
+    /// The client, once the account's request rate allows another call.
+    async fn client(&self) -> &Client {
+        self.pace.until_ready().await;
+        &self.client
     }
 
     /// The zones the settings allow (names or ids; empty allows all).
@@ -110,7 +121,8 @@ impl Route53Provider {
         let mut next_id: Option<String> = None;
         loop {
             let answer = self
-                .client
+                .client()
+                .await
                 .list_hosted_zones_by_name()
                 .dns_name(name)
                 .set_hosted_zone_id(next_id.clone())
@@ -142,7 +154,8 @@ impl Route53Provider {
 
     async fn name_servers(&self, zone_id: &str) -> Result<Vec<String>, ProviderError> {
         let answer = self
-            .client
+            .client()
+            .await
             .get_hosted_zone()
             .id(zone_id)
             .send()
@@ -157,7 +170,8 @@ impl Route53Provider {
     /// The record sets at `name` in `zone`, every type.
     pub async fn held_at(&self, zone: &ZoneInfo, name: &str) -> Result<Vec<Held>, ProviderError> {
         let answer = self
-            .client
+            .client()
+            .await
             .list_resource_record_sets()
             .hosted_zone_id(&zone.id)
             .start_record_name(name)
@@ -180,7 +194,8 @@ impl Route53Provider {
         let (mut next_name, mut next_id): (Option<String>, Option<String>) = (None, None);
         for _ in 0..MAX_PAGES {
             let answer = self
-                .client
+                .client()
+                .await
                 .list_hosted_zones_by_name()
                 .set_dns_name(next_name.clone())
                 .set_hosted_zone_id(next_id.clone())
@@ -224,7 +239,8 @@ impl Route53Provider {
         let (mut next_name, mut next_type): (Option<String>, Option<RrType>) = (None, None);
         for _ in 0..MAX_PAGES {
             let answer = self
-                .client
+                .client()
+                .await
                 .list_resource_record_sets()
                 .hosted_zone_id(&zone.id)
                 .set_start_record_name(next_name.clone())
@@ -299,7 +315,8 @@ impl Route53Provider {
             .build()
             .map_err(|e| self.invalid(e))?;
         let answer = self
-            .client
+            .client()
+            .await
             .change_resource_record_sets()
             .hosted_zone_id(&zone.id)
             .change_batch(batch)
@@ -321,7 +338,8 @@ impl Route53Provider {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let answer = self
-                .client
+                .client()
+                .await
                 .get_change()
                 .id(change_id)
                 .send()
@@ -463,6 +481,14 @@ fn bare_id(id: &str) -> &str {
 }
 
 /// Throttling and PriorRequestNotComplete are retried by the SDK's standard mode.
+/// Route 53's quota: five requests a second per account, spaced (no burst), so no second
+/// holds more than five.
+fn request_rate() -> Quota {
+    Quota::with_period(Duration::from_millis(200))
+        .expect("a period above zero")
+        .allow_burst(NonZeroU32::MIN)
+}
+
 fn retries() -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(4)

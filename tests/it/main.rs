@@ -27,6 +27,7 @@ mod pages;
 mod publish_api;
 mod publish_changes;
 mod publish_cloudflare;
+mod publish_moto;
 mod publish_route53;
 mod restart;
 mod router;

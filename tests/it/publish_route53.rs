@@ -414,3 +414,33 @@ async fn a_long_txt_key_is_split_into_strings_and_reads_back_whole() {
     let again = plan_for(&provider, &zone, &wanted).await;
     assert_eq!(again.records[0].step, Step::AlreadyRight);
 }
+
+/// Route 53 allows an account five requests a second: however fast dkimdash is asked to
+/// write, no second holds more than five of its changes (clones of the provider share the
+/// pace, as a fleet repair's batches and an operator's publish do).
+#[tokio::test]
+async fn no_second_holds_more_than_five_requests() {
+    let sim = route53(Duration::ZERO).await;
+    add_zone(&sim, "ZEX", "example.com", false, &[]);
+    let provider = provider(&sim);
+    let zone = provider.zone_for(&cname("p0").name, None).await.unwrap();
+    let mut writes = Vec::new();
+    for i in 0..8 {
+        let (provider, zone) = (provider.clone(), zone.clone());
+        let plan = plan_for(&provider, &zone, &[cname(&format!("p{i}"))]).await;
+        writes.push(tokio::spawn(async move {
+            provider.apply(&zone, &plan, COMMENT).await.unwrap()
+        }));
+    }
+    for write in writes {
+        assert!(write.await.unwrap().is_some());
+    }
+    let times = sim.sim.stats().change_times_ms;
+    assert_eq!(times.len(), 8);
+    for window in times.windows(6) {
+        assert!(
+            window[5] - window[0] >= 990,
+            "six changes within a second: {times:?}"
+        );
+    }
+}
