@@ -41,13 +41,14 @@ pub async fn publish_preview(
     let user = crate::api::authorize::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
     let actor = state.actor(&user);
+    let delegation = delegation(&state, &name).await;
     let preview = crate::changes::publish::preview_publish(
         &actor,
         &state.dns_providers,
         &region,
         &name,
         account.as_deref(),
-        None,
+        delegation.as_deref(),
     )
     .await?;
     let replaces: Vec<Confirmation> = preview
@@ -93,13 +94,14 @@ pub async fn publish_records(
         let task_state = state.clone();
         let (identity, published) = super::dkim::to_the_end(async move {
             let actor = task_state.actor(&user);
+            let delegation = delegation(&task_state, &name).await;
             let published = crate::changes::publish::publish(
                 &actor,
                 &task_state.dns_providers,
                 &region,
                 &name,
                 account.as_deref(),
-                None,
+                delegation.as_deref(),
                 &seen,
                 &confirmed,
             )
@@ -133,6 +135,13 @@ pub async fn publish_records(
         back_to,
         FormEcho::default(),
     )
+}
+
+/// The nameservers the domain `name` is delegated to, when the DNS check can tell: they
+/// choose between two hosted zones of one name at a provider.
+#[cfg(feature = "ssr")]
+async fn delegation(state: &crate::server::state::AppState, name: &str) -> Option<Vec<String>> {
+    state.dns.as_ref()?.delegation_of(name).await
 }
 
 /// Checks the identity's DNS at once (its zone's own servers), so the page opened next

@@ -55,9 +55,13 @@ pub async fn repair_preview(query: String) -> Result<RepairPlanView, AppError> {
     let user = crate::api::authorize::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
     let selected = selection(&state, &query).await?;
-    let plan =
-        crate::changes::fleet_repair::preview(&state.actor(&user), &state.dns_providers, &selected)
-            .await?;
+    let plan = crate::changes::fleet_repair::preview(
+        &state.actor(&user),
+        &state.dns_providers,
+        state.dns.as_ref(),
+        &selected,
+    )
+    .await?;
     Ok(RepairPlanView {
         selected: selected.len(),
         fingerprint: plan.fingerprint(),
@@ -77,6 +81,7 @@ pub async fn start_repair(query: String, fingerprint: String) -> Result<ChangeDo
         let plan = crate::changes::fleet_repair::preview(
             &state.actor(&user),
             &state.dns_providers,
+            state.dns.as_ref(),
             &selected,
         )
         .await?;

@@ -27,6 +27,7 @@ use super::{Actor, ChangeError, audit_trail, target::refuse_unless_own_domain};
 pub async fn preview(
     actor: &Actor<'_>,
     providers: &Providers,
+    dns: Option<&DnsMonitor>,
     selected: &[Identity],
 ) -> Result<FleetPlan, ChangeError> {
     let mut zones_of: Vec<(&Provider, Result<Vec<ZoneInfo>, String>)> = Vec::new();
@@ -35,10 +36,10 @@ pub async fn preview(
         zones_of.push((provider, zones));
     }
     // Where each identity goes, before reading any zone's records.
-    let placed: Vec<(&Identity, Placement)> = selected
-        .iter()
-        .map(|identity| (identity, place(actor, identity, &zones_of)))
-        .collect();
+    let mut placed: Vec<(&Identity, Placement)> = Vec::new();
+    for identity in selected {
+        placed.push((identity, place(actor, dns, identity, &zones_of).await));
+    }
     let mut held_in: HashMap<(String, String), ZoneRecords> = HashMap::new();
     for (provider, zone) in placed.iter().filter_map(|(_, place)| place.as_ref().ok()) {
         let key = (provider.name().to_owned(), zone.id.clone());
@@ -74,8 +75,9 @@ type ZoneRecords = Result<HashMap<String, Vec<Held>>, String>;
 
 /// The provider and zone that take `identity`'s records (the first provider, in the
 /// file's order, that holds the zone), or why none does.
-fn place<'p>(
+async fn place<'p>(
     actor: &Actor<'_>,
+    dns: Option<&DnsMonitor>,
     identity: &Identity,
     zones_of: &[(&'p Provider, Result<Vec<ZoneInfo>, String>)],
 ) -> Placement<'p> {
@@ -88,11 +90,24 @@ fn place<'p>(
     for (provider, zones) in zones_of {
         match zones {
             Err(why) => reasons.push(format!("{}: {why}", provider.name())),
-            Ok(zones) => match zone_choice::choose(&first.name, zones, provider.allowed(), None) {
-                Ok(zone) => return Ok((*provider, zone.clone())),
-                Err(zone_choice::NoZone::NotHeld(_)) => {}
-                Err(other) => reasons.push(format!("{}: {other}", provider.name())),
-            },
+            Ok(zones) => {
+                let mut chosen = zone_choice::choose(&first.name, zones, provider.allowed(), None);
+                if let (Err(zone_choice::NoZone::Ambiguous { .. }), Some(dns)) = (&chosen, dns) {
+                    // Twins: the delegation DNS gives tells them apart.
+                    let delegation = dns.delegation_of(&identity.name).await;
+                    chosen = zone_choice::choose(
+                        &first.name,
+                        zones,
+                        provider.allowed(),
+                        delegation.as_deref(),
+                    );
+                }
+                match chosen {
+                    Ok(zone) => return Ok((*provider, zone.clone())),
+                    Err(zone_choice::NoZone::NotHeld(_)) => {}
+                    Err(other) => reasons.push(format!("{}: {other}", provider.name())),
+                }
+            }
         }
     }
     if reasons.is_empty() {

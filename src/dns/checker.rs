@@ -98,6 +98,19 @@ impl Checker {
         &self.settings
     }
 
+    /// The nameservers the zone holding `name` is delegated to (lower case, no final dot),
+    /// as its parent names them, or the zone's own when the parent could not be read:
+    /// what tells apart two hosted zones of one name at a DNS provider.
+    pub async fn delegation_of(&self, name: &str) -> Option<Vec<String>> {
+        let name = Name::from_ascii(format!("{}.", name.trim_end_matches('.'))).ok()?;
+        let zone = self.zones.zone_of(&name).await.ok()?;
+        let servers = match &zone.delegation {
+            Some(delegation) => delegation.delegated_to.clone(),
+            None => zone.servers.iter().map(|s| s.name.clone()).collect(),
+        };
+        (!servers.is_empty()).then_some(servers)
+    }
+
     /// Checks `records` (one identity's, side by side) at `now`.
     pub async fn check(&self, records: &[DnsRecord], now: UnixSeconds) -> DnsReport {
         let checks = futures::future::join_all(records.iter().map(|r| self.check_record(r))).await;

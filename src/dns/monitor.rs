@@ -146,6 +146,11 @@ impl DnsMonitor {
         Ok(count)
     }
 
+    /// The nameservers the zone of `name` is delegated to, if DNS says.
+    pub async fn delegation_of(&self, name: &str) -> Option<Vec<String>> {
+        self.inner.checker.delegation_of(name).await
+    }
+
     /// The latest report of `identity`, if one was made for the records it has now (a
     /// report kept from before a restart may be for tokens SES has since replaced).
     pub fn report(&self, identity: &Identity, inventory: &Inventory) -> Option<DnsReport> {

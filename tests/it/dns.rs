@@ -765,3 +765,20 @@ async fn the_home_page_says_how_far_the_checks_are() {
     let (_, body) = support::get(&app, "/").await;
     assert!(!body.contains("data-testid=\"dns-progress\""));
 }
+
+/// What tells apart two hosted zones of one name at a DNS provider: the nameservers the
+/// parent delegates the domain to, read from real DNS (the demo's, on loopback).
+#[tokio::test]
+async fn the_delegation_of_a_domain_is_read_from_its_parent() {
+    let sim = support::simulator(true).await;
+    let (_demo_dns, checker) = support::demo_dns_checker(&sim).await;
+    assert_eq!(
+        checker.delegation_of("shop.acme.example").await,
+        Some(vec!["ns1.acme.example".to_owned()])
+    );
+    // Moved to a new provider, still delegated to the old one.
+    assert_eq!(
+        checker.delegation_of("events.acme-europe.example").await,
+        Some(vec!["ns.dns-old.example".to_owned()])
+    );
+}
