@@ -1,8 +1,28 @@
 //! The dkimdash server binary: configuration → state → router → serve.
 
+/// Stack of each runtime thread. Rendering a page polls the nested futures of its whole
+/// view tree on one worker's stack: the identity page came within reach of the 2 MiB
+/// default (a release build overflowed it), so the workers get room to spare.
 #[cfg(feature = "ssr")]
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+#[cfg(feature = "ssr")]
+fn main() -> std::process::ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn run() -> std::process::ExitCode {
     use clap::Parser;
     use dkimdash::server::{
         backend,
@@ -11,10 +31,19 @@ async fn main() -> std::process::ExitCode {
     };
 
     let config = Config::parse();
-    telemetry::init(config.log_format);
     let outcome = match &config.command {
-        Some(Command::Simulator(options)) => backend::run_simulator(options).await,
-        None => serve(config).await,
+        // No log set-up: the probe's one line is its answer.
+        Some(Command::Healthcheck(options)) => {
+            return dkimdash::server::healthcheck::run(options, config.listen).await;
+        }
+        Some(Command::Simulator(options)) => {
+            telemetry::init(config.log_format);
+            backend::run_simulator(options).await
+        }
+        None => {
+            telemetry::init(config.log_format);
+            serve(config).await
+        }
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

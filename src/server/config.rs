@@ -146,6 +146,24 @@ pub enum Command {
     /// Run only the SES simulator (SES API v2 REST/JSON and v1 Query/XML), for other SES
     /// clients or a dashboard started elsewhere. Point clients at it with an endpoint URL.
     Simulator(SimulatorOptions),
+    /// Ask a running dkimdash whether it is ready (`/readyz`; `--live`: `/livez`) and exit 0
+    /// if it answers 200, else 1: a probe for images without curl. Without `--url` it asks
+    /// the address `--listen` / `DKIMDASH_LISTEN` names (a wildcard address on loopback).
+    Healthcheck(HealthcheckOptions),
+}
+
+/// `dkimdash healthcheck` options.
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckOptions {
+    /// The dashboard's base URL (default: where --listen says it listens).
+    #[arg(long, env = "DKIMDASH_HEALTHCHECK_URL")]
+    pub url: Option<String>,
+    /// Ask /livez (the process answers) instead of /readyz (SES read, ready to serve).
+    #[arg(long)]
+    pub live: bool,
+    /// Seconds to wait for the answer.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout_secs: u64,
 }
 
 /// Where identities come from.

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod config;
 pub mod downloads;
 pub mod health;
+pub mod healthcheck;
 pub mod metrics_endpoint;
 pub mod middleware;
 pub mod notices;

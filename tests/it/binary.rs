@@ -667,3 +667,41 @@ async fn metrics_listen_serves_only_metrics_and_asks_for_the_token() {
     );
     assert!(!server.log().contains(token), "the token was logged");
 }
+
+/// `dkimdash healthcheck`, as a container or Kubernetes exec probe runs it: 0 when the
+/// server answers, 1 (and why, on stderr) when nothing does.
+#[tokio::test]
+async fn the_healthcheck_subcommand_exits_0_when_ready_and_1_when_nothing_answers() {
+    let mut args = vec!["--no-dns-checks"];
+    args.extend_from_slice(QUIET_SES);
+    let server = Server::start(&args, &[]).await;
+    let probe_with = |extra: &[&str], listen: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dkimdash"));
+        command
+            .arg("healthcheck")
+            .args(extra)
+            .env_remove("DKIMDASH_LISTEN");
+        if let Some(listen) = listen {
+            command.env("DKIMDASH_LISTEN", listen);
+        }
+        command.output().expect("the binary runs")
+    };
+    let probe = |extra: &[&str]| probe_with(extra, None);
+    let ready = probe(&["--url", &server.base_url]);
+    assert!(ready.status.success(), "{ready:?}");
+    assert!(String::from_utf8_lossy(&ready.stdout).contains("/readyz"));
+    let live = probe(&["--url", &server.base_url, "--live"]);
+    assert!(live.status.success(), "{live:?}");
+    // Without --url: the server's own DKIMDASH_LISTEN, as its environment gives it.
+    let listen = server.base_url.trim_start_matches("http://").to_owned();
+    let by_listen = probe_with(&[], Some(&listen));
+    assert!(by_listen.status.success(), "{by_listen:?}");
+
+    let nobody = format!("http://127.0.0.1:{}", free_loopback_port());
+    let down = probe(&["--url", &nobody, "--timeout-secs", "2"]);
+    assert_eq!(down.status.code(), Some(1), "{down:?}");
+    assert!(
+        String::from_utf8_lossy(&down.stderr).contains("no answer"),
+        "{down:?}"
+    );
+}
