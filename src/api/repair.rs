@@ -54,16 +54,9 @@ pub struct RunView {
 pub async fn repair_preview(query: String) -> Result<RepairPlanView, AppError> {
     let user = crate::api::authorize::authorize_write()?;
     let state = expect_context::<crate::server::state::AppState>();
-    let selected = selection(&state, &query).await?;
-    let plan = crate::changes::fleet_repair::preview(
-        &state.actor(&user),
-        &state.dns_providers,
-        state.dns.as_ref(),
-        &selected,
-    )
-    .await?;
+    let (selected, plan) = plan_for(&state, &user, &query).await?;
     Ok(RepairPlanView {
-        selected: selected.len(),
+        selected,
         fingerprint: plan.fingerprint(),
         plan,
     })
@@ -77,14 +70,7 @@ pub async fn start_repair(query: String, fingerprint: String) -> Result<ChangeDo
     let outcome = async {
         let user = crate::api::authorize::authorize_write()?;
         let state = expect_context::<crate::server::state::AppState>();
-        let selected = selection(&state, &query).await?;
-        let plan = crate::changes::fleet_repair::preview(
-            &state.actor(&user),
-            &state.dns_providers,
-            state.dns.as_ref(),
-            &selected,
-        )
-        .await?;
+        let (_, plan) = plan_for(&state, &user, &query).await?;
         if plan.fingerprint() != fingerprint {
             return Err(AppError::Conflict(
                 "The fleet changed since the preview (a zone, a record or an identity): review the new preview below.".to_owned(),
@@ -166,6 +152,25 @@ pub async fn repair_run(id: i64) -> Result<Option<RunView>, AppError> {
             .map(|u| (u.key.name, u.why))
             .collect(),
     }))
+}
+
+/// How many identities the table's `query` selects (all pages), and the plan to repair
+/// them, read from the providers now: what the preview shows and what starting checks.
+#[cfg(feature = "ssr")]
+async fn plan_for(
+    state: &crate::server::state::AppState,
+    user: &crate::user::User,
+    query: &str,
+) -> Result<(usize, FleetPlan), AppError> {
+    let selected = selection(state, query).await?;
+    let plan = crate::changes::fleet_repair::preview(
+        &state.actor(user),
+        &state.dns_providers,
+        state.dns.as_ref(),
+        &selected,
+    )
+    .await?;
+    Ok((selected.len(), plan))
 }
 
 /// The identities the table's `query` selects (all pages).
