@@ -13,12 +13,8 @@ const serverBinary = process.env.DKIMDASH_BIN ?? "../target/release/dkimdash";
 // A raised SES quota for the demo (its simulator allows what the dashboard is told): the
 // details the tests wait for are read in seconds, not at SES's default one call a second.
 const quicker = "--ses-calls-per-second 10";
-// Where `cargo leptos build --release` leaves the site.
-const siteEnv = {
-  LEPTOS_SITE_ROOT: "../target/site",
-  LEPTOS_SITE_PKG_DIR: "pkg",
-  LEPTOS_OUTPUT_NAME: "dkimdash",
-};
+// No LEPTOS_SITE_ROOT: the release binary serves the site it carries (embed-site), as
+// it does when deployed.
 
 
 export default defineConfig({
@@ -57,7 +53,6 @@ export default defineConfig({
       url: `${baseURL}/readyz`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
-      env: siteEnv,
     },
     {
       // Demo changes stay PENDING for the whole run, so what the tests see is deterministic.
@@ -66,7 +61,6 @@ export default defineConfig({
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
       env: {
-        ...siteEnv,
         DKIMDASH_E2E_WEBHOOK_URL: `http://127.0.0.1:${WEBHOOK_PORT}/hook/e2e-secret`,
       },
     },

@@ -17,8 +17,9 @@ if [[ ! -x $binary ]]; then
 fi
 listen=127.0.0.1:${FIRST_LOAD_PORT:-45662}
 scratch=$(mktemp -d)
-RUST_LOG=warn,tower_http=off LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=dkimdash \
-  "$binary" --listen "$listen" --audit-db "$scratch/audit.sqlite3" &
+# From an empty directory: what is measured is the site the binary carries.
+(cd "$scratch" && exec env RUST_LOG=warn,tower_http=off \
+  "$binary" --listen "$listen" --audit-db "$scratch/audit.sqlite3") &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 # Ready once SES (the demo's simulator) has been read: the page then shows its records.

@@ -35,23 +35,25 @@ ensure_test_runner
 ensure_chromium
 ensure_node_modules "$root"
 python_clients=$(ensure_python_clients "$root")
+deploy_checks=$(ensure_deploy_checks "$root")
 
 step "cargo fmt --check"
 cargo fmt --all --check
 
-# --release for clippy and the build, so they share one set of compiled dependencies (the
+# --release for clippy and the build, so they share build scripts and proc macros (the
 # Rust tests have a profile of their own, below). The browser
 # tests and boto3 run right after the release build, on exactly what it built; the Rust
 # tests come last. (Building them during the browser tests, at the lowest priority, gained
 # nothing: the browser and the two dashboards keep both cores busy.)
-step "clippy, server build (ssr)"
-cargo clippy --release --features ssr --all-targets -- -D warnings
-
 step "clippy, browser build (hydrate, wasm32)"
 cargo clippy --release --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "release build (server + WebAssembly, precompressed)"
 cargo leptos build --release --precompress
+
+step "clippy, server build (ssr, with the site embedded)"
+# After the release build: the embed-site feature's build script reads the site it built.
+cargo clippy --release --features ssr,embed-site --all-targets -- -D warnings
 
 target_dir=$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
@@ -70,6 +72,18 @@ trap 'kill "$SIMULATOR_PID" 2>/dev/null || true; print_steps' EXIT
 SES_ENDPOINT="http://$sim_listen" "$python_clients/bin/python" tests/clients/test_boto3.py
 kill "$SIMULATOR_PID"
 trap print_steps EXIT
+
+step "deployment: release archive, container image, IAM, systemd, compose, Kubernetes"
+# What operators deploy, checked on this build: the archive unpacked and started, the image
+# unpacked and its entrypoint run as its user, the IAM policies against every AWS call in
+# the source, the unit with systemd-analyze, compose and Kubernetes files against the
+# binary's flags and the Kubernetes schemas.
+tests/deploy/check_release.sh "$DKIMDASH_BIN"
+tests/deploy/check_image.sh "$DKIMDASH_BIN"
+python3 tests/deploy/check_iam.py
+tests/deploy/check_systemd.sh
+"$deploy_checks/bin/python" tests/deploy/check_compose.py "$DKIMDASH_BIN"
+"$deploy_checks/bin/python" tests/deploy/check_kubernetes.py "$DKIMDASH_BIN"
 
 step "end-to-end tests in Chromium (Playwright)"
 # Playwright starts two dashboards of this build (end2end/playwright.config.ts): the demo

@@ -83,19 +83,40 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
 
-# A Python virtualenv with the other SES clients the simulator is tested against (boto3),
-# outside the clone so later runs on the same machine reuse it. Prints its path.
-ensure_python_clients() {
-  local root=$1
-  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/dkimdash/venv"
-  local requirements="$root/tests/clients/requirements.txt"
-  if ! "$venv/bin/python" -c 'import boto3' 2>/dev/null || ! cmp -s "$requirements" "$venv/requirements.txt"; then
-    log "installing the Python SES clients ($requirements)"
+# A Python virtualenv for REQUIREMENTS, outside the clone so later runs on the same machine
+# reuse it, rebuilt when the requirements change. Prints its path.
+ensure_venv() {
+  local name=$1 requirements=$2
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/dkimdash/$name"
+  if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
+    log "installing the Python packages of $requirements"
     python3 -m venv "$venv" || { apt_install python3-venv && python3 -m venv "$venv"; }
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
     cp "$requirements" "$venv/requirements.txt"
   fi
   printf '%s\n' "$venv"
+}
+
+# The other SES clients the simulator is tested against (boto3), and moto.
+ensure_python_clients() {
+  ensure_venv venv "$1/tests/clients/requirements.txt"
+}
+
+# What the deploy checks need (tests/deploy): Debian's buildah, umoci and skopeo for the
+# image, binutils (strip, objdump), CA certificates, systemd-analyze; and their Python
+# packages (prints the virtualenv's path).
+ensure_deploy_checks() {
+  local missing=()
+  command -v buildah >/dev/null || missing+=(buildah)
+  command -v umoci >/dev/null || missing+=(umoci)
+  command -v skopeo >/dev/null || missing+=(skopeo)
+  command -v objdump >/dev/null || missing+=(binutils)
+  command -v systemd-analyze >/dev/null || missing+=(systemd)
+  [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt_install "${missing[@]}" >&2
+  fi
+  ensure_venv deploy-venv "$1/tests/deploy/requirements.txt"
 }
 
 # Starts `dkimdash simulator` from a built binary on a loopback port and waits until it

@@ -12,6 +12,8 @@ pub struct Access<'a> {
     pub region: &'a str,
     pub profile: Option<&'a str>,
     pub role_arn: Option<&'a str>,
+    /// AssumeRole's `ExternalId`, when the role's trust policy asks for one.
+    pub external_id: Option<&'a str>,
     /// Another endpoint than AWS's (a simulator, a VPC endpoint).
     pub endpoint_url: Option<&'a str>,
 }
@@ -30,22 +32,24 @@ pub async fn standard_chain(
     if let Some(profile) = access.profile {
         loader = loader.profile_name(profile);
     }
-    if let Some(url) = access.endpoint_url {
-        loader = loader.endpoint_url(url);
+    let chain = loader.load().await;
+    let mut config = chain.to_builder();
+    if let Some(role_arn) = access.role_arn {
+        let mut assumed = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name("dkimdash")
+            .configure(&chain);
+        if let Some(external_id) = access.external_id {
+            assumed = assumed.external_id(external_id);
+        }
+        config
+            .set_credentials_provider(Some(SharedCredentialsProvider::new(assumed.build().await)));
     }
-    let config = loader.load().await;
-    let Some(role_arn) = access.role_arn else {
-        return config;
-    };
-    let assumed = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-        .session_name("dkimdash")
-        .configure(&config)
-        .build()
-        .await;
-    config
-        .into_builder()
-        .credentials_provider(SharedCredentialsProvider::new(assumed))
-        .build()
+    // The service's endpoint only: on the loader it would also carry AssumeRole's STS
+    // call to the SES or Route 53 endpoint.
+    if let Some(url) = access.endpoint_url {
+        config.set_endpoint_url(Some(url.to_owned()));
+    }
+    config.build()
 }
 
 /// For an endpoint that ignores signatures (the project's simulators): fixed credentials,

@@ -66,13 +66,14 @@ async fn serve(
     let mut leptos_options = get_configuration(None)
         .map_err(|error| StartError::LeptosConfig(error.to_string()))?
         .leptos_options;
-    // A release build hashes the bundle's names and leaves the hashes beside the binary:
-    // use them whether or not LEPTOS_HASH_FILES says so, or the pages would name files
-    // that do not exist.
-    if let Ok(executable) = std::env::current_exe() {
-        leptos_options.hash_files |=
-            dkimdash::server::assets::hashed_build(&executable, &leptos_options);
-    }
+    let site = dkimdash::server::site::SiteFiles::for_server(
+        &mut leptos_options,
+        std::env::current_exe().ok().as_deref(),
+    );
+    tracing::info!(
+        "serving the site's files {}",
+        site.describe(&leptos_options)
+    );
     let addr = config.listen_addr(leptos_options.site_addr);
     leptos_options.site_addr = addr;
     let auth = config.auth.auth(addr).map_err(StartError::Config)?;
@@ -135,6 +136,7 @@ async fn serve(
     )
     .with_security(config.security.security(addr, loopback_only))
     .with_alerts(alerts)
+    .with_site(site)
     .with_metrics(dkimdash::monitoring::Metrics::new(
         config.metrics.access().map_err(StartError::Config)?,
     ));
@@ -234,7 +236,8 @@ async fn metrics_listener(
     let hosts = dkimdash::auth::host::HostPolicy::new(
         &config.security.allowed_hosts,
         loopback_only.then_some(addr.port()),
-    );
+    )
+    .answering_addresses();
     let app = dkimdash::server::metrics_endpoint::listener_router(
         state.clone(),
         std::sync::Arc::new(hosts),

@@ -31,7 +31,7 @@ pub fn router(state: AppState) -> Router {
             "/download/identity/{region}/{name}/{file}",
             get(downloads::identity_records),
         )
-        .merge(assets::routes(&state.leptos_options))
+        .merge(assets::routes(&state.site, &state.leptos_options))
         .leptos_routes(&state, routes, move || shell(shell_options.clone()))
         .fallback(site_file_or_not_found)
         .with_state(state.clone());

@@ -20,6 +20,8 @@ pub struct HostPolicy {
     allowed: Vec<String>,
     /// Set in `--auth none`: `localhost`, `127.0.0.1` and `[::1]` on this port.
     loopback_port: Option<u16>,
+    /// Any IP address as `Host`: a page re-pointed by DNS rebinding always sends a name.
+    addresses: bool,
 }
 
 impl HostPolicy {
@@ -33,6 +35,16 @@ impl HostPolicy {
                 .filter(|h| !h.is_empty())
                 .collect(),
             loopback_port,
+            addresses: false,
+        }
+    }
+
+    /// The same policy, also answering a `Host` that is an IP address: for the metrics
+    /// listener, which scrapers (Prometheus in Kubernetes) ask by the pod's address.
+    pub fn answering_addresses(self) -> Self {
+        Self {
+            addresses: true,
+            ..self
         }
     }
 
@@ -53,7 +65,14 @@ impl HostPolicy {
                 .any(|name| host == format!("{name}:{port}"))
         });
         let has_port = |entry: &str| host_name(entry) != entry;
+        let address = self.addresses
+            && name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok();
         loopback
+            || address
             || self
                 .allowed
                 .iter()
@@ -95,6 +114,32 @@ pub async fn guard(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_metrics_listener_also_answers_by_address_never_by_another_name() {
+        let hosts = ["dkim.example.com".to_owned()];
+        let policy = HostPolicy::new(&hosts, None).answering_addresses();
+        for host in [
+            "10.1.2.3:9100",
+            "[fd00::7]:9100",
+            "10.1.2.3",
+            "dkim.example.com",
+        ] {
+            assert!(policy.allows(Some(host)), "{host}");
+        }
+        for host in [
+            "attacker.example:9100",
+            "10.1.2.3.nip.io:9100",
+            "[fd00::7].x:9100",
+        ] {
+            assert!(!policy.allows(Some(host)), "{host}");
+        }
+        let dashboard = HostPolicy::new(&hosts, None);
+        assert!(
+            !dashboard.allows(Some("10.1.2.3:3000")),
+            "the dashboard's port is unchanged"
+        );
+    }
 
     #[test]
     fn auth_none_answers_only_its_loopback_names_on_its_port() {

@@ -112,6 +112,7 @@ mod tests {
             account: "prod".into(),
             region: "us-east-1".into(),
             role_arn: None,
+            external_id: None,
             profile: None,
             endpoint_url: None,
         }

@@ -218,6 +218,7 @@ mod tests {
             account: "a".into(),
             region: "r".into(),
             role_arn: None,
+            external_id: None,
             profile: None,
             endpoint_url: None,
         }

@@ -32,6 +32,9 @@ pub struct Route53Settings {
     /// A role to assume (another account's zones).
     #[serde(default)]
     pub role_arn: Option<String>,
+    /// AssumeRole's `ExternalId` for that role, when its trust policy asks for one.
+    #[serde(default)]
+    pub external_id: Option<String>,
     /// A named profile from the AWS config files.
     #[serde(default)]
     pub profile: Option<String>,
@@ -101,7 +104,16 @@ pub fn parse(
     let mut providers = Vec::new();
     for table in file.dns_provider {
         let provider = match table {
-            ProviderTable::Route53(settings) => ProviderSettings::Route53(settings),
+            ProviderTable::Route53(settings) => {
+                if settings.external_id.is_some() && settings.role_arn.is_none() {
+                    return Err(format!(
+                        "dns_provider '{}': external_id is given to the role it assumes: add \
+                         its role_arn",
+                        settings.name
+                    ));
+                }
+                ProviderSettings::Route53(settings)
+            }
             ProviderTable::Cloudflare(table) => {
                 let token = env(&table.token_env).filter(|t| !t.trim().is_empty()).ok_or_else(|| {
                     format!(
@@ -143,6 +155,22 @@ mod tests {
 
     fn env(name: &str) -> Option<String> {
         (name == "CF_TOKEN").then(|| "secret-token-value".to_owned())
+    }
+
+    #[test]
+    fn a_route53_external_id_needs_its_role() {
+        let text = |role: &str| {
+            format!(
+                "[[dns_provider]]\nkind = \"route53\"\nname = \"dns\"\n{role}external_id = \"x-1\"\n"
+            )
+        };
+        let refusal = parse(&text(""), env).unwrap_err();
+        assert!(refusal.contains("role_arn"), "{refusal}");
+        let providers = parse(&text("role_arn = \"arn:aws:iam::1:role/dns\"\n"), env).unwrap();
+        let ProviderSettings::Route53(route53) = &providers[0] else {
+            panic!("{:?}", providers[0])
+        };
+        assert_eq!(route53.external_id.as_deref(), Some("x-1"));
     }
 
     #[test]

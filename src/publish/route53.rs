@@ -51,6 +51,7 @@ impl Route53Provider {
             region: SIGNING_REGION,
             profile: settings.profile.as_deref(),
             role_arn: settings.role_arn.as_deref(),
+            external_id: settings.external_id.as_deref(),
             endpoint_url: settings.endpoint_url.as_deref(),
         };
         let config = standard_chain(access, retries(), timeouts()).await;

@@ -1,9 +1,10 @@
 //! The browser bundle under `/pkg`: served from the files the release build compressed
 //! (`.br`, `.gz`) when the browser takes them, and cached for a year when their names
 //! carry their content's hash (cargo-leptos `hash-files`), since a new build gets new
-//! names. Unhashed names (a development build) are revalidated on every use.
+//! names. Unhashed names (a development build) are revalidated on every use. The files
+//! are embedded in the binary or on disk (super::site).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::{
     Router,
@@ -16,6 +17,8 @@ use leptos::config::LeptosOptions;
 use tower::ServiceBuilder;
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 
+use super::site::SiteFiles;
+
 /// Cache-Control of a file whose name changes with its content.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Cache-Control of a file whose name stays the same across builds.
@@ -25,14 +28,14 @@ pub const REVALIDATE: &str = "no-cache";
 pub const PRIVATE: &str = "private, no-cache";
 
 /// The routes serving the bundle under `/pkg` (the site's package directory).
-pub fn routes<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Router<S> {
-    let cache = if options.hash_files {
-        IMMUTABLE
-    } else {
-        REVALIDATE
-    };
-    let cache = HeaderValue::from_static(cache);
-    let files = ServiceBuilder::new()
+pub fn routes<S: Clone + Send + Sync + 'static>(
+    site: &SiteFiles,
+    options: &LeptosOptions,
+) -> Router<S> {
+    // An embedded bundle is always hashed (super::site::bundle_name).
+    let hashed = options.hash_files || matches!(site, SiteFiles::Embedded(_));
+    let cache = HeaderValue::from_static(if hashed { IMMUTABLE } else { REVALIDATE });
+    let headers = ServiceBuilder::new()
         // Only what was found: a name missing now may be served by the next deploy.
         .layer(SetResponseHeaderLayer::overriding(
             CACHE_CONTROL,
@@ -45,26 +48,20 @@ pub fn routes<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Rout
         .layer(SetResponseHeaderLayer::if_not_present(
             VARY,
             HeaderValue::from_static("accept-encoding"),
-        ))
-        .service(
-            ServeDir::new(bundle_dir(options))
-                .precompressed_br()
-                .precompressed_gzip(),
-        );
+        ));
     let mount = format!("/{}", options.site_pkg_dir.trim_matches('/'));
-    Router::new().nest_service(&mount, files)
-}
-
-fn bundle_dir(options: &LeptosOptions) -> PathBuf {
-    Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref())
-}
-
-/// Whether the build beside `executable` hashed the bundle's names: cargo-leptos writes
-/// the hashes next to the server binary it builds.
-pub fn hashed_build(executable: &Path, options: &LeptosOptions) -> bool {
-    executable
-        .parent()
-        .is_some_and(|dir| dir.join(options.hash_file.as_ref()).is_file())
+    let files = match site {
+        // Its routes are the whole path, `/pkg` included.
+        SiteFiles::Embedded(files) => {
+            Router::new().route_service(&format!("{mount}/{{*file}}"), files.clone())
+        }
+        SiteFiles::Directory => {
+            let root = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+            let files = ServeDir::new(root).precompressed_br().precompressed_gzip();
+            Router::new().nest_service(&mount, files)
+        }
+    };
+    files.layer(headers)
 }
 
 /// One of the other files of the site root (`public/`: the favicons) for `probe` (made by
@@ -80,13 +77,22 @@ pub async fn site_file(
 ) -> Option<axum::response::Response> {
     use tower::ServiceExt;
 
-    let site_root = Path::new(state.leptos_options.site_root.as_ref()).to_owned();
-    let Ok(file) = ServeDir::new(site_root).oneshot(probe).await;
+    let file = match &state.site {
+        SiteFiles::Embedded(files) => {
+            let Ok(file) = files.clone().oneshot(probe).await;
+            file
+        }
+        SiteFiles::Directory => {
+            let root = Path::new(state.leptos_options.site_root.as_ref());
+            let Ok(file) = ServeDir::new(root).oneshot(probe).await;
+            file.map(axum::body::Body::new)
+        }
+    };
     let found = !matches!(
         file.status(),
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
     );
-    found.then(|| file.map(axum::body::Body::new))
+    found.then_some(file)
 }
 
 /// `request` without its body, which a file look-up does not need (files are only read

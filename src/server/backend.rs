@@ -163,29 +163,44 @@ fn configured_targets(options: &SesOptions) -> Result<Vec<Target>, StartError> {
         Some(path) => read_targets_file(path)?,
         None => Vec::new(),
     };
-    targets.extend(options.regions.iter().map(|region| Target {
+    // An empty DKIMDASH_REGIONS (a blank variable in compose) names no region.
+    let regions = options
+        .regions
+        .iter()
+        .filter(|region| !region.trim().is_empty());
+    targets.extend(regions.map(|region| Target {
         account: options.account.clone(),
         region: region.trim().to_owned(),
         role_arn: None,
+        external_id: None,
         profile: None,
         endpoint_url: None,
     }));
+    check_targets(&targets).map_err(StartError::Config)?;
+    Ok(targets)
+}
+
+/// No blank account or region, no target twice, no ExternalId without the role it is for.
+fn check_targets(targets: &[Target]) -> Result<(), String> {
     let mut seen = std::collections::HashSet::new();
-    for target in &targets {
+    for target in targets {
         if target.account.trim().is_empty() || target.region.trim().is_empty() {
-            return Err(StartError::Config(format!(
+            return Err(format!(
                 "target '{}': account and region must not be empty",
                 target.label()
-            )));
+            ));
+        }
+        if target.external_id.is_some() && target.role_arn.is_none() {
+            return Err(format!(
+                "target '{}': external_id is given to the role it assumes: add its role_arn",
+                target.label()
+            ));
         }
         if !seen.insert((target.account.clone(), target.region.clone())) {
-            return Err(StartError::Config(format!(
-                "target '{}' is configured twice",
-                target.label()
-            )));
+            return Err(format!("target '{}' is configured twice", target.label()));
         }
     }
-    Ok(targets)
+    Ok(())
 }
 
 fn read_targets_file(path: &Path) -> Result<Vec<Target>, StartError> {
@@ -248,6 +263,41 @@ mod tests {
             Some("arn:aws:iam::111122223333:role/dkimdash-read")
         );
         assert_eq!(targets[1].label(), "production/eu-west-1");
+    }
+
+    #[test]
+    fn a_blank_region_names_no_target() {
+        let config =
+            crate::server::config::Config::try_parse_from(["dkimdash", "--region", " "]).unwrap();
+        assert_eq!(configured_targets(&config.ses).unwrap(), Vec::new());
+        let config =
+            crate::server::config::Config::try_parse_from(["dkimdash", "--region", "eu-west-1,"])
+                .unwrap();
+        let targets = configured_targets(&config.ses).unwrap();
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0].region, "eu-west-1");
+    }
+
+    #[test]
+    fn an_external_id_goes_with_its_role() {
+        let targets = parse_targets(
+            r#"
+            [[target]]
+            account = "customer-a"
+            region = "us-east-1"
+            role_arn = "arn:aws:iam::111122223333:role/dkimdash-read"
+            external_id = "dkimdash-7f3a"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(targets[0].external_id.as_deref(), Some("dkimdash-7f3a"));
+        assert!(check_targets(&targets).is_ok());
+        let without_role = parse_targets(
+            "[[target]]\naccount = \"a\"\nregion = \"us-east-1\"\nexternal_id = \"x\"\n",
+        )
+        .unwrap();
+        let refusal = check_targets(&without_role).unwrap_err();
+        assert!(refusal.contains("role_arn"), "{refusal}");
     }
 
     #[test]

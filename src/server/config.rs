@@ -181,7 +181,8 @@ pub struct SesOptions {
     #[arg(long, env = "DKIMDASH_ACCOUNT", default_value = "default")]
     pub account: String,
 
-    /// A TOML file of `[[target]]` tables (account, region, role_arn, profile, endpoint_url).
+    /// A TOML file of `[[target]]` tables (account, region, role_arn, external_id, profile,
+    /// endpoint_url).
     #[arg(long, env = "DKIMDASH_TARGETS_FILE")]
     pub targets_file: Option<PathBuf>,
 

@@ -13,6 +13,7 @@ pub mod notices;
 pub mod security;
 pub mod serve;
 pub mod shutdown;
+pub mod site;
 pub mod state;
 pub mod telemetry;
 

@@ -23,6 +23,8 @@ pub struct AppState {
     /// Where the built site lives and how the shell links its JS/WASM/CSS;
     /// leptos_axum extracts it by `FromRef`.
     pub leptos_options: LeptosOptions,
+    /// The bundle and the other files of the site: embedded, or on disk.
+    pub site: crate::server::site::SiteFiles,
     /// Request timeout and body limit, applied by the middleware stack.
     pub limits: HttpLimits,
     /// Process start, for the uptime operators see on the status page.
@@ -64,6 +66,7 @@ impl AppState {
         audit: AuditLog,
     ) -> Self {
         Self {
+            site: crate::server::site::SiteFiles::Directory,
             leptos_options,
             limits,
             started_at: Instant::now(),
@@ -93,6 +96,11 @@ impl AppState {
     /// How far the DNS checks are (`None` when DNS checks are off).
     pub fn dns_progress(&self) -> Option<crate::dns_check::DnsProgress> {
         self.dns.as_ref().map(|d| d.progress(&self.inventory))
+    }
+
+    /// The same state serving the site from `site`.
+    pub fn with_site(self, site: crate::server::site::SiteFiles) -> Self {
+        Self { site, ..self }
     }
 
     /// The same state with DNS checks by `dns`.

@@ -30,6 +30,7 @@ impl SesClients {
             region: &target.region,
             profile: target.profile.as_deref(),
             role_arn: target.role_arn.as_deref(),
+            external_id: target.external_id.as_deref(),
             endpoint_url: target.endpoint_url.as_deref(),
         };
         Self::from_config(&standard_chain(access, RetryConfig::disabled(), timeouts()).await)

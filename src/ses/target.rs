@@ -13,6 +13,10 @@ pub struct Target {
     /// A role to assume for this target (cross-account access).
     #[serde(default)]
     pub role_arn: Option<String>,
+    /// The ExternalId the role's trust policy asks for (AssumeRole's `ExternalId`), when
+    /// the account belongs to another party; only with `role_arn`.
+    #[serde(default)]
+    pub external_id: Option<String>,
     /// A named profile from the AWS config files.
     #[serde(default)]
     pub profile: Option<String>,
@@ -28,6 +32,7 @@ impl Target {
             account: account.to_owned(),
             region: region.to_owned(),
             role_arn: None,
+            external_id: None,
             profile: None,
             endpoint_url: Some(endpoint_url.to_owned()),
         }
