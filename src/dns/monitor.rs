@@ -63,7 +63,9 @@ struct Inner {
     changes: tokio::sync::watch::Sender<u64>,
     /// The reports of the last snapshot asked for, built once per change of the reports
     /// or of the snapshot and shared by every reader.
-    view: Mutex<Option<CachedView>>,
+    view: Mutex<Option<Cached<HashMap<IdentityKey, DnsReport>>>>,
+    /// Their healths, for every page of the table: built as seldom.
+    healths: Mutex<Option<Cached<crate::dns_check::DnsHealths>>>,
     /// Counts every change to the kept reports, for the view.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -71,10 +73,38 @@ struct Inner {
 /// The current reports of the identities of one snapshot.
 pub type DnsView = Arc<HashMap<IdentityKey, DnsReport>>;
 
-struct CachedView {
+/// A value built from one snapshot and one generation of the reports, kept until either
+/// changes.
+struct Cached<T> {
     snapshot: std::sync::Weak<Snapshot>,
     generation: u64,
-    view: DnsView,
+    value: Arc<T>,
+}
+
+/// The value in `slot` if it was built from `snapshot` at `generation`, else `build()`'s,
+/// kept there for the next reader.
+fn cached<T>(
+    slot: &Mutex<Option<Cached<T>>>,
+    snapshot: &Arc<Snapshot>,
+    generation: u64,
+    build: impl FnOnce() -> T,
+) -> Arc<T> {
+    let mut slot = lock(slot);
+    if let Some(kept) = slot.as_ref().filter(|c| {
+        c.generation == generation
+            && c.snapshot
+                .upgrade()
+                .is_some_and(|s| Arc::ptr_eq(&s, snapshot))
+    }) {
+        return kept.value.clone();
+    }
+    let value = Arc::new(build());
+    *slot = Some(Cached {
+        snapshot: Arc::downgrade(snapshot),
+        generation,
+        value: value.clone(),
+    });
+    value
 }
 
 /// What "Check DNS now" got.
@@ -125,6 +155,7 @@ impl DnsMonitor {
                 pace: Mutex::default(),
                 changes: tokio::sync::watch::Sender::new(0),
                 view: Mutex::default(),
+                healths: Mutex::default(),
                 generation: std::sync::atomic::AtomicU64::new(0),
             }),
         }
@@ -179,23 +210,9 @@ impl DnsMonitor {
     /// The same reports, shared: built once per change of the reports or of the snapshot,
     /// however many readers ask (the history, the alerts).
     pub fn view(&self, snapshot: &Arc<Snapshot>, inventory: &Inventory) -> DnsView {
-        let generation = self.generation();
-        let mut cached = lock(&self.inner.view);
-        if let Some(view) = cached.as_ref().filter(|c| {
-            c.generation == generation
-                && c.snapshot
-                    .upgrade()
-                    .is_some_and(|s| Arc::ptr_eq(&s, snapshot))
-        }) {
-            return view.view.clone();
-        }
-        let view: DnsView = Arc::new(self.reports(snapshot, inventory));
-        *cached = Some(CachedView {
-            snapshot: Arc::downgrade(snapshot),
-            generation,
-            view: view.clone(),
-        });
-        view
+        cached(&self.inner.view, snapshot, self.generation(), || {
+            self.reports(snapshot, inventory)
+        })
     }
 
     /// Changes when what a report found changes (a new finding, a report made or
@@ -221,18 +238,17 @@ impl DnsMonitor {
     }
 
     /// The health of every identity in the inventory that has a report for its records
-    /// now, for the table's filter and counts.
-    pub fn healths(&self, inventory: &Inventory) -> crate::dns_check::DnsHealths {
+    /// now, for the table's filter and counts: built once per change of the reports or of
+    /// the snapshot, shared by every page.
+    pub fn healths(&self, inventory: &Inventory) -> Arc<crate::dns_check::DnsHealths> {
         let snapshot = inventory.snapshot();
-        let reports = read(&self.inner.reports);
-        snapshot
-            .identities
-            .iter()
-            .filter_map(|identity| {
-                let kept = current(&reports, identity, inventory)?;
-                Some((identity.key(), kept.report.health()))
-            })
-            .collect()
+        let generation = self.generation();
+        cached(&self.inner.healths, &snapshot, generation, || {
+            let view = self.view(&snapshot, inventory);
+            view.iter()
+                .map(|(key, report)| (key.clone(), report.health()))
+                .collect()
+        })
     }
 
     /// Checks `identity` now for `user` (the "Check DNS now" button), within the user's

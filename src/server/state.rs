@@ -85,8 +85,9 @@ impl AppState {
         }
     }
 
-    /// The DNS health of every checked identity (empty when DNS checks are off).
-    pub fn dns_healths(&self) -> crate::dns_check::DnsHealths {
+    /// The DNS health of every checked identity (empty when DNS checks are off), shared
+    /// by every request until the snapshot or a report changes.
+    pub fn dns_healths(&self) -> Arc<crate::dns_check::DnsHealths> {
         self.dns
             .as_ref()
             .map(|d| d.healths(&self.inventory))

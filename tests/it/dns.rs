@@ -585,6 +585,56 @@ async fn check_dns_now_answers_and_says_when_to_ask_again() {
     );
 }
 
+/// The table's DNS healths are built once per change and shared by every page: the same
+/// answer while nothing changes, a new one with the report once a check makes one, and a
+/// new one for a new snapshot.
+#[tokio::test]
+async fn the_healths_are_shared_until_a_report_or_the_snapshot_changes() {
+    use dkimdash::dns::monitor::{CheckNow, DnsMonitor};
+    use std::sync::Arc;
+
+    let sim = support::simulator(true).await;
+    let (_demo_dns, checker) = support::demo_dns_checker(&sim).await;
+    let inventory = support::read_inventory(&sim, &["us-east-1"], 1000).await;
+    let monitor = DnsMonitor::new(checker);
+    let first = monitor.healths(&inventory);
+    assert!(first.is_empty(), "nothing checked yet");
+    assert!(
+        Arc::ptr_eq(&first, &monitor.healths(&inventory)),
+        "nothing changed: the same answer"
+    );
+
+    let acme = inventory
+        .snapshot()
+        .identities
+        .iter()
+        .find(|i| i.name == "acme.example")
+        .cloned()
+        .unwrap();
+    let checked = monitor
+        .check_now(&inventory, &acme, "tester")
+        .await
+        .unwrap();
+    assert!(matches!(checked, CheckNow::Checked(_)), "{checked:?}");
+    let after_check = monitor.healths(&inventory);
+    assert!(
+        after_check.contains_key(&acme.key()),
+        "the new report is in the next answer"
+    );
+    assert!(Arc::ptr_eq(&after_check, &monitor.healths(&inventory)));
+
+    inventory.refresh_identity(&acme.key()).await.unwrap();
+    let reread = monitor.healths(&inventory);
+    assert!(
+        !Arc::ptr_eq(&after_check, &reread),
+        "a new snapshot: built again"
+    );
+    assert_eq!(
+        *after_check, *reread,
+        "from the same reports, the same healths"
+    );
+}
+
 /// Reports are kept in the database: after a restart the monitor has every report at
 /// once, with nothing left to check, so it does not ask the fleet again. A kept report
 /// made for tokens SES has since replaced is not shown as the identity's report: its

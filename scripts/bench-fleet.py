@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""dkimdash at fleet size, measured over real HTTP against the release build.
+
+For each size (default 10,000 and 100,000 identities: targets of 10,000 identities each,
+in different regions of `dkimdash simulator`, every DKIM status and some BYODKIM), it
+starts the simulator and a dashboard reading it, and prints:
+- the first sweep's SES calls per target against the batched bound (ListEmailIdentities
+  per 1,000 + GetIdentityDkimAttributes per 100), and what they take at SES's real limit
+  of one call a second per target, the targets read in parallel;
+- the server's RSS once ready and after the load below (and its peak);
+- requests a second, p50 and p99 under concurrent connections (wrk) for the overview, table
+  pages with filters and sorts, an identity page, and a static file of the same server,
+  with the overview's ratio to the static file;
+- a zone and a JSON export of every identity: first byte, total time, size;
+- the history's rows after the first sweep, and what a second sweep that changed nothing
+  wrote.
+
+Run: scripts/bench-fleet.py [--binary PATH] [--sizes 10000,100000] [--seconds 10]
+     [--connections 50]
+Needs the release build (cargo leptos build --release) and wrk (apt-get install wrk).
+Figures vary with the machine: compare ratios, and runs on one machine.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1",
+           "eu-west-2", "eu-central-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1"]
+PER_TARGET = 10_000
+# Of each target's identities: how many in each status (bulk Easy DKIM domains).
+STATUS_SHARES = [("SUCCESS", 0.60), ("PENDING", 0.15), ("FAILED", 0.10),
+                 ("TEMPORARY_FAILURE", 0.10), ("NOT_STARTED", 0.05)]
+BYODKIM_PER_TARGET = 20
+SIM_PORT, DASH_PORT = 45681, 45680
+
+
+def options():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    target_dir = os.environ.get("CARGO_TARGET_DIR", "target")
+    parser.add_argument("--binary", default=os.environ.get("DKIMDASH_BIN", f"{target_dir}/release/dkimdash"))
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--hold", action="store_true",
+                        help="once ready and quiet, keep both servers running (for a profiler) until interrupted")
+    return parser.parse_args()
+
+
+def request(url, method="GET", body=None, headers=None, timeout=600):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            first = response.read(1)
+            first_byte = time.monotonic() - started
+            rest = response.read()
+            return response.status, first + rest, first_byte, time.monotonic() - started
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), 0.0, time.monotonic() - started
+
+
+def wait_for(url, seconds, process):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"bench-fleet: {process.args[0]} stopped (exit {process.returncode})")
+        try:
+            if request(url, timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    sys.exit(f"bench-fleet: {url} did not answer 200 within {seconds} s")
+
+
+def byodkim_key():
+    pem = subprocess.run(["openssl", "genrsa", "-traditional", "2048"], check=True,
+                         capture_output=True, text=True).stdout
+    return "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+
+
+def populate(sim, regions):
+    key = byodkim_key()
+    for region in regions:
+        left = PER_TARGET - BYODKIM_PER_TARGET
+        for i, (status, share) in enumerate(STATUS_SHARES):
+            count = left if i == len(STATUS_SHARES) - 1 else round(PER_TARGET * share)
+            left -= count
+            prefix = status.lower().replace("_", "-")
+            status_code = request(f"{sim}/_sim/regions/{region}/bulk", "POST",
+                                  {"count": count, "prefix": prefix, "status": status})[0]
+            assert status_code == 201, f"bulk {region} {status}: {status_code}"
+        # The simulator reads the region from the SigV4 credential scope; it checks no signature.
+        scope = {"Authorization": f"AWS4-HMAC-SHA256 Credential=AKIDBENCH/20261207/{region}/ses/aws4_request, SignedHeaders=host, Signature=0"}
+        for n in range(BYODKIM_PER_TARGET):
+            body = {"EmailIdentity": f"byodkim-{n:03}.example",
+                    "DkimSigningAttributes": {"DomainSigningSelector": "bench",
+                                              "DomainSigningPrivateKey": key}}
+            status_code = request(f"{sim}/v2/email/identities", "POST", body, scope)[0]
+            assert status_code == 200, f"BYODKIM identity in {region}: {status_code}"
+
+
+def rss_mb(pid):
+    fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def wrk(url, seconds, connections):
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    def latency(percentile):
+        value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        sys.exit(f"bench-fleet: {url} answered {errors.group(1)} errors under load")
+    return rps, latency(50), latency(99)
+
+
+def history_rows(db):
+    """(identity_state rows, identity_history rows): what the recorder keeps and what it logs."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return tuple(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                     for table in ("identity_state", "identity_history"))
+
+
+def settled_history(db, seconds=120):
+    """The history's rows once the recorder has written the last read (they stop growing)."""
+    deadline, last = time.monotonic() + seconds, None
+    while time.monotonic() < deadline:
+        rows = history_rows(db)
+        if rows == last and rows[0] > 0:
+            return rows
+        last = rows
+        time.sleep(3)
+    return last
+
+
+def run_size(args, size, work):
+    targets = max(1, size // PER_TARGET)
+    regions = REGIONS[:targets]
+    sim_url, dash_url = f"http://127.0.0.1:{SIM_PORT}", f"http://127.0.0.1:{DASH_PORT}"
+    logs = open(os.path.join(work, f"logs-{size}.txt"), "w")
+    processes = []
+    try:
+        sim = subprocess.Popen([args.binary, "simulator", "--listen", f"127.0.0.1:{SIM_PORT}",
+                                "--no-seed", "--calls-per-second", "0"], stdout=logs, stderr=logs)
+        processes.append(sim)
+        wait_for(f"{sim_url}/_sim/health", 30, sim)
+        populate(sim_url, regions)
+        request(f"{sim_url}/_sim/stats/reset", "POST")
+        targets_file = os.path.join(work, f"targets-{size}.toml")
+        with open(targets_file, "w") as f:
+            for region in regions:
+                f.write(f'[[target]]\naccount = "bench"\nregion = "{region}"\nendpoint_url = "{sim_url}"\n\n')
+        db = os.path.join(work, f"audit-{size}.sqlite3")
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDBENCH", AWS_SECRET_ACCESS_KEY="bench",
+                   RUST_LOG="warn", DKIMDASH_LOG_FORMAT="json")
+        started = time.monotonic()
+        # At SES's real limit, one call a second per target: the first sweep takes what it
+        # takes there, and the details backfill then goes on in the background as it would
+        # for hours at this size (pages are measured while it runs).
+        dash = subprocess.Popen([args.binary, "--listen", f"127.0.0.1:{DASH_PORT}", "--ses", "aws",
+                                 "--targets-file", targets_file, "--audit-db", db, "--no-dns-checks",
+                                 "--ses-calls-per-second", "1", "--refresh-interval-secs", "300"],
+                                env=env, stdout=logs, stderr=logs)
+        processes.append(dash)
+        wait_for(f"{dash_url}/readyz", 900, dash)
+        ready_after = time.monotonic() - started
+        calls = json.loads(request(f"{sim_url}/_sim/stats")[1])["calls"]
+        per_target = PER_TARGET
+        bound = math.ceil(per_target / 1000) + math.ceil(per_target / 100)
+        sweep_ops = ("ListEmailIdentities", "GetIdentityDkimAttributes")
+        sweep_calls = sum(v for k, v in flatten(calls) if any(op in k for op in sweep_ops))
+        details = sum(v for k, v in flatten(calls) if "GetEmailIdentity" in k)
+        rss_ready, _ = rss_mb(dash.pid)
+        recorded = time.monotonic()
+        rows_first = settled_history(db)
+        recorded = time.monotonic() - recorded
+
+        print(f"\n== {size:,} identities: {targets} target(s) of {per_target:,} ==")
+        print(f"first sweep: {sweep_calls / targets:.0f} SES calls per target (batched bound {bound}, "
+              f"{sweep_calls / targets / bound:.2f} x); ready after {ready_after:.0f} s at 1 call/s per target, "
+              f"in parallel (GetEmailIdentity by then: {details:,}; the details backfill goes on)")
+        print(f"RSS once ready: {rss_ready:.0f} MB")
+        print(f"history after the first sweep: {rows_first[0]:,} state rows, {rows_first[1]:,} change rows "
+              f"(settled {recorded:.0f} s after ready)")
+        if args.hold:
+            print(f"holding: dashboard {dash_url} (pid {dash.pid}), simulator {sim_url}; Ctrl-C ends", flush=True)
+            try:
+                dash.wait()
+            except KeyboardInterrupt:
+                pass
+            return
+        print(f"\n{'under ' + str(args.connections) + ' connections, ' + str(args.seconds) + ' s each':<58}"
+              f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
+        name = "pending-00042.example"
+        pages = [("static file (/favicon.svg)", "/favicon.svg"),
+                 ("overview (/)", "/"),
+                 ("table: FAILED, by name, page 3", "/?status=FAILED&sort=name&page=3"),
+                 ("table: search 'tempor', by status desc", "/?q=tempor&sort=status&dir=desc"),
+                 (f"table: {regions[-1]}, by key generated, page 20", f"/?region={regions[-1]}&sort=keygen&page=20"),
+                 ("identity page", f"/identity/{regions[0]}/{name}")]
+        results = {}
+        for label, path in pages:
+            rps, p50, p99 = wrk(dash_url + path, args.seconds, args.connections)
+            results[path] = (rps, p99)
+            print(f"{label:<58}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}")
+        static_rps, static_p99 = results["/favicon.svg"]
+        overview_rps, overview_p99 = results["/"]
+        print(f"overview / static file: {overview_rps / static_rps:.2f} x the requests a second "
+              f"(target >= 0.3), p99 {overview_p99 / static_p99:.1f} x (target <= 3)")
+
+        print()
+        for label, path in [("zone export of every identity", "/download/identities.zone"),
+                            ("JSON export of every identity", "/download/identities.json")]:
+            status, body, first_byte, total = request(dash_url + path)
+            assert status == 200, f"{path}: {status}"
+            print(f"{label:<40} first byte {first_byte * 1000:7.0f} ms, all {total * 1000:7.0f} ms, "
+                  f"{len(body) / 1e6:6.1f} MB")
+        rss_now, rss_peak = rss_mb(dash.pid)
+        print(f"RSS after the load and exports: {rss_now:.0f} MB (peak {rss_peak:.0f} MB; target <= 256)")
+
+        # A second sweep over an unchanged fleet: "Refresh now" (the refresh button's route).
+        rows_before = history_rows(db)
+        request(f"{sim_url}/_sim/stats/reset", "POST")
+        status = request(f"{dash_url}/api/refresh_inventory", "POST", None,
+                         {"Content-Type": "application/x-www-form-urlencoded"})[0]
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            calls = json.loads(request(f"{sim_url}/_sim/stats")[1])["calls"]
+            batches = sum(v for k, v in flatten(calls) if "GetIdentityDkimAttributes" in k)
+            if batches >= targets * math.ceil(per_target / 100):
+                break
+            time.sleep(1)
+        rows_second = settled_history(db, 120)
+        print(f"history written by a second sweep that changed nothing (refresh answered {status}): "
+              f"{rows_second[0] - rows_before[0]:,} state rows, {rows_second[1] - rows_before[1]:,} change rows")
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait()
+
+
+def flatten(value, prefix=""):
+    """The simulator's call counts, whatever their nesting, as (path, count) pairs."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from flatten(inner, f"{prefix}/{key}")
+    elif isinstance(value, list):
+        for item in value:
+            yield from flatten(item, prefix)
+    elif isinstance(value, (int, float)):
+        yield prefix, value
+
+
+def main():
+    args = options()
+    if not os.access(args.binary, os.X_OK):
+        sys.exit(f"bench-fleet: no release build at {args.binary}: cargo leptos build --release first")
+    if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
+        sys.exit("bench-fleet: wrk is missing: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as work:
+        for size in (int(s) for s in args.sizes.split(",")):
+            run_size(args, size, work)
+
+
+if __name__ == "__main__":
+    main()
