@@ -119,7 +119,9 @@ def rss_mb(pid):
 
 
 def wrk(url, seconds, connections):
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+    # A long timeout: a slow answer is measured, not dropped from the latencies.
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s",
+                          "--latency", url],
                          check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     def latency(percentile):
@@ -248,7 +250,8 @@ def run_size(args, size, work):
                 break
             time.sleep(1)
         rows_second = settled_history(db, 120)
-        print(f"history written by a second sweep that changed nothing (refresh answered {status}): "
+        print(f"history written by a second sweep, SES unchanged but details arriving meanwhile "
+              f"(refresh answered {status}): "
               f"{rows_second[0] - rows_before[0]:,} state rows, {rows_second[1] - rows_before[1]:,} change rows")
     finally:
         for process in processes:
