@@ -66,8 +66,21 @@ pub fn matching<'a>(
     changed: Option<&HashSet<IdentityKey>>,
     now: UnixSeconds,
 ) -> Vec<&'a Identity> {
+    let mut selected = filtered(identities, query, dns, changed, now);
+    selected.sort_unstable_by(|a, b| in_table_order(a, b, query));
+    selected
+}
+
+/// The identities `query` keeps, in no particular order.
+fn filtered<'a>(
+    identities: &'a [Identity],
+    query: &TableQuery,
+    dns: &DnsHealths,
+    changed: Option<&HashSet<IdentityKey>>,
+    now: UnixSeconds,
+) -> Vec<&'a Identity> {
     let text = query.text.to_lowercase();
-    let mut selected: Vec<&Identity> = identities
+    identities
         .iter()
         .filter(|identity| changed.is_none_or(|changed| changed.contains(&identity.key())))
         .filter(|identity| keeps(identity, query, &text, now))
@@ -76,21 +89,23 @@ pub fn matching<'a>(
                 .dns
                 .is_none_or(|want| health_of(dns, identity) == Some(want))
         })
-        .collect();
-    selected.sort_by(|a, b| {
-        let primary = compare(a, b, query.sort);
-        let primary = if query.descending {
-            primary.reverse()
-        } else {
-            primary
-        };
-        primary
-            .then_with(|| (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name)))
-    });
-    selected
+        .collect()
 }
 
-/// The page of the table `query` asks for.
+/// The table's order for `query`: its column and direction, then account, region and
+/// name, so no two identities compare equal and any sort gives the same rows.
+fn in_table_order(a: &Identity, b: &Identity, query: &TableQuery) -> Ordering {
+    let primary = compare(a, b, query.sort);
+    let primary = if query.descending {
+        primary.reverse()
+    } else {
+        primary
+    };
+    primary.then_with(|| (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name)))
+}
+
+/// The page of the table `query` asks for. Only the rows up to that page are put in
+/// order (a selection, then a sort of those): the whole list is not sorted for one page.
 pub fn select(
     identities: &[Identity],
     query: &TableQuery,
@@ -98,14 +113,19 @@ pub fn select(
     changed: Option<&HashSet<IdentityKey>>,
     now: UnixSeconds,
 ) -> TablePage {
-    let selected = matching(identities, query, dns, changed, now);
+    let mut selected = filtered(identities, query, dns, changed, now);
     let per_page = query.per_page.max(1);
     let pages = selected.len().div_ceil(per_page).max(1);
     let page = query.page.clamp(1, pages);
-    let rows = selected
+    let end = (page * per_page).min(selected.len());
+    if end > 0 && end < selected.len() {
+        selected.select_nth_unstable_by(end - 1, |a, b| in_table_order(a, b, query));
+    }
+    let first_rows = &mut selected[..end];
+    first_rows.sort_unstable_by(|a, b| in_table_order(a, b, query));
+    let rows = first_rows
         .iter()
         .skip((page - 1) * per_page)
-        .take(per_page)
         .map(|identity| TableRow {
             identity: (*identity).clone(),
             attention: attention(identity, now),
@@ -255,6 +275,44 @@ mod tests {
                 identity
             })
             .collect()
+    }
+
+    #[test]
+    fn each_page_has_the_rows_of_the_fully_sorted_list() {
+        // Ties on every column (statuses, regions, types repeat): the order within a tie
+        // comes from account, region and name, whichever way the page is put in order.
+        let mut all = many(137);
+        all.reverse();
+        for sort in SortColumn::ALL {
+            for descending in [false, true] {
+                let query = TableQuery {
+                    sort,
+                    descending,
+                    per_page: 20,
+                    ..TableQuery::default()
+                };
+                let sorted = matching(&all, &query, &DnsHealths::default(), None, 0);
+                for page in 1..=8 {
+                    let query = TableQuery {
+                        page,
+                        ..query.clone()
+                    };
+                    let shown = select(&all, &query, &DnsHealths::default(), None, 0);
+                    let from = (shown.page - 1) * 20;
+                    let expected: Vec<&str> = sorted
+                        .iter()
+                        .skip(from)
+                        .take(20)
+                        .map(|i| i.name.as_str())
+                        .collect();
+                    assert_eq!(
+                        names(&shown),
+                        expected,
+                        "{sort:?} desc={descending} page {page}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
