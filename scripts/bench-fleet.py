@@ -17,7 +17,8 @@ starts the simulator and a dashboard reading it, and prints:
 
 Run: scripts/bench-fleet.py [--binary PATH] [--sizes 10000,100000] [--seconds 10]
      [--connections 50]
-Needs the release build (cargo leptos build --release) and wrk (apt-get install wrk).
+Needs the release build (cargo leptos build --release) and wrk, which it installs from
+Debian's packages when it is missing (as root).
 Figures vary with the machine: compare ratios, and runs on one machine.
 """
 
@@ -26,6 +27,7 @@ import json
 import math
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -274,12 +276,22 @@ def flatten(value, prefix=""):
         yield prefix, value
 
 
+def ensure_wrk():
+    """wrk from Debian's packages, installed when missing."""
+    if shutil.which("wrk"):
+        return
+    print("bench-fleet: installing wrk (apt-get install wrk)", file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
+        if subprocess.run(command, env=env).returncode != 0:
+            sys.exit("bench-fleet: wrk is missing and could not be installed: apt-get install wrk")
+
+
 def main():
     args = options()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"bench-fleet: no release build at {args.binary}: cargo leptos build --release first")
-    if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
-        sys.exit("bench-fleet: wrk is missing: apt-get install wrk")
+    ensure_wrk()
     with tempfile.TemporaryDirectory() as work:
         for size in (int(s) for s in args.sizes.split(",")):
             run_size(args, size, work)

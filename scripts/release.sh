@@ -7,6 +7,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=scripts/toolchain.sh
+source scripts/toolchain.sh
 
 binary= out=$root/target/dist
 while (($#)); do
@@ -17,8 +19,6 @@ while (($#)); do
   esac
 done
 if [[ -z $binary ]]; then
-  # shellcheck source=scripts/toolchain.sh
-  source scripts/toolchain.sh
   ensure_rust_tools
   LEPTOS_OUTPUT_NAME=dkimdash cargo leptos build --release
   target_dir=$(cargo metadata --format-version 1 --no-deps |
@@ -26,7 +26,7 @@ if [[ -z $binary ]]; then
   binary=$target_dir/release/dkimdash
 fi
 
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+version=$(crate_version "$root")
 name=dkimdash-$version-x86_64-linux-gnu
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -14,6 +14,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# The crate's version, from the Cargo.toml of the repository at $1.
+crate_version() {
+  sed -n 's/^version = "\(.*\)"$/\1/p' "$1/Cargo.toml" | head -n 1
+}
+
 # Builds a crate from its registry source after pinning one dependency that breaks the
 # crate's own lockfile on this Rust (`cargo install --locked` alone fails for both tools).
 install_with_pin() {

@@ -18,6 +18,18 @@ pub struct Access<'a> {
     pub endpoint_url: Option<&'a str>,
 }
 
+/// Why `external_id` cannot be set alone: AssumeRole's ExternalId belongs to the role
+/// assumed, so a setting with one and no `role_arn` would be silently ignored.
+pub fn check_external_id(
+    role_arn: Option<&str>,
+    external_id: Option<&str>,
+) -> Result<(), &'static str> {
+    match (role_arn, external_id) {
+        (None, Some(_)) => Err("external_id is given to the role it assumes: add its role_arn"),
+        _ => Ok(()),
+    }
+}
+
 /// Credentials from the standard chain (or the profile), then the role assumed if one is
 /// named. Nothing is called yet: the chain is asked for credentials at the first request.
 pub async fn standard_chain(

@@ -11,7 +11,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)
+# shellcheck source=scripts/toolchain.sh
+source "$root/scripts/toolchain.sh"
+version=$(crate_version "$root")
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 binary=${1:-$target_dir/release/dkimdash}
 output=${2:-$root/target/image/dkimdash-$version.oci.tar}

@@ -105,13 +105,11 @@ pub fn parse(
     for table in file.dns_provider {
         let provider = match table {
             ProviderTable::Route53(settings) => {
-                if settings.external_id.is_some() && settings.role_arn.is_none() {
-                    return Err(format!(
-                        "dns_provider '{}': external_id is given to the role it assumes: add \
-                         its role_arn",
-                        settings.name
-                    ));
-                }
+                crate::aws_access::check_external_id(
+                    settings.role_arn.as_deref(),
+                    settings.external_id.as_deref(),
+                )
+                .map_err(|why| format!("dns_provider '{}': {why}", settings.name))?;
                 ProviderSettings::Route53(settings)
             }
             ProviderTable::Cloudflare(table) => {

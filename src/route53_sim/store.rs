@@ -29,6 +29,22 @@ pub struct Zone {
     pub record_sets: BTreeMap<(String, String), RecordSet>,
 }
 
+impl Zone {
+    /// An empty public hosted zone `name` with id `id` (its caller reference too), no
+    /// delegation set.
+    pub fn public(id: &str, name: &str) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            caller_reference: id.into(),
+            comment: None,
+            private: false,
+            name_servers: Vec::new(),
+            record_sets: BTreeMap::new(),
+        }
+    }
+}
+
 /// One record set: a name, a type and its values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordSet {
@@ -381,13 +397,8 @@ mod tests {
 
     fn zone(id: &str, name: &str) -> Zone {
         Zone {
-            id: id.into(),
-            name: name.into(),
-            caller_reference: id.into(),
-            comment: None,
-            private: false,
             name_servers: vec!["ns-1.awsdns-01.org".into()],
-            record_sets: BTreeMap::new(),
+            ..Zone::public(id, name)
         }
     }
 

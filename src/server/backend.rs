@@ -190,12 +190,11 @@ fn check_targets(targets: &[Target]) -> Result<(), String> {
                 target.label()
             ));
         }
-        if target.external_id.is_some() && target.role_arn.is_none() {
-            return Err(format!(
-                "target '{}': external_id is given to the role it assumes: add its role_arn",
-                target.label()
-            ));
-        }
+        crate::aws_access::check_external_id(
+            target.role_arn.as_deref(),
+            target.external_id.as_deref(),
+        )
+        .map_err(|why| format!("target '{}': {why}", target.label()))?;
         if !seen.insert((target.account.clone(), target.region.clone())) {
             return Err(format!("target '{}' is configured twice", target.label()));
         }

@@ -7,7 +7,6 @@ started with the binary (demo mode, loopback) and answered by the healthcheck it
     tests/deploy/check_compose.py [DKIMDASH_BIN] [--dir deploy/compose]
 Needs PyYAML (tests/deploy/requirements.txt) and, for the Pomerium variant's run, openssl."""
 
-import argparse
 import ipaddress
 import re
 import shlex
@@ -24,8 +23,8 @@ sys.dont_write_bytecode = True
 from dkimdash_cli import (  # noqa: E402
     REPO,
     Tally,
+    arguments,
     binary_help,
-    binary_path,
     dashboard,
     load_yaml,
     port_of,
@@ -474,14 +473,7 @@ def run_file(name, env, doc, binary, tally):
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("binary", nargs="?", help="dkimdash (default: $DKIMDASH_BIN)")
-    parser.add_argument("--dir", type=Path, default=REPO / "deploy" / "compose")
-    parser.add_argument("--no-run", action="store_true", help="skip starting the binary")
-    args = parser.parse_args()
-    binary = binary_path(args.binary)
+    args, binary = arguments(__doc__, REPO / "deploy" / "compose")
     server_help, hc_help = binary_help(binary)
     tally = Tally("check_compose")
     env_values = read_env_file(args.dir / ".env.example", tally)

@@ -9,17 +9,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 binary=${1:?usage: check_image.sh BINARY}
-work=$(mktemp -d)
-server=
-cleanup() {
-  if [[ -n $server ]]; then kill "$server" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "check_image: $*" >&2
-  exit 1
-}
+check=check_image
+# shellcheck source=tests/deploy/scratch.sh
+source "$root/tests/deploy/scratch.sh"
+# shellcheck source=scripts/toolchain.sh
+source "$root/scripts/toolchain.sh"
 
 "$root/deploy/container/build.sh" "$binary" "$work/image.oci.tar" >/dev/null
 skopeo copy --quiet "oci-archive:$work/image.oci.tar" "oci:$work/layout:dkimdash"
@@ -28,7 +22,7 @@ rootfs=$work/bundle/rootfs
 skopeo inspect --config "oci:$work/layout:dkimdash" >"$work/config.json"
 
 # The config: who runs what, with which settings, and what is kept.
-python3 - "$work/config.json" "$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)" <<'PY'
+python3 - "$work/config.json" "$(crate_version "$root")" <<'PY'
 import json, sys
 config = json.load(open(sys.argv[1]))["config"]
 version = sys.argv[2]

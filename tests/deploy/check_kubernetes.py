@@ -11,7 +11,6 @@ Prometheus ask.
 Kubernetes versions: K8S_VERSIONS (comma-separated), default 1.30,1.37.
 Needs tests/deploy/requirements.txt."""
 
-import argparse
 import copy
 import ipaddress
 import json
@@ -29,8 +28,8 @@ sys.dont_write_bytecode = True
 from dkimdash_cli import (  # noqa: E402
     REPO,
     Tally,
+    arguments,
     binary_help,
-    binary_path,
     dashboard,
     load_yaml,
     load_yaml_all,
@@ -496,14 +495,7 @@ def run_env(binary, env, container, tally):
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("binary", nargs="?", help="dkimdash (default: $DKIMDASH_BIN)")
-    parser.add_argument("--dir", type=Path, default=REPO / "deploy" / "kubernetes")
-    parser.add_argument("--no-run", action="store_true", help="skip starting the binary")
-    args = parser.parse_args()
-    binary = binary_path(args.binary)
+    args, binary = arguments(__doc__, REPO / "deploy" / "kubernetes")
     server_help, _ = binary_help(binary)
     tally = Tally("check_kubernetes")
     try:

@@ -7,17 +7,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 binary=${1:?usage: check_release.sh BINARY}
-work=$(mktemp -d)
-server=
-cleanup() {
-  if [[ -n $server ]]; then kill "$server" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "check_release: $*" >&2
-  exit 1
-}
+check=check_release
+# shellcheck source=tests/deploy/scratch.sh
+source "$root/tests/deploy/scratch.sh"
 
 "$root/scripts/release.sh" --binary "$binary" --out "$work/dist" >"$work/release.out"
 (cd "$work/dist" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS does not match the archive"

@@ -2,6 +2,7 @@
 knows (from its --help), a run of that binary with a deployment's environment, YAML read
 as strictly as compose and kubectl read it, and the tally of checks."""
 
+import argparse
 import contextlib
 import http.client
 import os
@@ -53,6 +54,19 @@ def binary_help(binary):
     if "--auth" not in server.flags or "DKIMDASH_LISTEN" not in server.envs:
         sys.exit(f"{binary} --help does not read as dkimdash's (no --auth, no DKIMDASH_LISTEN)")
     return server, healthcheck
+
+
+def arguments(doc, default_dir):
+    """A check's command line: the binary (or DKIMDASH_BIN), `--dir` (the files to check,
+    default `default_dir`), `--no-run`. Returns the options and the binary's path."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("binary", nargs="?", help="dkimdash (default: $DKIMDASH_BIN)")
+    parser.add_argument("--dir", type=Path, default=default_dir)
+    parser.add_argument("--no-run", action="store_true", help="skip starting the binary")
+    args = parser.parse_args()
+    return args, binary_path(args.binary)
 
 
 def binary_path(argv):

@@ -18,14 +18,14 @@ use dkimdash::{
         route53::Route53Provider,
     },
     repair::runner::Repairs,
-    route53_sim::{self, Route53Config, RunningRoute53},
+    route53_sim::{self, Route53Config, RunningRoute53, store::Zone},
     server::state::AppState,
     sim::{RunningSimulator, identity::SimIdentity},
 };
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{self, eventually, post, publishing::public_zone};
+use crate::support::{self, eventually, post};
 
 const REGION: &str = "eu-west-1";
 const TOKEN: &str = "cf-fleet-token-0123456789";
@@ -75,7 +75,7 @@ async fn fleet(audit: AuditLog) -> Fleet {
         route53
             .sim
             .store()
-            .create_zone(public_zone(id, name))
+            .create_zone(Zone::public(id, name))
             .unwrap();
     }
     let cloudflare = cloudflare_sim::spawn("127.0.0.1:0".parse().unwrap())
@@ -317,7 +317,7 @@ async fn a_fleet_changed_since_the_preview_is_not_started() {
         .route53
         .sim
         .store()
-        .create_zone(public_zone("ZBETA2", "d1.beta.example"))
+        .create_zone(Zone::public("ZBETA2", "d1.beta.example"))
         .unwrap();
     let (status, body) = post(
         &fleet.app,

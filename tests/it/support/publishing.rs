@@ -11,19 +11,6 @@ use dkimdash::{
     route53_sim::{self, Route53Config, RunningRoute53, store::Zone},
 };
 
-/// An empty public hosted zone.
-pub fn public_zone(id: &str, name: &str) -> Zone {
-    Zone {
-        id: id.into(),
-        name: name.into(),
-        caller_reference: id.into(),
-        comment: None,
-        private: false,
-        name_servers: vec![],
-        record_sets: Default::default(),
-    }
-}
-
 pub async fn route53_holding(id: &str, name: &str) -> (RunningRoute53, Providers) {
     let route53 = route53_sim::spawn(Route53Config {
         in_sync_after: Duration::ZERO,
@@ -34,7 +21,7 @@ pub async fn route53_holding(id: &str, name: &str) -> (RunningRoute53, Providers
     route53
         .sim
         .store()
-        .create_zone(public_zone(id, name))
+        .create_zone(Zone::public(id, name))
         .expect("zone");
     let providers = Providers::new(vec![Provider::Route53(Route53Provider::for_endpoint(
         "aws-dns",
