@@ -11,9 +11,12 @@ starts the simulator and a dashboard reading it, and prints:
 - requests a second, p50 and p99 under concurrent connections (wrk) for the overview, table
   pages with filters and sorts, an identity page, and a static file of the same server,
   with the overview's ratio to the static file;
-- a zone and a JSON export of every identity: first byte, total time, size;
+- table pages again with one connection (one operator's wait, target p99 <= 20 ms);
+- a zone and a JSON export of every identity: first byte, total time, size, and the
+  server's highest RSS while it was written (streamed: it should not grow with the export);
 - the history's rows after the first sweep, and what a second sweep that changed nothing
-  wrote.
+  wrote;
+- the history recorder's and the alert engine's time per round, from the server's log.
 
 Run: scripts/bench-fleet.py [--binary PATH] [--sizes 10000,100000] [--seconds 10]
      [--connections 50]
@@ -32,6 +35,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -135,6 +139,49 @@ def wrk(url, seconds, connections):
     return rps, latency(50), latency(99)
 
 
+def highest_rss_during(pid, action):
+    """action()'s result, and the server's highest RSS (MB) while it ran."""
+    highest, done = [rss_mb(pid)[0]], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            highest[0] = max(highest[0], rss_mb(pid)[0])
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        return action(), highest[0]
+    finally:
+        done.set()
+        sampler.join()
+
+
+def timings(log_path, message):
+    """elapsed_ms of every log line saying `message` (the server logs JSON)."""
+    found = []
+    with open(log_path) as log:
+        for line in log:
+            if message not in line:
+                continue
+            try:
+                fields = json.loads(line).get("fields", {})
+            except ValueError:
+                continue
+            if fields.get("message") == message:
+                found.append((fields.get("identities", 0), float(fields["elapsed_ms"])))
+    return found
+
+
+def summarize(label, found, size):
+    at_size = sorted(ms for n, ms in found if n == size)
+    if not at_size:
+        print(f"{label}: no round over all {size:,} identities logged")
+        return
+    print(f"{label}: {len(at_size)} rounds over {size:,} identities, median "
+          f"{at_size[len(at_size) // 2]:.0f} ms, longest {at_size[-1]:.0f} ms")
+
+
 def history_rows(db):
     """(identity_state rows, identity_history rows): what the recorder keeps and what it logs."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
@@ -158,7 +205,8 @@ def run_size(args, size, work):
     targets = max(1, size // PER_TARGET)
     regions = REGIONS[:targets]
     sim_url, dash_url = f"http://127.0.0.1:{SIM_PORT}", f"http://127.0.0.1:{DASH_PORT}"
-    logs = open(os.path.join(work, f"logs-{size}.txt"), "w")
+    log_path = os.path.join(work, f"logs-{size}.txt")
+    logs = open(log_path, "w")
     processes = []
     try:
         sim = subprocess.Popen([args.binary, "simulator", "--listen", f"127.0.0.1:{SIM_PORT}",
@@ -173,7 +221,8 @@ def run_size(args, size, work):
                 f.write(f'[[target]]\naccount = "bench"\nregion = "{region}"\nendpoint_url = "{sim_url}"\n\n')
         db = os.path.join(work, f"audit-{size}.sqlite3")
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDBENCH", AWS_SECRET_ACCESS_KEY="bench",
-                   RUST_LOG="warn", DKIMDASH_LOG_FORMAT="json")
+                   RUST_LOG="warn,dkimdash::alerts::engine=debug,dkimdash::history::recorder=debug",
+                   DKIMDASH_LOG_FORMAT="json")
         started = time.monotonic()
         # At SES's real limit, one call a second per target: the first sweep takes what it
         # takes there, and the details backfill then goes on in the background as it would
@@ -231,14 +280,21 @@ def run_size(args, size, work):
         overview_rps, overview_p99 = results["/"]
         print(f"overview / static file: {overview_rps / static_rps:.2f} x the requests a second "
               f"(target >= 0.3), p99 {overview_p99 / static_p99:.1f} x (target <= 3)")
+        print(f"\n{'one connection (one operator), ' + str(args.seconds) + ' s each':<58}"
+              f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
+        for label, path in pages[1:5]:
+            rps, p50, p99 = wrk(dash_url + path, args.seconds, 1)
+            print(f"{label:<58}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}")
 
         print()
         for label, path in [("zone export of every identity", "/download/identities.zone"),
                             ("JSON export of every identity", "/download/identities.json")]:
-            status, body, first_byte, total = request(dash_url + path)
+            rss_before = rss_mb(dash.pid)[0]
+            (status, body, first_byte, total), highest = highest_rss_during(
+                dash.pid, lambda: request(dash_url + path))
             assert status == 200, f"{path}: {status}"
             print(f"{label:<40} first byte {first_byte * 1000:7.0f} ms, all {total * 1000:7.0f} ms, "
-                  f"{len(body) / 1e6:6.1f} MB")
+                  f"{len(body) / 1e6:6.1f} MB; RSS {rss_before:.0f} MB before, {highest:.0f} MB at most while written")
         rss_now, rss_peak = rss_mb(dash.pid)
         print(f"RSS after the load and exports: {rss_now:.0f} MB (peak {rss_peak:.0f} MB; target <= 256)")
 
@@ -258,6 +314,9 @@ def run_size(args, size, work):
         print(f"history written by a second sweep, SES unchanged but details arriving meanwhile "
               f"(refresh answered {status}): "
               f"{rows_second[0] - rows_before[0]:,} state rows, {rows_second[1] - rows_before[1]:,} change rows")
+        logs.flush()
+        summarize("history recorder", timings(log_path, "history recorded"), size)
+        summarize("alert engine", timings(log_path, "alert rules evaluated"), size)
     finally:
         for process in processes:
             process.terminate()

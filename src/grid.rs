@@ -75,13 +75,17 @@ impl GridCell {
 }
 
 /// The grid's cells: one per target, in configuration order.
-pub fn cells(targets: &[TargetStatus], identities: &[Identity]) -> Vec<GridCell> {
+pub fn cells<I: std::borrow::Borrow<Identity>>(
+    targets: &[TargetStatus],
+    identities: &[I],
+) -> Vec<GridCell> {
     targets
         .iter()
         .map(|target| {
             let counts = DkimStatus::counts(
                 identities
                     .iter()
+                    .map(I::borrow)
                     .filter(|i| i.account == target.account && i.region == target.region)
                     .map(|i| &i.dkim.status),
             );

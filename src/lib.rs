@@ -44,7 +44,11 @@ pub mod dns;
 #[cfg(feature = "ssr")]
 pub mod inventory;
 #[cfg(feature = "ssr")]
+pub mod memo;
+#[cfg(feature = "ssr")]
 pub mod monitoring;
+#[cfg(feature = "ssr")]
+pub mod overview;
 #[cfg(feature = "ssr")]
 pub mod retention;
 #[cfg(feature = "ssr")]

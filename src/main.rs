@@ -100,25 +100,13 @@ async fn serve(
         }
         background.adopt("DNS checks", dns.spawn(backend.inventory.clone()));
     }
-    let history = dkimdash::history::store::History::new(audit.clone());
-    let recorder = dkimdash::history::recorder::Recorder::new(history.clone());
-    let recorder = match &dns {
-        Some(dns) => recorder.with_dns(dns.clone(), backend.inventory.clone()),
-        None => recorder,
-    };
-    background.adopt("history", recorder.spawn(backend.inventory.clone()));
     let alerts = dkimdash::alerts::service::Alerts::new(
         config.alerts.settings().map_err(StartError::Config)?,
         audit.clone(),
         &config.alerts.public_url(addr).map_err(StartError::Config)?,
     );
     alerts.start(&mut background, backend.inventory.clone(), dns.clone());
-    let retained = dkimdash::retention::Retained {
-        daily: dkimdash::history::daily::DailyCounts::new(audit.clone()),
-        history,
-        alerts: alerts.store().clone(),
-    };
-    background.spawn("pruning", retained.prune_forever(retention));
+    let alert_store = alerts.store().clone();
     // Changes an earlier run left pending are settled with what SES reports now.
     background.spawn_once("settling pending changes", {
         let (inventory, audit) = (backend.inventory.clone(), audit.clone());
@@ -144,6 +132,20 @@ async fn serve(
         Some(dns) => state.with_dns(dns),
         None => state,
     };
+    // The recorder writes through the state's history, so the figures the pages read
+    // from memory follow what it writes.
+    let recorder = dkimdash::history::recorder::Recorder::new(state.history());
+    let recorder = match &state.dns {
+        Some(dns) => recorder.with_dns(dns.clone(), backend.inventory.clone()),
+        None => recorder,
+    };
+    background.adopt("history", recorder.spawn(backend.inventory.clone()));
+    let retained = dkimdash::retention::Retained {
+        daily: dkimdash::history::daily::DailyCounts::new(state.audit.clone()),
+        history: state.history(),
+        alerts: alert_store,
+    };
+    background.spawn("pruning", retained.prune_forever(retention));
     let provider_settings = config.publish.settings().map_err(StartError::Config)?;
     let providers = match (&backend.demo_dns, provider_settings.is_empty()) {
         // The demo publishes to its own Route 53 and Cloudflare, which its DNS mirrors.

@@ -28,10 +28,7 @@ const ZONE_TTL: u32 = 3600;
 /// its value only when the public key is known (`public_key`: base64 of the DER key).
 /// Email addresses use their domain's records.
 pub fn dkim_records(identity: &Identity, public_key: Option<&str>) -> Vec<DnsRecord> {
-    let domain = identity
-        .name
-        .rsplit_once('@')
-        .map_or(identity.name.as_str(), |(_, d)| d);
+    let domain = record_domain(identity);
     match &identity.dkim.origin {
         Some(SigningOrigin::Byodkim) => identity
             .dkim
@@ -67,22 +64,29 @@ pub fn dkim_records(identity: &Identity, public_key: Option<&str>) -> Vec<DnsRec
 /// empty cell. The DNS columns: the finding's code (`ok`, `missing`, …, `not_checked`)
 /// and what it means.
 pub fn to_csv(records: &[DnsRecord], finding_of: FindingOf) -> String {
-    let mut out = String::from("Type,Name,Value,DNS check,DNS detail\r\n");
+    let mut out = String::from(CSV_HEADER);
     for record in records {
-        let finding = finding_of(record);
-        let detail = finding.as_ref().map(Finding::explain).unwrap_or_default();
-        let cells = [
-            record.record_type.as_str(),
-            &record.name,
-            record.value.as_deref().unwrap_or(""),
-            finding.as_ref().map_or(NOT_CHECKED, Finding::code),
-            &detail,
-        ];
-        let line: Vec<String> = cells.iter().map(|cell| csv_cell(cell)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        out.push_str(&csv_line(record, finding_of(record)));
     }
     out
+}
+
+/// The CSV's first line.
+pub const CSV_HEADER: &str = "Type,Name,Value,DNS check,DNS detail\r\n";
+
+/// One record as a line of [`to_csv`], with what its DNS check found.
+pub fn csv_line(record: &DnsRecord, finding: Option<Finding>) -> String {
+    let detail = finding.as_ref().map(Finding::explain).unwrap_or_default();
+    let cells = [
+        record.record_type.as_str(),
+        &record.name,
+        record.value.as_deref().unwrap_or(""),
+        finding.as_ref().map_or(NOT_CHECKED, Finding::code),
+        &detail,
+    ];
+    let mut line = cells.map(csv_cell).join(",");
+    line.push_str("\r\n");
+    line
 }
 
 /// One CSV cell: a leading `= + - @`, tab or CR is made inert with `'` (so a spreadsheet
@@ -119,32 +123,70 @@ pub fn to_bind(records: &[DnsRecord], finding_of: FindingOf) -> String {
     out
 }
 
-/// The records of several identities as one zone file: a comment line per identity, then
-/// its records; a record already written for an earlier identity (a DEED parent, say) is
-/// not repeated. Linear in the number of records.
-pub fn to_zone_file<'a>(
-    identities: impl IntoIterator<Item = (&'a Identity, Vec<DnsRecord>)>,
-    finding_of: FindingOf,
-) -> String {
-    let mut written = std::collections::HashSet::new();
-    let mut out = String::new();
-    for (identity, records) in identities {
-        let fresh: Vec<DnsRecord> = records
-            .into_iter()
-            .filter(|r| written.insert((r.record_type, r.name.clone(), r.value.clone())))
-            .collect();
-        if fresh.is_empty() {
-            continue;
-        }
-        out.push_str(&comment_text(&format!(
-            "; {} ({} {}) DKIM {}",
-            identity.name, identity.account, identity.region, identity.dkim.status
-        )));
-        out.push('\n');
-        out.push_str(&to_bind(&fresh, finding_of));
-        out.push('\n');
-    }
+/// One identity's part of a zone file of several: a comment line naming it, then its
+/// records (those not written already for an earlier identity: see [`FirstSight`]).
+pub fn zone_section(identity: &Identity, records: &[DnsRecord], finding_of: FindingOf) -> String {
+    let mut out = comment_text(&format!(
+        "; {} ({} {}) DKIM {}",
+        identity.name, identity.account, identity.region, identity.dkim.status
+    ));
+    out.push('\n');
+    out.push_str(&to_bind(records, finding_of));
+    out.push('\n');
     out
+}
+
+/// The domain whose zone holds an identity's records: an email address's domain, else
+/// the identity's name.
+pub fn record_domain(identity: &Identity) -> &str {
+    identity
+        .name
+        .rsplit_once('@')
+        .map_or(identity.name.as_str(), |(_, d)| d)
+}
+
+/// Which records an export that lists each record once has written. Two identities
+/// share records only within one domain (a DEED parent and its replicas, a domain and
+/// its addresses, one domain in several accounts), so only the records of domains that
+/// recur among the exported identities are remembered: the memory follows the repeats,
+/// not the size of the export.
+#[derive(Debug)]
+pub struct FirstSight<'a> {
+    recurring: std::collections::HashSet<&'a str>,
+    written: std::collections::HashSet<(RecordType, String, Option<String>)>,
+}
+
+impl<'a> FirstSight<'a> {
+    /// For an export of `identities`.
+    pub fn new(identities: &[&'a Identity]) -> Self {
+        let mut seen = std::collections::HashMap::<&str, bool>::new();
+        for identity in identities {
+            seen.entry(record_domain(identity))
+                .and_modify(|again| *again = true)
+                .or_insert(false);
+        }
+        Self {
+            recurring: seen
+                .into_iter()
+                .filter_map(|(domain, again)| again.then_some(domain))
+                .collect(),
+            written: std::collections::HashSet::new(),
+        }
+    }
+
+    /// The records of `identity` not written before, in their order (and now written).
+    pub fn fresh(&mut self, identity: &Identity, records: Vec<DnsRecord>) -> Vec<DnsRecord> {
+        if !self.recurring.contains(record_domain(identity)) {
+            return records;
+        }
+        records
+            .into_iter()
+            .filter(|r| {
+                self.written
+                    .insert((r.record_type, r.name.clone(), r.value.clone()))
+            })
+            .collect()
+    }
 }
 
 /// One record as a zone line, or a comment saying why it cannot be one. Names and targets
@@ -232,16 +274,6 @@ pub fn json_record(record: &DnsRecord, finding: Option<&Finding>) -> serde_json:
             "detail": f.explain(),
         })),
     })
-}
-
-/// Records for a zone, each once: identities in several regions (DEED replicas, or the same
-/// domain read in two accounts) can ask for the same record; the first one wins.
-pub fn unique(records: impl IntoIterator<Item = DnsRecord>) -> Vec<DnsRecord> {
-    let mut seen = std::collections::HashSet::new();
-    records
-        .into_iter()
-        .filter(|r| seen.insert((r.record_type, r.name.clone(), r.value.clone())))
-        .collect()
 }
 
 /// Splits a TXT value into pieces of at most 255 bytes, on character boundaries.
@@ -534,7 +566,7 @@ mod tests {
     }
 
     #[test]
-    fn unique_drops_repeats_and_keeps_order() {
+    fn each_record_is_written_once_in_order() {
         let parent = identity(
             "example.com",
             SigningOrigin::EasyDkim,
@@ -553,10 +585,15 @@ mod tests {
             )
         };
         let other = identity("other.example", SigningOrigin::EasyDkim, &["d"], None);
-        let all = [&parent, &replica, &other]
+        let address = identity("ops@other.example", SigningOrigin::EasyDkim, &["d"], None);
+        let all = [&parent, &replica, &other, &address];
+        let mut sight = FirstSight::new(&all);
+        assert_eq!(sight.recurring.len(), 2, "{sight:?}");
+        let names: Vec<String> = all
             .into_iter()
-            .flat_map(|i| dkim_records(i, None));
-        let names: Vec<String> = unique(all).into_iter().map(|r| r.name).collect();
+            .flat_map(|i| sight.fresh(i, dkim_records(i, None)))
+            .map(|r| r.name)
+            .collect();
         assert_eq!(
             names,
             [

@@ -331,7 +331,7 @@ mod tests {
 
     fn snapshot(identities: Vec<Identity>) -> Snapshot {
         Snapshot {
-            identities,
+            identities: identities.into_iter().map(std::sync::Arc::new).collect(),
             targets: vec![TargetStatus {
                 account: "prod".into(),
                 region: "us-east-1".into(),

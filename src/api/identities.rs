@@ -28,26 +28,19 @@ pub struct IdentitiesView {
 /// One page of the identities table; the server filters, sorts and pages.
 #[server(endpoint = "identities")]
 pub async fn list_identities(query: TableQuery) -> Result<IdentitiesView, AppError> {
-    use crate::{inventory, server::state::AppState, table::select};
+    use crate::{inventory, server::state::AppState};
 
     let state = expect_context::<AppState>();
-    let snapshot = state.inventory.snapshot();
     let now = inventory::now();
-    let (regions, accounts) = select::choices(&snapshot.identities);
+    let overview = state.overview();
     let changed = state.changed_within(&query).await.map_err(|error| {
         tracing::error!(%error, "history read failed");
         AppError::Unavailable("The history could not be read; see the server log.".to_owned())
     })?;
     Ok(IdentitiesView {
-        page: select::select(
-            &snapshot.identities,
-            &query,
-            &state.dns_healths(),
-            changed.as_ref(),
-            now,
-        ),
-        regions,
-        accounts,
+        page: overview.page(&query, changed.as_ref(), now),
+        regions: overview.regions.clone(),
+        accounts: overview.accounts.clone(),
         now,
         can_repair: !state.dns_providers.is_empty()
             && crate::api::authorize::current_user().is_some_and(|u| u.can_change()),
@@ -132,17 +125,15 @@ pub async fn get_identity(
         .snapshot()
         .find(&region, &name, account.as_deref())
     {
-        Lookup::One(identity) => identity.clone(),
+        Lookup::One(identity) => std::sync::Arc::new(identity.clone()),
         Lookup::Several(accounts) => return Ok(IdentityLookup::Ambiguous(accounts)),
         Lookup::Nothing => return Ok(IdentityLookup::NotFound),
     };
-    if identity.details_read_at.is_none() {
-        match inventory.refresh_identity(&identity.key()).await {
-            Ok(read) => identity = read,
-            Err(crate::ses::error::Error::NotFound(_)) => return Ok(IdentityLookup::NotFound),
-            // Show what the sweep knows; the page says the details are not read yet.
-            Err(error) => tracing::warn!(identity = %name, %error, "details read failed"),
-        }
+    match inventory.with_details(identity.clone()).await {
+        Ok(read) => identity = read,
+        Err(crate::ses::error::Error::NotFound(_)) => return Ok(IdentityLookup::NotFound),
+        // Show what the sweep knows; the page says the details are not read yet.
+        Err(error) => tracing::warn!(identity = %name, %error, "details read failed"),
     }
 
     let link = |i: &Identity| IdentityLink {
@@ -156,6 +147,7 @@ pub async fn get_identity(
         snapshot
             .identities
             .iter()
+            .map(std::sync::Arc::as_ref)
             .filter(|i| i.account == identity.account && i.name == identity.name)
     };
     let parent_region = match &identity.dkim.origin {
@@ -208,6 +200,6 @@ pub async fn get_identity(
                 Some(crate::model::SigningOrigin::Replica { .. })
             ),
         now,
-        identity,
+        identity: std::sync::Arc::unwrap_or_clone(identity),
     })))
 }

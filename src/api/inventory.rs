@@ -7,9 +7,6 @@ use crate::app_error::AppError;
 use crate::model::{DkimStatus, SesBackend, TargetStatus, UnixSeconds};
 use crate::table::select::Facets;
 
-/// Days of daily counts the overview carries for its chart, today included.
-pub const CHART_DAYS: i64 = 30;
-
 /// What the overview shows at the top.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventorySummary {
@@ -89,32 +86,34 @@ pub async fn get_inventory_stamp() -> Result<InventoryStamp, AppError> {
 /// Reads the cached snapshot; never calls SES.
 #[server(endpoint = "inventory_summary")]
 pub async fn get_inventory_summary() -> Result<InventorySummary, AppError> {
-    use crate::{inventory, server::state::AppState, table::select::facets};
+    use crate::{inventory, server::state::AppState};
 
     let state = expect_context::<AppState>();
-    let snapshot = state.inventory.snapshot();
     let now = inventory::now();
     let day = crate::table::query::ChangedWithin::Day.seconds();
-    let changed_last_day = match state.history().changed_since(now - day).await {
-        Ok(changed) => Some(changed.len()),
+    let history = state.history();
+    let changed_last_day = match history.count_changed_since(now - day).await {
+        Ok(changed) => Some(changed),
         Err(error) => {
             tracing::error!(%error, "history read failed");
             None
         }
     };
-    let daily = crate::history::daily::DailyCounts::new(state.audit.clone())
-        .recent(now, CHART_DAYS)
+    let daily = history
+        .daily_counts(now, crate::history::entry::CHART_DAYS)
         .await
         .inspect_err(|error| tracing::error!(%error, "daily counts read failed"))
         .ok();
+    let overview = state.overview();
+    let snapshot = overview.snapshot();
     Ok(InventorySummary {
         changed_last_day,
         daily,
-        facets: facets(&snapshot.identities, &state.dns_healths(), now),
+        facets: overview.facets.clone(),
         backend: state.backend,
         total: snapshot.identities.len(),
-        by_status: snapshot.status_counts(),
-        grid: crate::grid::cells(&snapshot.targets, &snapshot.identities),
+        by_status: overview.by_status.clone(),
+        grid: overview.grid.clone(),
         targets: snapshot.targets.clone(),
         sweeping: state.inventory.is_sweeping(),
         sweeps: state.inventory.sweeps_completed(),

@@ -179,22 +179,18 @@ async fn selection(
     state: &crate::server::state::AppState,
     query: &str,
 ) -> Result<Vec<crate::model::Identity>, AppError> {
-    use crate::table::{query::TableQuery, select::matching};
+    use crate::table::query::TableQuery;
 
     let query = TableQuery::from_query_string(query);
     let changed = state.changed_within(&query).await.map_err(|error| {
         tracing::error!(%error, "history read failed");
         AppError::Unavailable("The history could not be read; see the server log.".to_owned())
     })?;
-    let snapshot = state.inventory.snapshot();
-    Ok(matching(
-        &snapshot.identities,
-        &query,
-        &state.dns_healths(),
-        changed.as_ref(),
-        crate::inventory::now(),
-    )
-    .into_iter()
-    .cloned()
-    .collect())
+    let overview = state.overview();
+    let now = crate::inventory::now();
+    Ok(overview
+        .matching(&query, changed.as_ref(), now)
+        .into_iter()
+        .cloned()
+        .collect())
 }

@@ -20,6 +20,7 @@ use super::checker::Checker;
 use super::store::{Kept, ReportStore, SesState};
 use crate::dns_check::{DnsProgress, DnsReport};
 use crate::inventory::{Inventory, now, snapshot::Snapshot};
+use crate::memo::{Memo, Same};
 use crate::model::{DkimStatus, Identity, IdentityKey, UnixSeconds};
 use crate::unpoisoned::{lock, read, write};
 
@@ -63,49 +64,18 @@ struct Inner {
     changes: tokio::sync::watch::Sender<u64>,
     /// The reports of the last snapshot asked for, built once per change of the reports
     /// or of the snapshot and shared by every reader.
-    view: Mutex<Option<Cached<HashMap<IdentityKey, DnsReport>>>>,
-    /// Their healths, for every page of the table: built as seldom.
-    healths: Mutex<Option<Cached<crate::dns_check::DnsHealths>>>,
+    view: Memo<(Same<Snapshot>, u64), HashMap<IdentityKey, DnsReport>>,
+    /// Their healths, for every page of the table: built once per change of a finding
+    /// (a check that confirms the last one changes no health).
+    healths: Memo<(Same<Snapshot>, u64), crate::dns_check::DnsHealths>,
     /// Counts every change to the kept reports, for the view.
     generation: std::sync::atomic::AtomicU64,
+    /// Counts the changes of what a report found, for the healths.
+    findings: std::sync::atomic::AtomicU64,
 }
 
 /// The current reports of the identities of one snapshot.
 pub type DnsView = Arc<HashMap<IdentityKey, DnsReport>>;
-
-/// A value built from one snapshot and one generation of the reports, kept until either
-/// changes.
-struct Cached<T> {
-    snapshot: std::sync::Weak<Snapshot>,
-    generation: u64,
-    value: Arc<T>,
-}
-
-/// The value in `slot` if it was built from `snapshot` at `generation`, else `build()`'s,
-/// kept there for the next reader.
-fn cached<T>(
-    slot: &Mutex<Option<Cached<T>>>,
-    snapshot: &Arc<Snapshot>,
-    generation: u64,
-    build: impl FnOnce() -> T,
-) -> Arc<T> {
-    let mut slot = lock(slot);
-    if let Some(kept) = slot.as_ref().filter(|c| {
-        c.generation == generation
-            && c.snapshot
-                .upgrade()
-                .is_some_and(|s| Arc::ptr_eq(&s, snapshot))
-    }) {
-        return kept.value.clone();
-    }
-    let value = Arc::new(build());
-    *slot = Some(Cached {
-        snapshot: Arc::downgrade(snapshot),
-        generation,
-        value: value.clone(),
-    });
-    value
-}
 
 /// What "Check DNS now" got.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,9 +124,10 @@ impl DnsMonitor {
                 store: std::sync::OnceLock::new(),
                 pace: Mutex::default(),
                 changes: tokio::sync::watch::Sender::new(0),
-                view: Mutex::default(),
-                healths: Mutex::default(),
+                view: Memo::default(),
+                healths: Memo::default(),
                 generation: std::sync::atomic::AtomicU64::new(0),
+                findings: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -210,9 +181,10 @@ impl DnsMonitor {
     /// The same reports, shared: built once per change of the reports or of the snapshot,
     /// however many readers ask (the history, the alerts).
     pub fn view(&self, snapshot: &Arc<Snapshot>, inventory: &Inventory) -> DnsView {
-        cached(&self.inner.view, snapshot, self.generation(), || {
-            self.reports(snapshot, inventory)
-        })
+        let inputs = (Same::of(snapshot), self.generation());
+        self.inner
+            .view
+            .get(inputs, || self.reports(snapshot, inventory))
     }
 
     /// Changes when what a report found changes (a new finding, a report made or
@@ -233,18 +205,32 @@ impl DnsMonitor {
             .generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if found_something_new {
+            self.inner
+                .findings
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.inner.changes.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
 
     /// The health of every identity in the inventory that has a report for its records
-    /// now, for the table's filter and counts: built once per change of the reports or of
+    /// now, for the table's filter and counts: built once per change of a finding or of
     /// the snapshot, shared by every page.
     pub fn healths(&self, inventory: &Inventory) -> Arc<crate::dns_check::DnsHealths> {
-        let snapshot = inventory.snapshot();
-        let generation = self.generation();
-        cached(&self.inner.healths, &snapshot, generation, || {
-            let view = self.view(&snapshot, inventory);
+        self.healths_of(&inventory.snapshot(), inventory)
+    }
+
+    /// [`Self::healths`] of the identities of `snapshot`.
+    pub fn healths_of(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        inventory: &Inventory,
+    ) -> Arc<crate::dns_check::DnsHealths> {
+        let findings = self
+            .inner
+            .findings
+            .load(std::sync::atomic::Ordering::SeqCst);
+        self.inner.healths.get((Same::of(snapshot), findings), || {
+            let view = self.view(snapshot, inventory);
             view.iter()
                 .map(|(key, report)| (key.clone(), report.health()))
                 .collect()
@@ -376,13 +362,14 @@ impl DnsMonitor {
     /// expired, then the oldest result first.
     fn due<'a>(
         &self,
-        identities: &'a [Identity],
+        identities: &'a [Arc<Identity>],
         inventory: &Inventory,
         now: UnixSeconds,
     ) -> Vec<&'a Identity> {
         let reports = read(&self.inner.reports);
         let mut due: Vec<(u8, UnixSeconds, &Identity)> = identities
             .iter()
+            .map(Arc::as_ref)
             .filter_map(|identity| {
                 let rank_status = u8::from(identity.dkim.status == DkimStatus::Success) * 2;
                 match standing(&reports, identity, inventory, now) {
@@ -427,7 +414,7 @@ impl DnsMonitor {
     /// the store, when there is one, in the background). A target not read yet since the
     /// start keeps its reports: its identities are not known to be gone.
     pub fn retain(&self, snapshot: &Snapshot) {
-        let keys: HashSet<IdentityKey> = snapshot.identities.iter().map(Identity::key).collect();
+        let keys: HashSet<IdentityKey> = snapshot.identities.iter().map(|i| i.key()).collect();
         let unread: HashSet<(&str, &str)> = snapshot
             .targets
             .iter()

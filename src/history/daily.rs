@@ -1,12 +1,8 @@
 //! The daily status counts behind the overview's 30-day chart: each target's identities
 //! per DKIM status, rewritten whenever they change during the day (the day's last read
-//! stands), read back summed over targets.
+//! stands), read back by [`super::recent`].
 
-use std::collections::BTreeMap;
-
-use sqlx::Row;
-
-use super::entry::{DAY_SECS, DayCounts, day_of};
+use super::entry::day_of;
 use crate::audit::log::{AuditError, AuditLog};
 use crate::model::{DkimStatus, UnixSeconds};
 
@@ -56,38 +52,6 @@ impl DailyCounts {
             .map_err(failed)?;
         }
         tx.commit().await.map_err(failed)
-    }
-
-    /// The last `days` days up to the day of `now`, oldest first, summed over targets;
-    /// days nothing was read are left out.
-    pub async fn recent(&self, now: UnixSeconds, days: i64) -> Result<Vec<DayCounts>, AuditError> {
-        let db = self.log.database().await?;
-        let first = day_of(now) - (days - 1) * DAY_SECS;
-        let rows = sqlx::query(
-            "SELECT day, status, SUM(count) AS count FROM daily_status_counts
-             WHERE day >= ? GROUP BY day, status ORDER BY day",
-        )
-        .bind(first)
-        .fetch_all(db)
-        .await
-        .map_err(|e| self.log.query_error(e))?;
-        let mut by_day: BTreeMap<UnixSeconds, Vec<(DkimStatus, usize)>> = BTreeMap::new();
-        for row in rows {
-            let status = DkimStatus::from_ses(row.get::<String, _>("status").as_str());
-            let count = usize::try_from(row.get::<i64, _>("count")).unwrap_or(0);
-            // SES's five first, zeros included, as everywhere else counts are shown.
-            let counts = by_day
-                .entry(row.get("day"))
-                .or_insert_with(|| DkimStatus::counts(std::iter::empty()));
-            match counts.iter_mut().find(|(known, _)| *known == status) {
-                Some((_, n)) => *n += count,
-                None => counts.push((status, count)),
-            }
-        }
-        Ok(by_day
-            .into_iter()
-            .map(|(day, counts)| DayCounts { day, counts })
-            .collect())
     }
 
     /// Forgets days before `before`.

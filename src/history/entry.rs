@@ -47,6 +47,9 @@ pub struct DayCounts {
     pub counts: Vec<(crate::model::DkimStatus, usize)>,
 }
 
+/// Days of daily counts the overview carries for its chart, today included.
+pub const CHART_DAYS: i64 = 30;
+
 /// Seconds in a day.
 pub const DAY_SECS: UnixSeconds = 24 * 60 * 60;
 

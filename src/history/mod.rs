@@ -9,6 +9,8 @@ pub mod entry;
 #[cfg(feature = "ssr")]
 pub mod observed;
 #[cfg(feature = "ssr")]
+pub mod recent;
+#[cfg(feature = "ssr")]
 pub mod recorder;
 #[cfg(feature = "ssr")]
 pub mod store;

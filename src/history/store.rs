@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use super::entry::HistoryEntry;
 use super::observed::{TargetDiff, TargetState};
+use super::recent::RecentHistory;
 use crate::audit::log::{AuditError, AuditLog};
 use crate::inventory::known_since::KnownSince;
 use crate::model::{DkimStatus, IdentityKey, UnixSeconds};
@@ -13,10 +14,12 @@ use crate::model::{DkimStatus, IdentityKey, UnixSeconds};
 /// have been sent (SES applies a change at once; the next read sees it).
 const LINK_WITHIN_SECS: i64 = 15 * 60;
 
-/// The history; cheap to clone (the audit log's connection pool).
+/// The history; cheap to clone (the audit log's connection pool, and the figures every
+/// clone shares).
 #[derive(Clone, Debug)]
 pub struct History {
     log: AuditLog,
+    recent: RecentHistory,
 }
 
 /// A target's last seen state, and whether its baseline was taken.
@@ -31,7 +34,10 @@ pub struct TargetHistory {
 impl History {
     /// The history kept beside `log`.
     pub fn new(log: AuditLog) -> Self {
-        Self { log }
+        Self {
+            log,
+            recent: RecentHistory::default(),
+        }
     }
 
     /// The audit log this history is kept beside.
@@ -137,7 +143,20 @@ impl History {
             .await
             .map_err(failed)?;
         }
-        tx.commit().await.map_err(failed)
+        tx.commit().await.map_err(failed)?;
+        let names = diff.seen.iter().map(|seen| seen.name.as_str());
+        self.recent.saw_changes((account, region), names, at).await;
+        Ok(())
+    }
+
+    /// Notes one target's counts for the day of `at`, just written by `daily`.
+    pub async fn counted(
+        &self,
+        target: (&str, &str),
+        at: UnixSeconds,
+        counts: &[(DkimStatus, usize)],
+    ) {
+        self.recent.counted(target, at, counts).await;
     }
 
     /// The newest changes of one identity, newest first, at most `limit`.
@@ -172,27 +191,30 @@ impl History {
             .collect())
     }
 
-    /// The identities (account, region, name) with a change seen at or after `since`.
+    /// The identities (account, region, name) with a change seen at or after `since`, as
+    /// far back as the table's `changed` filter looks; from memory after the first read.
     pub async fn changed_since(
         &self,
         since: UnixSeconds,
     ) -> Result<std::collections::HashSet<IdentityKey>, AuditError> {
-        let db = self.log.database().await?;
-        let rows = sqlx::query(
-            "SELECT DISTINCT account, region, name FROM identity_history WHERE at >= ?",
-        )
-        .bind(since)
-        .fetch_all(db)
-        .await
-        .map_err(|e| self.log.query_error(e))?;
-        Ok(rows
-            .iter()
-            .map(|row| IdentityKey {
-                account: row.get("account"),
-                region: row.get("region"),
-                name: row.get("name"),
-            })
-            .collect())
+        self.recent.changed_since(&self.log, since).await
+    }
+
+    /// How many identities had a change seen at or after `since` (as far back as
+    /// [`Self::changed_since`]).
+    pub async fn count_changed_since(&self, since: UnixSeconds) -> Result<usize, AuditError> {
+        self.recent.count_changed_since(&self.log, since).await
+    }
+
+    /// Identities per DKIM status on each of the last `days` days up to the day of `now`
+    /// (at most the chart's), oldest first, summed over targets; days nothing was read
+    /// are left out. From memory after the first read.
+    pub async fn daily_counts(
+        &self,
+        now: UnixSeconds,
+        days: i64,
+    ) -> Result<Vec<super::entry::DayCounts>, AuditError> {
+        self.recent.daily(&self.log, now, days).await
     }
 
     /// Each identity's DKIM status as last recorded, and since when it has held as far as
@@ -237,6 +259,7 @@ impl History {
             .execute(db)
             .await
             .map_err(|e| self.log.query_error(e))?;
+        self.recent.prune(before).await;
         Ok(done.rows_affected())
     }
 }

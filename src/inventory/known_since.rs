@@ -74,7 +74,10 @@ impl KnownSince {
             .collect();
         for identity in &mut snapshot.identities {
             if targets.contains(&(identity.account.as_str(), identity.region.as_str())) {
-                identity.status_seen_since = self.since(identity);
+                let since = self.since(identity);
+                if since != identity.status_seen_since {
+                    std::sync::Arc::make_mut(identity).status_seen_since = since;
+                }
             }
         }
         let unread = unread_targets(snapshot);

@@ -26,6 +26,8 @@ use snapshot::Snapshot;
 const RETRY_UNREAD_AFTER: Duration = Duration::from_secs(15);
 /// Details read between two publishes of the continuous backfill.
 const BACKFILL_CHUNK: usize = 20;
+/// How long a page waits for the details another page is reading from SES.
+const DETAILS_READ_WAIT: Duration = Duration::from_millis(500);
 /// How long the continuous backfill waits after a failed read.
 const BACKFILL_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Least time between two forced refreshes ("Refresh now"): each sweeps every target, and
@@ -98,6 +100,9 @@ struct Inner {
     /// read yet; `None` until given: each `status_seen_since` is then this process's first
     /// sight.
     known_since: std::sync::Mutex<Option<KnownSince>>,
+    /// One lock per identity whose missing details a page is reading now: many viewers of
+    /// one identity wait for one read instead of each queueing a call at the target.
+    details_reads: std::sync::Mutex<std::collections::HashMap<IdentityKey, Arc<Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Inventory {
@@ -133,6 +138,7 @@ impl Inventory {
                 sweep_durations: std::sync::Mutex::default(),
                 public_keys: std::sync::Mutex::default(),
                 known_since: std::sync::Mutex::default(),
+                details_reads: std::sync::Mutex::default(),
             }),
         }
     }
@@ -232,6 +238,44 @@ impl Inventory {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// `identity` with its full details: as it is if they were read, else read from SES
+    /// once for everyone asking at the same time (a page opened before the backfill
+    /// reached it). Who finds a read going on waits for it a moment, then takes `identity`
+    /// as it is: many viewers never queue many calls, and a slow read (or one whose page
+    /// gave up, which still runs) holds no one else's page up. An identity SES no longer
+    /// has is dropped, as by [`Self::refresh_identity`].
+    pub async fn with_details(&self, identity: Arc<Identity>) -> Result<Arc<Identity>, Error> {
+        if identity.details_read_at.is_some() {
+            return Ok(identity);
+        }
+        let key = identity.key();
+        let read = lock(&self.inner.details_reads)
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let Ok(reading) = tokio::time::timeout(DETAILS_READ_WAIT, read.lock()).await else {
+            return Ok(identity);
+        };
+        // Whoever held the lock before may have read it.
+        let now_known = self
+            .snapshot()
+            .identities
+            .iter()
+            .find(|i| i.has_key(&key) && i.details_read_at.is_some())
+            .cloned();
+        let answer = match now_known {
+            Some(known) => Ok(known),
+            None => self.refresh_identity(&key).await.map(Arc::new),
+        };
+        drop(reading);
+        // The last one out removes the lock (the map's and this one are the only holders).
+        let mut reads = lock(&self.inner.details_reads);
+        if Arc::strong_count(&read) == 2 {
+            reads.remove(&key);
+        }
+        answer
     }
 
     /// Drops one identity from the snapshot at once (SES said it no longer exists).
@@ -377,7 +421,7 @@ impl Inventory {
             // Marked seen before it is read: a change from now on wakes the wait below.
             let snapshot = changes.borrow_and_update().clone();
             let wanting: Vec<Identity> =
-                sweep::wanting_details(snapshot.identities.iter().filter(|i| {
+                sweep::wanting_details(snapshot.identities.iter().map(Arc::as_ref).filter(|i| {
                     i.account == reader.target.account && i.region == reader.target.region
                 }))
                 .into_iter()

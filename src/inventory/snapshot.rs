@@ -1,6 +1,7 @@
 //! What the dashboard shows: every target's identities as last read, swapped whole.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::model::{DkimStatus, Identity, IdentityKey, SweepError, TargetStatus, UnixSeconds};
 use crate::ses::target::Target;
@@ -16,11 +17,13 @@ pub enum Lookup<'a> {
     Nothing,
 }
 
-/// The identities of all targets, as of the last sweeps. Immutable once published.
+/// The identities of all targets, as of the last sweeps. Immutable once published; the
+/// next snapshot shares every identity that did not change (a hundred thousand of them
+/// are not copied for each one read).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
     /// All identities, ordered by account, region, name.
-    pub identities: Vec<Identity>,
+    pub identities: Vec<Arc<Identity>>,
     /// How reading each target has gone, in configuration order.
     pub targets: Vec<TargetStatus>,
 }
@@ -52,7 +55,7 @@ impl Snapshot {
     }
 
     /// One target's identities, by name.
-    pub fn identities_of(&self, target: &Target) -> HashMap<String, Identity> {
+    pub fn identities_of(&self, target: &Target) -> HashMap<String, Arc<Identity>> {
         self.identities
             .iter()
             .filter(|i| i.account == target.account && i.region == target.region)
@@ -65,6 +68,7 @@ impl Snapshot {
         let candidates: Vec<&Identity> = self
             .identities
             .iter()
+            .map(Arc::as_ref)
             .filter(|i| i.region == region && i.name == name)
             .filter(|i| account.is_none_or(|a| a == i.account))
             .collect();
@@ -97,7 +101,7 @@ impl Snapshot {
             match prior.get(&read.name) {
                 // Re-read after the sweep began (an operator's change): that is newer.
                 Some(newer) if newer.read_at > read.read_at => newer.clone(),
-                prior => carry_status_since(prior, read),
+                prior => Arc::new(carry_status_since(prior.map(Arc::as_ref), read)),
             }
         }));
         next.sort();
@@ -126,22 +130,23 @@ impl Snapshot {
     /// A copy with each of `identities` replaced (or added) by key; nothing else changes.
     pub fn with_identities(&self, identities: impl IntoIterator<Item = Identity>) -> Self {
         let mut next = self.clone();
-        let mut added = false;
         for identity in identities {
-            let key = identity.key();
-            match next.identities.iter_mut().find(|i| i.has_key(&key)) {
-                Some(slot) => *slot = carry_status_since(Some(slot), identity),
-                None => {
-                    next.identities.push(identity);
-                    added = true;
+            match next.position(&identity) {
+                Ok(at) => {
+                    let read = carry_status_since(Some(&next.identities[at]), identity);
+                    next.identities[at] = Arc::new(read);
                 }
+                Err(at) => next.identities.insert(at, Arc::new(identity)),
             }
-        }
-        if added {
-            next.sort();
         }
         next.recount();
         next
+    }
+
+    /// Where `identity` is (`Ok`), or would go (`Err`), in the order of the identities.
+    fn position(&self, identity: &Identity) -> Result<usize, usize> {
+        self.identities
+            .binary_search_by(|i| in_order(i).cmp(&in_order(identity)))
     }
 
     /// A copy without one identity (SES says it no longer exists).
@@ -154,21 +159,29 @@ impl Snapshot {
 
     /// Orders identities by account, region, name.
     fn sort(&mut self) {
-        self.identities.sort_by(|a, b| {
-            (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name))
-        });
+        self.identities
+            .sort_by(|a, b| in_order(a).cmp(&in_order(b)));
     }
 
-    /// Recomputes each target's counts from the identities.
+    /// Recomputes each target's counts from the identities, in one pass.
     fn recount(&mut self) {
-        for status in &mut self.targets {
-            let of_target = self
-                .identities
-                .iter()
-                .filter(|i| i.account == status.account && i.region == status.region);
-            let (count, pending) = of_target.fold((0, 0), |(n, p), i| {
-                (n + 1, p + usize::from(i.details_read_at.is_none()))
-            });
+        let Self {
+            identities,
+            targets,
+        } = self;
+        let mut counts: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
+        for identity in identities.iter() {
+            let (count, pending) = counts
+                .entry((&identity.account, &identity.region))
+                .or_default();
+            *count += 1;
+            *pending += usize::from(identity.details_read_at.is_none());
+        }
+        for status in targets {
+            let (count, pending) = counts
+                .get(&(status.account.as_str(), status.region.as_str()))
+                .copied()
+                .unwrap_or_default();
             status.identities = count;
             status.details_pending = pending;
         }
@@ -179,6 +192,11 @@ impl Snapshot {
             .iter_mut()
             .find(|s| s.account == target.account && s.region == target.region)
     }
+}
+
+/// The snapshot's order: account, region, name.
+fn in_order(identity: &Identity) -> (&str, &str, &str) {
+    (&identity.account, &identity.region, &identity.name)
 }
 
 /// A fresh read keeps the prior read's `status_seen_since` while the status is unchanged;
@@ -266,11 +284,18 @@ mod tests {
             ..identity("b.example", DkimStatus::Success)
         };
         let next = read.with_identities([detailed.clone()]);
-        assert_eq!(next.identities[0], read.identities[0]);
-        assert_eq!(next.identities[1], detailed);
+        // The other one is shared, not copied.
+        assert!(Arc::ptr_eq(&next.identities[0], &read.identities[0]));
+        assert_eq!(*next.identities[1], detailed);
         assert_eq!(next.targets[0].last_success, Some(10));
         assert_eq!(next.targets[0].details_pending, 1);
         assert_eq!(next.targets[0].identities, 2);
+
+        // One not read before goes in its place in the order.
+        let added = next.with_identities([identity("aa.example", DkimStatus::Pending)]);
+        let names: Vec<&str> = added.identities.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["a.example", "aa.example", "b.example"]);
+        assert_eq!(added.targets[0].identities, 3);
     }
 
     #[test]

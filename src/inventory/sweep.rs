@@ -16,7 +16,7 @@ use crate::ses::{
 /// sweep, when nothing counts as "new" and the backfill supplies details instead).
 pub async fn sweep(
     reader: &SesConnection,
-    previous: &HashMap<String, Identity>,
+    previous: &HashMap<String, std::sync::Arc<Identity>>,
     first_sweep: bool,
     now: UnixSeconds,
 ) -> Result<Vec<Identity>, Error> {
@@ -27,7 +27,7 @@ pub async fn sweep(
     let mut identities = Vec::with_capacity(listed.len());
     for (name, identity_type) in listed {
         let dkim = batch.get(&name);
-        let prior = previous.get(&name);
+        let prior = previous.get(&name).map(std::sync::Arc::as_ref);
         let needs_details = match prior {
             None => !first_sweep,
             Some(prior) => dkim.is_some_and(|dkim| changed(prior, dkim)),

@@ -3,20 +3,22 @@
 //! snippet or JSON.
 
 use axum::{
+    body::Body,
     extract::{Path, Query, RawQuery, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
+use super::chunked::{self, Chunks};
 use super::state::AppState;
 use crate::inventory::{self, snapshot::Lookup};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::dns_check::Finding;
-use crate::model::{DnsRecord, Identity, IdentityKey, RecordType};
+use crate::model::{DnsRecord, Identity, RecordType};
 use crate::records;
-use crate::table::{query::TableQuery, select::matching};
+use crate::table::query::TableQuery;
 
 /// The file formats offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,59 +115,62 @@ pub async fn table_records(
             return (StatusCode::SERVICE_UNAVAILABLE, message).into_response();
         }
     };
-    // Thousands of identities take a while to write: off the async workers, so a few
-    // downloads at once do not hold up every other request.
-    let export = tokio::task::spawn_blocking(move || table_export(&state, format, &query, changed));
-    match export.await {
-        Ok(body) => attachment(format, "dkim-records", body),
-        Err(error) => {
-            tracing::error!(%error, "the records export failed");
-            let message = "The export failed; the server log says why.\n";
-            (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+    let overview = state.overview();
+    // Written in pieces while it is sent (a hundred thousand identities make tens of
+    // megabytes), off the async workers, so a few downloads at once hold up no other
+    // request and the memory does not grow with the export.
+    let body = chunked::body(move |out| {
+        let selected = overview.matching(&query, changed.as_ref(), inventory::now());
+        write_table_export(&state, format, &selected, out);
+    });
+    attachment(format, "dkim-records", body)
+}
+
+/// The records of `selected` (the identities a table query selects, in its order) in
+/// `format`, written to `out` one identity at a time until it is closed.
+fn write_table_export(state: &AppState, format: Format, selected: &[&Identity], out: &mut Chunks) {
+    let mut sight = records::FirstSight::new(selected);
+    match format {
+        Format::Csv => out.push(records::CSV_HEADER),
+        Format::Json => out.push("["),
+        Format::Zone => {}
+    }
+    for (n, identity) in selected.iter().enumerate() {
+        if out.closed() {
+            return;
+        }
+        let findings = Findings::of(state, [*identity]);
+        let finding_of = |r: &DnsRecord| findings.get(r);
+        let dns = state.inventory.records_of(identity);
+        match format {
+            Format::Csv => {
+                for record in sight.fresh(identity, dns) {
+                    out.push(&records::csv_line(&record, finding_of(&record)));
+                }
+            }
+            Format::Zone => {
+                let fresh = sight.fresh(identity, dns);
+                if !fresh.is_empty() {
+                    out.push(&records::zone_section(identity, &fresh, &finding_of));
+                }
+            }
+            Format::Json => {
+                out.push(if n == 0 { "\n" } else { ",\n" });
+                out.push(&array_element(&identity_json(identity, &dns, &findings)));
+            }
         }
     }
-}
-
-/// The records of the identities `query` selects (of those `changed`, when its `changed`
-/// filter asks), in `format`.
-fn table_export(
-    state: &AppState,
-    format: Format,
-    query: &TableQuery,
-    changed: Option<HashSet<IdentityKey>>,
-) -> String {
-    let snapshot = state.inventory.snapshot();
-    let selected = matching(
-        &snapshot.identities,
-        query,
-        &state.dns_healths(),
-        changed.as_ref(),
-        inventory::now(),
-    );
-    let findings = Findings::of(state, selected.iter().copied());
-    match format {
-        Format::Csv => records::to_csv(
-            &records::unique(selected.iter().flat_map(|i| state.inventory.records_of(i))),
-            &|r| findings.get(r),
-        ),
-        Format::Zone => zone_for(state, &selected, &findings),
-        Format::Json => pretty(&serde_json::Value::Array(
-            selected
-                .iter()
-                .map(|i| identity_json(i, &state.inventory.records_of(i), &findings))
-                .collect(),
-        )),
+    if format == Format::Json {
+        out.push(if selected.is_empty() { "]\n" } else { "\n]\n" });
     }
 }
 
-/// Zone lines grouped under a comment per identity, each record once.
-fn zone_for(state: &AppState, identities: &[&Identity], findings: &Findings) -> String {
-    records::to_zone_file(
-        identities
-            .iter()
-            .map(|identity| (*identity, state.inventory.records_of(identity))),
-        &|r| findings.get(r),
-    )
+/// `value` pretty-printed as an element of a pretty-printed array (indented two spaces;
+/// JSON strings hold no raw line breaks, so every line is the value's).
+fn array_element(value: &serde_json::Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    let lines: Vec<String> = text.lines().map(|line| format!("  {line}")).collect();
+    lines.join("\n")
 }
 
 fn identity_json(identity: &Identity, dns: &[DnsRecord], findings: &Findings) -> serde_json::Value {
@@ -212,7 +217,7 @@ fn pretty(value: &serde_json::Value) -> String {
     text
 }
 
-fn attachment(format: Format, stem: &str, body: String) -> Response {
+fn attachment(format: Format, stem: &str, body: impl Into<Body>) -> Response {
     let disposition = format!("attachment; filename=\"{stem}.{}\"", format.extension());
     (
         [
@@ -220,7 +225,7 @@ fn attachment(format: Format, stem: &str, body: String) -> Response {
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod backend;
+pub mod chunked;
 pub mod config;
 pub mod downloads;
 pub mod health;

@@ -41,6 +41,11 @@ pub struct AppState {
     pub security: Arc<Security>,
     /// Where every change is recorded.
     pub audit: AuditLog,
+    /// The overview's figures and the table's orders, built once per change.
+    overview: crate::overview::SharedOverview,
+    /// The identities' history, beside the audit log; its figures for the pages are kept
+    /// in memory, so every clone must be this one.
+    history: crate::history::store::History,
     /// DNS reports of every identity; `None` when DNS checks are turned off.
     pub dns: Option<DnsMonitor>,
     /// The alert rules, what is firing and what was sent.
@@ -79,19 +84,27 @@ impl AppState {
             alerts: Alerts::new(AlertSettings::default(), audit.clone(), ""),
             metrics: Metrics::default(),
             repairs: crate::repair::runner::Repairs::new(audit.clone()),
+            history: crate::history::store::History::new(audit.clone()),
+            overview: Default::default(),
             audit,
             dns: None,
             dns_providers: Default::default(),
         }
     }
 
-    /// The DNS health of every checked identity (empty when DNS checks are off), shared
-    /// by every request until the snapshot or a report changes.
-    pub fn dns_healths(&self) -> Arc<crate::dns_check::DnsHealths> {
-        self.dns
-            .as_ref()
-            .map(|d| d.healths(&self.inventory))
-            .unwrap_or_default()
+    /// The overview's figures and the table's orders for the snapshot and the DNS health
+    /// of every checked identity of now: shared by every request until either changes.
+    pub fn overview(&self) -> Arc<crate::overview::Overview> {
+        // One empty map while checks are off, so the figures built from it stay shared.
+        static NO_CHECKS: std::sync::LazyLock<Arc<crate::dns_check::DnsHealths>> =
+            std::sync::LazyLock::new(Arc::default);
+        let snapshot = self.inventory.snapshot();
+        let healths = match &self.dns {
+            Some(dns) => dns.healths_of(&snapshot, &self.inventory),
+            None => NO_CHECKS.clone(),
+        };
+        self.overview
+            .get(snapshot, healths, crate::inventory::now())
     }
 
     /// How far the DNS checks are (`None` when DNS checks are off).
@@ -134,7 +147,7 @@ impl AppState {
 
     /// The identities' history, kept in the audit log's database.
     pub fn history(&self) -> crate::history::store::History {
-        crate::history::store::History::new(self.audit.clone())
+        self.history.clone()
     }
 
     /// For a table `query` with the `changed` filter, the identities changed that recently;
@@ -158,6 +171,7 @@ impl AppState {
         Self {
             alerts: self.alerts.in_log(audit.clone()),
             repairs: crate::repair::runner::Repairs::new(audit.clone()),
+            history: crate::history::store::History::new(audit.clone()),
             audit,
             ..self
         }

@@ -4,11 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::history::entry::{DAY_SECS, DayCounts, day_of};
+use crate::history::entry::{CHART_DAYS, DAY_SECS, DayCounts, day_of};
 use crate::model::{DkimStatus, UnixSeconds};
 use crate::ui::format::utc_day;
-
-use crate::api::inventory::CHART_DAYS;
 
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 160.0;

@@ -220,13 +220,20 @@ async fn a_change_made_here_links_to_its_audit_entry_and_the_page_shows_the_time
 
 #[tokio::test]
 async fn each_day_keeps_its_last_counts_and_the_overview_charts_them() {
-    use dkimdash::history::{daily::DailyCounts, entry::DAY_SECS};
+    use dkimdash::history::{
+        daily::DailyCounts,
+        entry::{DAY_SECS, DayCounts},
+    };
 
     let (sim, inventory) = setup().await;
     let log = AuditLog::in_memory();
-    let mut recorder = Recorder::new(History::new(log.clone()));
+    let history = History::new(log.clone());
+    let mut recorder = Recorder::new(history.clone());
     let today = dkimdash::history::entry::day_of(dkimdash::inventory::now());
     let yesterday = today - DAY_SECS;
+    // The figures the pages read are in memory from their first read on; from then on
+    // the recorder keeps them current.
+    assert_eq!(history.daily_counts(today + 60, 30).await.unwrap(), []);
 
     // Yesterday: both verified, then a.example failed (the day's last read stands).
     inventory.refresh_now().await;
@@ -256,23 +263,26 @@ async fn each_day_keeps_its_last_counts_and_the_overview_charts_them() {
         .await
         .unwrap();
 
-    let daily = DailyCounts::new(log.clone());
-    let days = daily.recent(today + 60, 30).await.unwrap();
-    let shown: Vec<(i64, Vec<(String, usize)>)> = days
-        .iter()
-        .map(|d| {
-            (
-                d.day,
-                d.counts
-                    .iter()
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(s, n)| (s.as_ses().to_owned(), *n))
-                    .collect(),
-            )
-        })
-        .collect();
+    let days = history.daily_counts(today + 60, 30).await.unwrap();
+    // What a server started now reads from the database.
+    let read = History::new(log.clone());
+    assert_eq!(read.daily_counts(today + 60, 30).await.unwrap(), days);
+    let shown = |days: &[DayCounts]| -> Vec<(i64, Vec<(String, usize)>)> {
+        days.iter()
+            .map(|d| {
+                (
+                    d.day,
+                    d.counts
+                        .iter()
+                        .filter(|(_, n)| *n > 0)
+                        .map(|(s, n)| (s.as_ses().to_owned(), *n))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
     assert_eq!(
-        shown,
+        shown(&days),
         [
             (
                 yesterday,
@@ -284,10 +294,13 @@ async fn each_day_keeps_its_last_counts_and_the_overview_charts_them() {
             ),
         ]
     );
-    // A day outside the window is left out; pruning forgets it.
-    assert_eq!(daily.recent(today + 60, 1).await.unwrap().len(), 1);
-    assert_eq!(daily.prune(today).await.unwrap(), 2);
-    assert_eq!(daily.recent(today + 60, 30).await.unwrap().len(), 1);
+    // A day outside the window is left out; pruning forgets it, in both.
+    assert_eq!(history.daily_counts(today + 60, 1).await.unwrap().len(), 1);
+    assert_eq!(DailyCounts::new(log.clone()).prune(today).await.unwrap(), 2);
+    history.prune(today).await.unwrap();
+    assert_eq!(history.daily_counts(today + 60, 30).await.unwrap().len(), 1);
+    let read = History::new(log.clone());
+    assert_eq!(read.daily_counts(today + 60, 30).await.unwrap().len(), 1);
 
     // The overview draws today's bar and lists its figures.
     let app = dkimdash::router::router(

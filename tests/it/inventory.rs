@@ -107,6 +107,34 @@ async fn a_sweep_of_2500_costs_batches_not_identities() {
 }
 
 #[tokio::test]
+async fn viewers_of_an_identity_without_details_share_one_read() {
+    let sim = simulator(false).await;
+    bulk(&sim, REGION, 3);
+    let inventory = inventory(vec![reader(&sim, REGION, 1000)], 0);
+    inventory.refresh_now().await;
+    let undetailed = inventory.snapshot().identities[1].clone();
+    assert!(undetailed.details_read_at.is_none());
+    sim.simulator.reset_stats();
+    sim.simulator.set_faults(Faults {
+        latency_ms: 100,
+        error_rate: 0.0,
+    });
+    let viewers = (0..8).map(|_| inventory.with_details(undetailed.clone()));
+    let read = futures::future::join_all(viewers).await;
+    assert_eq!(sim.simulator.stats().calls_of("GetEmailIdentity"), 1);
+    for identity in read {
+        let identity = identity.unwrap();
+        assert_eq!(identity.name, undetailed.name);
+        assert!(identity.details_read_at.is_some());
+    }
+    // Once read, the snapshot's is shown as it is.
+    let detailed = inventory.snapshot().identities[1].clone();
+    let again = inventory.with_details(detailed.clone()).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&again, &detailed));
+    assert_eq!(sim.simulator.stats().calls_of("GetEmailIdentity"), 1);
+}
+
+#[tokio::test]
 async fn concurrent_refreshes_share_one_sweep() {
     let sim = simulator(false).await;
     bulk(&sim, REGION, 50);
@@ -300,7 +328,7 @@ async fn an_opened_identity_is_reread_at_once_and_a_deleted_one_dropped() {
     assert_eq!(fresh.dkim.origin, Some(SigningOrigin::EasyDkim));
     let snapshot = inventory.snapshot();
     let stored = snapshot.identities.iter().find(|i| i.key() == key).unwrap();
-    assert_eq!(stored, &fresh);
+    assert_eq!(**stored, fresh);
     assert_eq!(snapshot.targets[0].details_pending, 4);
 
     sim.simulator
