@@ -13,7 +13,7 @@ use dkimdash::{
     records,
     table::{
         query::TableQuery,
-        select::{facets, in_order, matching, page_of, table_order},
+        select::{facets, in_order, matches, page_of, table_order},
     },
 };
 
@@ -116,8 +116,8 @@ fn main() {
         let query = TableQuery::from_query_string(query_string);
         let order = table_order(&all, query.sort, query.descending);
         let (median, worst, rows) = measure(runs, || {
-            let selected = matching(in_order(&all, &order), &query, &dns, None, now);
-            page_of(&selected, all.len(), &query, &dns, now).rows.len()
+            let selected = matches(in_order(&all, &order), &query, &dns, None, now);
+            page_of(selected, all.len(), &query, &dns, now).rows.len()
         });
         println!("  {label:<36} {median:>10.2?} / {worst:>10.2?}  ({rows} rows)");
     }

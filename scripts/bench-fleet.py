@@ -126,7 +126,7 @@ def rss_mb(pid):
 
 def wrk(url, seconds, connections):
     # A long timeout: a slow answer is measured, not dropped from the latencies.
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s",
+    out = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s",
                           "--latency", url],
                          check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

@@ -13,7 +13,7 @@ use crate::memo::{Memo, Same};
 use crate::model::{DkimStatus, Identity, IdentityKey, UnixSeconds};
 use crate::table::query::{SortColumn, TableQuery};
 use crate::table::select::{
-    Facets, TablePage, choices, facets, in_order, matching, page_of, table_order,
+    Facets, TablePage, choices, facets, in_order, matches, page_of, table_order,
 };
 
 /// How long the attention count may lag the clock: an identity turns "PENDING over 72
@@ -99,15 +99,7 @@ impl Overview {
         changed: Option<&HashSet<IdentityKey>>,
         now: UnixSeconds,
     ) -> Vec<&Identity> {
-        let identities = &self.snapshot.identities;
-        let order = self.order(query.sort, query.descending);
-        matching(
-            in_order(identities, order),
-            query,
-            &self.healths,
-            changed,
-            now,
-        )
+        self.matches(query, changed, now).collect()
     }
 
     /// The page of the table `query` asks for.
@@ -117,9 +109,20 @@ impl Overview {
         changed: Option<&HashSet<IdentityKey>>,
         now: UnixSeconds,
     ) -> TablePage {
-        let selected = self.matching(query, changed, now);
         let total = self.snapshot.identities.len();
-        page_of(&selected, total, query, &self.healths, now)
+        let selected = self.matches(query, changed, now);
+        page_of(selected, total, query, &self.healths, now)
+    }
+
+    fn matches<'a: 'q, 'q>(
+        &'a self,
+        query: &'q TableQuery,
+        changed: Option<&'q HashSet<IdentityKey>>,
+        now: UnixSeconds,
+    ) -> impl Iterator<Item = &'a Identity> + Clone + 'q {
+        let order = self.order(query.sort, query.descending);
+        let in_order = in_order(&self.snapshot.identities, order);
+        matches(in_order, query, &self.healths, changed, now)
     }
 
     fn order(&self, sort: SortColumn, descending: bool) -> &[u32] {

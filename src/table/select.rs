@@ -83,7 +83,7 @@ pub fn table_order<I: Borrow<Identity>>(
 pub fn in_order<'a, I: Borrow<Identity>>(
     identities: &'a [I],
     order: &'a [u32],
-) -> impl Iterator<Item = &'a Identity> {
+) -> impl Iterator<Item = &'a Identity> + Clone {
     order
         .iter()
         .filter_map(|i| identities.get(*i as usize).map(I::borrow))
@@ -94,23 +94,31 @@ pub fn in_order<'a, I: Borrow<Identity>>(
 /// what "download the filtered table" writes. `changed` holds the identities the history
 /// saw change within the query's `changed` period, when it asks for one.
 pub fn matching<'a>(
-    in_order: impl IntoIterator<Item = &'a Identity>,
+    in_order: impl IntoIterator<Item = &'a Identity, IntoIter: Clone>,
     query: &TableQuery,
     dns: &DnsHealths,
     changed: Option<&HashSet<IdentityKey>>,
     now: UnixSeconds,
 ) -> Vec<&'a Identity> {
+    matches(in_order, query, dns, changed, now).collect()
+}
+
+/// [`matching`] as it goes, for one pass (or two) over it without collecting.
+pub fn matches<'a: 'q, 'q>(
+    in_order: impl IntoIterator<Item = &'a Identity, IntoIter: Clone + 'q>,
+    query: &'q TableQuery,
+    dns: &'q DnsHealths,
+    changed: Option<&'q HashSet<IdentityKey>>,
+    now: UnixSeconds,
+) -> impl Iterator<Item = &'a Identity> + Clone + 'q {
     let text = query.text.to_lowercase();
-    in_order
-        .into_iter()
-        .filter(|identity| changed.is_none_or(|changed| changed.contains(&identity.key())))
-        .filter(|identity| keeps(identity, query, &text, now))
-        .filter(|identity| {
-            query
+    in_order.into_iter().filter(move |identity| {
+        changed.is_none_or(|changed| changed.contains(&identity.key()))
+            && keeps(identity, query, &text, now)
+            && query
                 .dns
                 .is_none_or(|want| health_of(dns, identity) == Some(want))
-        })
-        .collect()
+    })
 }
 
 /// The table's order for `sort` and `descending`: the column, then account, region and
@@ -126,30 +134,42 @@ fn in_table_order(a: &Identity, b: &Identity, sort: SortColumn, descending: bool
 }
 
 /// The page `query` asks for of `matching` (what it selects of `total` identities, in its
-/// order, from [`matching`]).
-pub fn page_of(
-    matching: &[&Identity],
+/// order, from [`matches`]): counted in one pass that keeps only the page's rows (a
+/// second pass finds the last page when the one asked for is past the end).
+pub fn page_of<'a>(
+    matching: impl Iterator<Item = &'a Identity> + Clone,
     total: usize,
     query: &TableQuery,
     dns: &DnsHealths,
     now: UnixSeconds,
 ) -> TablePage {
     let per_page = query.per_page.max(1);
-    let pages = matching.len().div_ceil(per_page).max(1);
+    let window = |page: usize| (page - 1) * per_page..page * per_page;
+    let asked = window(query.page.max(1));
+    let mut count = 0;
+    let mut shown = Vec::with_capacity(per_page);
+    for identity in matching.clone() {
+        if asked.contains(&count) {
+            shown.push(identity);
+        }
+        count += 1;
+    }
+    let pages = count.div_ceil(per_page).max(1);
     let page = query.page.clamp(1, pages);
-    let rows = matching
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
+    if window(page) != asked {
+        shown = matching.skip(window(page).start).take(per_page).collect();
+    }
+    let rows = shown
+        .into_iter()
         .map(|identity| TableRow {
-            identity: (*identity).clone(),
+            identity: identity.clone(),
             attention: attention(identity, now),
             dns: health_of(dns, identity),
         })
         .collect();
     TablePage {
         rows,
-        matching: matching.len(),
+        matching: count,
         total,
         page,
         pages,
@@ -192,7 +212,7 @@ pub fn choices<I: Borrow<Identity>>(identities: &[I]) -> (Vec<String>, Vec<Strin
 
 fn keeps(identity: &Identity, query: &TableQuery, lowercase_text: &str, now: UnixSeconds) -> bool {
     let dkim = &identity.dkim;
-    (lowercase_text.is_empty() || identity.name.to_lowercase().contains(lowercase_text))
+    (lowercase_text.is_empty() || contains_lowercase(&identity.name, lowercase_text))
         && query.status.as_ref().is_none_or(|s| *s == dkim.status)
         && query.origin.is_none_or(|o| o.matches(dkim.origin.as_ref()))
         && query.region.as_ref().is_none_or(|r| *r == identity.region)
@@ -210,6 +230,22 @@ fn keeps(identity: &Identity, query: &TableQuery, lowercase_text: &str, now: Uni
             .as_ref()
             .is_none_or(|k| dkim.current_key_length.as_ref() == Some(k))
         && (!query.attention || attention(identity, now).is_some())
+}
+
+/// Whether `text`, lowercased, contains `lowercase` (without a copy for ASCII text, which
+/// names nearly always are).
+fn contains_lowercase(text: &str, lowercase: &str) -> bool {
+    if !text.is_ascii() {
+        return text.to_lowercase().contains(lowercase);
+    }
+    let (text, wanted) = (text.as_bytes(), lowercase.as_bytes());
+    wanted.is_empty()
+        || text.windows(wanted.len()).any(|window| {
+            window
+                .iter()
+                .map(u8::to_ascii_lowercase)
+                .eq(wanted.iter().copied())
+        })
 }
 
 fn is_1024(identity: &Identity) -> bool {
@@ -302,8 +338,8 @@ mod tests {
         now: UnixSeconds,
     ) -> TablePage {
         let order = table_order(all, query.sort, query.descending);
-        let selected = matching(in_order(all, &order), query, dns, changed, now);
-        page_of(&selected, all.len(), query, dns, now)
+        let selected = matches(in_order(all, &order), query, dns, changed, now);
+        page_of(selected, all.len(), query, dns, now)
     }
 
     #[test]
@@ -428,6 +464,15 @@ mod tests {
         let mut names: Vec<&str> = both.iter().map(|i| i.name.as_str()).collect();
         names.sort_unstable();
         assert_eq!(names, [all[3].name.as_str(), all[7].name.as_str()]);
+    }
+
+    #[test]
+    fn search_ignores_case_in_any_script() {
+        assert!(contains_lowercase("Mail.Example.COM", "example.com"));
+        assert!(!contains_lowercase("mail.example.com", "exampel"));
+        assert!(contains_lowercase("Bücher.Example", "bücher"));
+        assert!(!contains_lowercase("mail.example.com", "ü"));
+        assert!(contains_lowercase("x", ""));
     }
 
     #[test]
