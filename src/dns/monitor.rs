@@ -68,6 +68,9 @@ struct Inner {
     /// Their healths, for every page of the table: built once per change of a finding
     /// (a check that confirms the last one changes no health).
     healths: Memo<(Same<Snapshot>, u64), crate::dns_check::DnsHealths>,
+    /// How far the checks are, for every overview: counted once per change of a finding,
+    /// of the snapshot or of the second (the time left moves with the pace).
+    progress: Memo<(Same<Snapshot>, u64, UnixSeconds), DnsProgress>,
     /// Counts every change to the kept reports, for the view.
     generation: std::sync::atomic::AtomicU64,
     /// Counts the changes of what a report found, for the healths.
@@ -126,6 +129,7 @@ impl DnsMonitor {
                 changes: tokio::sync::watch::Sender::new(0),
                 view: Memo::default(),
                 healths: Memo::default(),
+                progress: Memo::default(),
                 generation: std::sync::atomic::AtomicU64::new(0),
                 findings: std::sync::atomic::AtomicU64::new(0),
             }),
@@ -393,6 +397,24 @@ impl DnsMonitor {
     pub fn progress(&self, inventory: &Inventory) -> DnsProgress {
         let snapshot = inventory.snapshot();
         let now = now();
+        let findings = self
+            .inner
+            .findings
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let inputs = (Same::of(&snapshot), findings, now);
+        let progress = self
+            .inner
+            .progress
+            .get(inputs, || self.count_progress(&snapshot, inventory, now));
+        *progress
+    }
+
+    fn count_progress(
+        &self,
+        snapshot: &Snapshot,
+        inventory: &Inventory,
+        now: UnixSeconds,
+    ) -> DnsProgress {
         let reports = read(&self.inner.reports);
         let mut progress = DnsProgress::default();
         for identity in &snapshot.identities {
