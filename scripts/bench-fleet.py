@@ -165,9 +165,11 @@ def timings(log_path, message):
             if message not in line:
                 continue
             try:
-                fields = json.loads(line).get("fields", {})
+                event = json.loads(line)
             except ValueError:
                 continue
+            # The server writes an event's fields beside its message.
+            fields = event.get("fields", event)
             if fields.get("message") == message:
                 found.append((fields.get("identities", 0), float(fields["elapsed_ms"])))
     return found

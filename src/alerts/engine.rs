@@ -17,7 +17,7 @@ use super::silence::silenced_until;
 use super::store::{AlertStore, StoredAlert};
 use super::tracker::Tracker;
 use crate::audit::log::AuditError;
-use crate::dns::monitor::{DnsMonitor, next_change};
+use crate::dns::monitor::{DnsMonitor, next_change, space_after};
 use crate::dns_check::DnsReport;
 use crate::history::store::History;
 use crate::inventory::{Inventory, known_since::KnownSince, snapshot::Snapshot};
@@ -267,10 +267,11 @@ impl Engine {
                 let now = crate::inventory::now();
                 let started = std::time::Instant::now();
                 let evaluated = self.evaluate(&snapshot, reports.as_deref(), now).await;
+                let took = started.elapsed();
                 // For operators (and the fleet benchmark) sizing a large inventory.
                 tracing::debug!(
                     identities = snapshot.identities.len(),
-                    elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    elapsed_ms = took.as_secs_f64() * 1000.0,
                     "alert rules evaluated"
                 );
                 match evaluated {
@@ -282,12 +283,14 @@ impl Engine {
                         wake.ring();
                     }
                 }
+                let ended = std::time::Instant::now();
                 if next_change(&mut snapshots, dns_changes.as_mut(), Some(TICK))
                     .await
                     .is_err()
                 {
                     break;
                 }
+                space_after(took, ended).await;
             }
         })
     }

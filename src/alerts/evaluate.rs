@@ -147,83 +147,98 @@ fn identity_verdict(
             .firing
             .contains(&fingerprint(&identity_labels(rule, identity)))
     };
-    let held = |condition: bool, summary: String, description: String| {
-        if condition {
-            Held::Yes(annotations(summary, description))
-        } else {
-            Held::No
-        }
-    };
     let details_known = identity.details_read_at.is_some();
     Some(match rule {
-        Rule::DkimFailed if rules.failed => held(
-            *status == DkimStatus::Failed,
-            format!("{name}: DKIM verification FAILED"),
-            "SES stopped looking for the DKIM records and does not sign this identity's mail. \
-             Publish the records shown on its page, then start verification again (switch the signing mode, or re-create the identity)."
-                .to_owned(),
-        ),
+        Rule::DkimFailed if rules.failed => held(*status == DkimStatus::Failed, || {
+            (
+                format!("{name}: DKIM verification FAILED"),
+                "SES stopped looking for the DKIM records and does not sign this identity's mail. \
+                 Publish the records shown on its page, then start verification again (switch the signing mode, or re-create the identity)."
+                    .to_owned(),
+            )
+        }),
         Rule::DkimTemporaryFailure if rules.temporary_failure_reads > 0 => {
             let reads = inputs
                 .temporary_failure_reads
                 .get(&identity.key())
                 .copied()
                 .unwrap_or(0);
-            held(
-                *status == DkimStatus::TemporaryFailure
-                    && (reads >= rules.temporary_failure_reads || already()),
-                format!("{name}: DKIM TEMPORARY_FAILURE for {reads} reads in a row"),
-                "SES could not check the DKIM records (usually a DNS problem: timeouts, SERVFAIL, nameservers not answering). \
-                 SES keeps trying for 72 hours; check that the domain's nameservers answer."
-                    .to_owned(),
-            )
+            let holds = *status == DkimStatus::TemporaryFailure
+                && (reads >= rules.temporary_failure_reads || already());
+            held(holds, || {
+                (
+                    format!("{name}: DKIM TEMPORARY_FAILURE for {reads} reads in a row"),
+                    "SES could not check the DKIM records (usually a DNS problem: timeouts, SERVFAIL, nameservers not answering). \
+                     SES keeps trying for 72 hours; check that the domain's nameservers answer."
+                        .to_owned(),
+                )
+            })
         }
         Rule::DkimPendingTooLong if rules.pending_hours > 0 => {
             let hours = (inputs.now - inputs.known_since.since(identity)) / 3600;
-            held(
-                *status == DkimStatus::Pending
-                    && (hours >= i64::from(rules.pending_hours) || already()),
-                format!("{name}: DKIM PENDING for {hours} hours"),
-                "SES has not found the DKIM records yet and gives up after 72 hours (then FAILED). \
-                 Publish the records shown on the identity's page; its DNS check says what is missing."
-                    .to_owned(),
-            )
+            let holds = *status == DkimStatus::Pending
+                && (hours >= i64::from(rules.pending_hours) || already());
+            held(holds, || {
+                (
+                    format!("{name}: DKIM PENDING for {hours} hours"),
+                    "SES has not found the DKIM records yet and gives up after 72 hours (then FAILED). \
+                     Publish the records shown on the identity's page; its DNS check says what is missing."
+                        .to_owned(),
+                )
+            })
         }
-        Rule::DkimSigningOff if rules.signing_off => held(
-            identity.identity_type == IdentityType::Domain
+        Rule::DkimSigningOff if rules.signing_off => {
+            let holds = identity.identity_type == IdentityType::Domain
                 && *status != DkimStatus::NotStarted
-                && !identity.dkim.signing_enabled,
-            format!("{name}: DKIM signing is turned off"),
-            "SES sends this domain's mail unsigned although DKIM is set up. Turn signing on from the identity's page if that was not meant."
-                .to_owned(),
-        ),
+                && !identity.dkim.signing_enabled;
+            held(holds, || {
+                (
+                    format!("{name}: DKIM signing is turned off"),
+                    "SES sends this domain's mail unsigned although DKIM is set up. Turn signing on from the identity's page if that was not meant."
+                        .to_owned(),
+                )
+            })
+        }
         Rule::DkimDnsRecordBroken if rules.dns_broken => dns_broken(inputs, identity),
         Rule::DkimKeyOld if rules.key_age_days > 0 => match identity.dkim.last_key_generation {
             _ if !details_known => Held::Unknown,
             Some(generated) => {
                 let days = (inputs.now - generated) / 86_400;
-                held(
-                    days >= i64::from(rules.key_age_days),
-                    format!("{name}: DKIM key is {days} days old"),
-                    format!(
-                        "The signing key was generated {days} days ago (reminder after {}). Rotate it: a new BYODKIM key, or switch Easy DKIM's key length to have SES make a new one.",
-                        rules.key_age_days
-                    ),
-                )
+                held(days >= i64::from(rules.key_age_days), || {
+                    (
+                        format!("{name}: DKIM key is {days} days old"),
+                        format!(
+                            "The signing key was generated {days} days ago (reminder after {}). Rotate it: a new BYODKIM key, or switch Easy DKIM's key length to have SES make a new one.",
+                            rules.key_age_days
+                        ),
+                    )
+                })
             }
             None => Held::No,
         },
         Rule::DkimWeakKey if rules.weak_key => match &identity.dkim.current_key_length {
             _ if !details_known => Held::Unknown,
-            length => held(
-                *length == Some(KeyLength::Rsa1024),
-                format!("{name}: DKIM key is 1024-bit"),
-                "1024-bit RSA keys are weak by today's standards. Choose 2048-bit as the next key length on the identity's page; SES uses it at the next rotation."
-                    .to_owned(),
-            ),
+            length => held(*length == Some(KeyLength::Rsa1024), || {
+                (
+                    format!("{name}: DKIM key is 1024-bit"),
+                    "1024-bit RSA keys are weak by today's standards. Choose 2048-bit as the next key length on the identity's page; SES uses it at the next rotation."
+                        .to_owned(),
+                )
+            }),
         },
         _ => return None,
     })
+}
+
+/// Holds when `condition` does, with what `text` says (summary, description): written
+/// only then, not for every identity a rule looks at.
+fn held(condition: bool, text: impl FnOnce() -> (String, String)) -> Held {
+    if condition {
+        let (summary, description) = text();
+        Held::Yes(annotations(summary, description))
+    } else {
+        Held::No
+    }
 }
 
 /// Broken DNS for a SUCCESS identity: a record with a problem. Unknown while unchecked;

@@ -11,7 +11,7 @@ use super::entry::day_of;
 use super::observed::{DnsValues, diff_target, dns_value};
 use super::store::{History, TargetHistory};
 use crate::audit::log::AuditError;
-use crate::dns::monitor::{DnsMonitor, next_change};
+use crate::dns::monitor::{DnsMonitor, next_change, space_after};
 use crate::inventory::{Inventory, snapshot::Snapshot};
 use crate::model::{DkimStatus, UnixSeconds};
 
@@ -184,12 +184,14 @@ impl Recorder {
                 if let Err(error) = self.record(&snapshot, now).await {
                     tracing::error!(%error, "could not record the identities' history");
                 }
+                let took = started.elapsed();
                 // For operators (and the fleet benchmark) sizing a large inventory.
                 tracing::debug!(
                     identities = snapshot.identities.len(),
-                    elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    elapsed_ms = took.as_secs_f64() * 1000.0,
                     "history recorded"
                 );
+                let ended = std::time::Instant::now();
                 // Each new snapshot, and each new DNS finding between sweeps.
                 if next_change(&mut snapshots, dns_changes.as_mut(), None)
                     .await
@@ -197,6 +199,7 @@ impl Recorder {
                 {
                     break;
                 }
+                space_after(took, ended).await;
             }
         })
     }

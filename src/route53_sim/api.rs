@@ -13,7 +13,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Route53Sim, now,
+    Route53Sim, now, now_ms,
     store::{ChangeInfo, MAX_RECORD_SETS_PER_PAGE, MAX_ZONES_PER_PAGE, Refused, Zone},
     xml,
 };
@@ -178,6 +178,7 @@ async fn create_hosted_zone(
     let change = ChangeInfo {
         id: fresh_id('C'),
         submitted_at: now(),
+        submitted_at_ms: now_ms(),
         comment: None,
     };
     let inner = format!(
@@ -312,6 +313,7 @@ async fn change_resource_record_sets(
     let info = ChangeInfo {
         id: fresh_id('C'),
         submitted_at: now(),
+        submitted_at_ms: now_ms(),
         comment: batch.comment,
     };
     let info = sim.store().change(&id, &batch.changes, info)?;
@@ -331,7 +333,7 @@ async fn get_change(
     signed(&headers)?;
     sim.admit("route53:GetChange", None)?;
     let info = sim.store().change_info(&id)?.clone();
-    let in_sync = sim.in_sync(info.submitted_at);
+    let in_sync = sim.in_sync(info.submitted_at_ms);
     ok(
         StatusCode::OK,
         "GetChangeResponse",

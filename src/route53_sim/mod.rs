@@ -166,9 +166,9 @@ impl Route53Sim {
         Ok(())
     }
 
-    /// Whether a change submitted at `submitted_at` (Unix seconds) has propagated.
-    fn in_sync(&self, submitted_at: i64) -> bool {
-        now() >= submitted_at + self.inner.in_sync_after.as_secs() as i64
+    /// Whether a change submitted at `submitted_at_ms` (Unix milliseconds) has propagated.
+    fn in_sync(&self, submitted_at_ms: i64) -> bool {
+        now_ms() >= submitted_at_ms + self.inner.in_sync_after.as_millis() as i64
     }
 
     /// The HTTP service: Route 53's API and the control API.
@@ -208,7 +208,12 @@ pub async fn spawn(config: Route53Config) -> std::io::Result<RunningRoute53> {
 
 /// Unix seconds now.
 fn now() -> i64 {
+    now_ms() / 1000
+}
+
+/// Unix milliseconds now.
+fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+        .map_or(0, |d| d.as_millis() as i64)
 }

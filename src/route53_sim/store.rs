@@ -63,6 +63,9 @@ pub struct ChangeInfo {
     /// `C` and 13 characters; listed as `/change/<id>`.
     pub id: String,
     pub submitted_at: UnixSeconds,
+    /// The same in milliseconds, for how long the change stays PENDING (whole seconds
+    /// would make that anything from one second less than asked).
+    pub submitted_at_ms: i64,
     pub comment: Option<String>,
 }
 
@@ -422,6 +425,7 @@ mod tests {
         ChangeInfo {
             id: id.into(),
             submitted_at: 0,
+            submitted_at_ms: 0,
             comment: None,
         }
     }

@@ -144,6 +144,7 @@ fn plant_conflicts(inventory: &Inventory, route53: &RunningRoute53) {
                 ChangeInfo {
                     id: format!("CPLANT{}", name.replace('.', "")),
                     submitted_at: 0,
+                    submitted_at_ms: 0,
                     comment: None,
                 },
             )

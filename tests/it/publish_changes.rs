@@ -166,6 +166,7 @@ async fn a_replacement_waits_for_a_confirmation_naming_the_old_value() {
             ChangeInfo {
                 id: "CSETUP".into(),
                 submitted_at: 0,
+                submitted_at_ms: 0,
                 comment: None,
             },
         )

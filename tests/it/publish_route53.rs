@@ -67,6 +67,7 @@ fn put(sim: &RunningRoute53, zone: &str, name: &str, record_type: &str, values: 
             ChangeInfo {
                 id: format!("CSETUP{name}"),
                 submitted_at: 0,
+                submitted_at_ms: 0,
                 comment: None,
             },
         )
