@@ -6,6 +6,12 @@
 #[cfg(feature = "ssr")]
 const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 
+/// mimalloc instead of glibc's allocator: pages are rendered into many short-lived
+/// strings on every worker, and glibc's arenas held on to what bursts of them freed.
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "ssr")]
 fn main() -> std::process::ExitCode {
     match tokio::runtime::Builder::new_multi_thread()

@@ -143,12 +143,20 @@ pub async fn get_identity(
         status: i.dkim.status.clone(),
     };
     let snapshot = inventory.snapshot();
+    // The same name in the account's other regions, looked up per target.
     let same_name = || {
-        snapshot
-            .identities
+        let mut regions: Vec<&str> = snapshot
+            .targets
             .iter()
+            .filter(|t| t.account == identity.account)
+            .map(|t| t.region.as_str())
+            .collect();
+        regions.sort_unstable();
+        regions.dedup();
+        regions
+            .into_iter()
+            .filter_map(|region| snapshot.get(&identity.account, region, &identity.name))
             .map(std::sync::Arc::as_ref)
-            .filter(|i| i.account == identity.account && i.name == identity.name)
     };
     let parent_region = match &identity.dkim.origin {
         Some(crate::model::SigningOrigin::Replica { parent_region }) => Some(parent_region),
@@ -168,7 +176,11 @@ pub async fn get_identity(
             .targets
             .iter()
             .filter(|t| t.account == identity.account && t.region != identity.region)
-            .filter(|t| !same_name().any(|i| i.region == t.region))
+            .filter(|t| {
+                snapshot
+                    .get(&identity.account, &t.region, &identity.name)
+                    .is_none()
+            })
             .map(|t| t.region.clone())
             .collect()
     } else {

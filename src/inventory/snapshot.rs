@@ -63,20 +63,31 @@ impl Snapshot {
             .collect()
     }
 
-    /// The identity called `name` in `region` (in `account`, when given).
+    /// The identity called `name` in `region` (in `account`, when given): looked up in
+    /// each target of that region, not by a walk through every identity.
     pub fn find(&self, region: &str, name: &str, account: Option<&str>) -> Lookup<'_> {
         let candidates: Vec<&Identity> = self
-            .identities
+            .targets
             .iter()
+            .filter(|t| t.region == region && account.is_none_or(|a| a == t.account))
+            .filter_map(|t| self.get(&t.account, region, name))
             .map(Arc::as_ref)
-            .filter(|i| i.region == region && i.name == name)
-            .filter(|i| account.is_none_or(|a| a == i.account))
             .collect();
         match candidates.as_slice() {
             [] => Lookup::Nothing,
             [one] => Lookup::One(one),
             many => Lookup::Several(many.iter().map(|i| i.account.clone()).collect()),
         }
+    }
+
+    /// The identity `name` of `account` in `region`, by binary search in the snapshot's
+    /// order.
+    pub fn get(&self, account: &str, region: &str, name: &str) -> Option<&Arc<Identity>> {
+        let at = self
+            .identities
+            .binary_search_by(|i| in_order(i).cmp(&(account, region, name)))
+            .ok()?;
+        self.identities.get(at)
     }
 
     /// Whether the target has ever been read successfully.
@@ -333,6 +344,30 @@ mod tests {
         assert_eq!(swept.identities[0].dkim.status, DkimStatus::Pending);
         let next = swept.with_read(&t, vec![at(30, DkimStatus::Pending)], 30);
         assert_eq!(next.identities[0].read_at, 30);
+    }
+
+    #[test]
+    fn lookups_find_by_account_region_and_name() {
+        let t = target();
+        let read = Snapshot::for_targets([&t]).with_read(
+            &t,
+            vec![
+                identity("a.example", DkimStatus::Success),
+                identity("b.example", DkimStatus::Pending),
+            ],
+            10,
+        );
+        assert_eq!(
+            read.get("a", "r", "b.example").map(|i| i.name.as_str()),
+            Some("b.example")
+        );
+        assert!(read.get("a", "r", "c.example").is_none());
+        assert!(read.get("other", "r", "b.example").is_none());
+        assert!(
+            matches!(read.find("r", "a.example", None), Lookup::One(i) if i.name == "a.example")
+        );
+        assert_eq!(read.find("r", "a.example", Some("other")), Lookup::Nothing);
+        assert_eq!(read.find("elsewhere", "a.example", None), Lookup::Nothing);
     }
 
     #[test]
