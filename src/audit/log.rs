@@ -242,6 +242,16 @@ impl AuditLog {
     }
 }
 
+/// The identity a row names in its `account`, `region` and `name` columns (the history's
+/// and the DNS reports' tables key their rows so).
+pub fn identity_key(row: &SqliteRow) -> crate::model::IdentityKey {
+    crate::model::IdentityKey {
+        account: row.get("account"),
+        region: row.get("region"),
+        name: row.get("name"),
+    }
+}
+
 fn entry(row: &SqliteRow) -> AuditEntry {
     AuditEntry {
         id: row.get("id"),

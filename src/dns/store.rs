@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::audit::log::{AuditError, AuditLog};
+use crate::audit::log::{AuditError, AuditLog, identity_key};
 use crate::dns_check::DnsReport;
 use crate::model::{DkimStatus, IdentityKey, SigningOrigin};
 
@@ -87,11 +87,7 @@ impl ReportStore {
             .filter_map(|row| {
                 let report = serde_json::from_str(row.get("report")).ok()?;
                 let state = serde_json::from_str(row.get("state")).ok()?;
-                let key = IdentityKey {
-                    account: row.get("account"),
-                    region: row.get("region"),
-                    name: row.get("name"),
-                };
+                let key = identity_key(row);
                 let failures = u32::try_from(row.get::<i64, _>("failures")).unwrap_or(0);
                 Some((
                     key,

@@ -10,7 +10,7 @@ use sqlx::Row;
 use tokio::sync::Mutex;
 
 use super::entry::{CHART_DAYS, DAY_SECS, DayCounts, day_of};
-use crate::audit::log::{AuditError, AuditLog};
+use crate::audit::log::{AuditError, AuditLog, identity_key};
 use crate::model::{DkimStatus, IdentityKey, UnixSeconds};
 use crate::table::query::ChangedWithin;
 
@@ -174,11 +174,7 @@ impl Figures {
         let last_change = changes
             .iter()
             .map(|row| {
-                let key = IdentityKey {
-                    account: row.get("account"),
-                    region: row.get("region"),
-                    name: row.get("name"),
-                };
+                let key = identity_key(row);
                 (key, row.get("at"))
             })
             .collect();

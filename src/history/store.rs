@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::entry::HistoryEntry;
 use super::observed::{TargetDiff, TargetState};
 use super::recent::RecentHistory;
-use crate::audit::log::{AuditError, AuditLog};
+use crate::audit::log::{AuditError, AuditLog, identity_key};
 use crate::inventory::known_since::KnownSince;
 use crate::model::{DkimStatus, IdentityKey, UnixSeconds};
 
@@ -240,11 +240,7 @@ impl History {
         Ok(rows
             .iter()
             .map(|row| {
-                let key = IdentityKey {
-                    account: row.get("account"),
-                    region: row.get("region"),
-                    name: row.get("name"),
-                };
+                let key = identity_key(row);
                 let status = DkimStatus::from_ses(row.get::<&str, _>("status"));
                 (key, (status, row.get("since")))
             })

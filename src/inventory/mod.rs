@@ -261,9 +261,8 @@ impl Inventory {
         // Whoever held the lock before may have read it.
         let now_known = self
             .snapshot()
-            .identities
-            .iter()
-            .find(|i| i.has_key(&key) && i.details_read_at.is_some())
+            .get(&key.account, &key.region, &key.name)
+            .filter(|i| i.details_read_at.is_some())
             .cloned();
         let answer = match now_known {
             Some(known) => Ok(known),

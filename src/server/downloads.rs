@@ -168,7 +168,7 @@ fn write_table_export(state: &AppState, format: Format, selected: &[&Identity], 
 /// `value` pretty-printed as an element of a pretty-printed array (indented two spaces;
 /// JSON strings hold no raw line breaks, so every line is the value's).
 fn array_element(value: &serde_json::Value) -> String {
-    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    let text = pretty(value);
     let lines: Vec<String> = text.lines().map(|line| format!("  {line}")).collect();
     lines.join("\n")
 }
