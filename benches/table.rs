@@ -1,18 +1,21 @@
 //! What the identities table costs the server at 10,000 identities: the table's order
 //! for a column (built once per change of the inventory and shared), then one page per
 //! query walking it (filter and page: what every overview request and poll does), the
-//! summary strip's counts (once per change), and the zone file of every identity's
+//! summary strip's counts (once per change), what a publish of 20 changed identities
+//! costs them (orders carried over, the strip recounted for those alone), and the zone file of every identity's
 //! records (the table's "download all"). Prints the median and worst of repeated runs.
 //!
 //! Run: `cargo bench --bench table` (options: `-- --identities N --runs R`).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dkimdash::{
     model::{DkimState, DkimStatus, Identity, IdentityType, KeyLength, SigningOrigin},
     records,
     table::{
-        query::TableQuery,
+        orders::TableOrders,
+        query::{SortColumn, TableQuery},
         select::{facets, in_order, matches, page_of, table_order},
     },
 };
@@ -105,9 +108,7 @@ fn main() {
             (identity.key(), health)
         })
         .collect();
-    let (median, worst, _) = measure(runs, || {
-        table_order(&all, dkimdash::table::query::SortColumn::Name, false).len()
-    });
+    let (median, worst, _) = measure(runs, || table_order(&all, SortColumn::Name, false).len());
     println!(
         "  {:<36} {median:>10.2?} / {worst:>10.2?}  (once per change, per column)",
         "the order of one column"
@@ -125,6 +126,44 @@ fn main() {
     println!(
         "  {:<36} {median:>10.2?} / {worst:>10.2?}",
         "summary strip counts"
+    );
+    // A publish of the details backfill: 20 identities changed, the rest shared.
+    let shared: Vec<Arc<Identity>> = all.iter().cloned().map(Arc::new).collect();
+    let mut next = shared.clone();
+    let changed: Vec<u32> = (0..20u32).map(|i| i * (n as u32 / 20)).collect();
+    for position in changed.iter().map(|p| *p as usize) {
+        let mut identity = (*next[position]).clone();
+        identity.dkim.status = DkimStatus::Failed;
+        identity.read_at += 1;
+        next[position] = Arc::new(identity);
+    }
+    let orders = TableOrders::default();
+    for sort in SortColumn::ALL {
+        orders.get(&shared, sort, false);
+    }
+    let (median, worst, _) = measure(runs, || {
+        orders
+            .following(&next, Some(&changed))
+            .get(&next, SortColumn::Name, false)
+            .len()
+    });
+    println!(
+        "  {:<36} {median:>10.2?} / {worst:>10.2?}  ({} orders carried)",
+        "orders after 20 identities changed",
+        SortColumn::ALL.len()
+    );
+    let counted = facets(&shared, &dns, now);
+    let (median, worst, _) = measure(runs, || {
+        let mut strip = counted.clone();
+        for position in changed.iter().map(|p| *p as usize) {
+            strip.count(&shared[position], &dns, now, false);
+            strip.count(&next[position], &dns, now, true);
+        }
+        strip.attention
+    });
+    println!(
+        "  {:<36} {median:>10.2?} / {worst:>10.2?}",
+        "strip after 20 identities changed"
     );
     // The "download all" zone file: every identity's records, each record once.
     let (median, worst, bytes) = measure(runs.min(10), || {

@@ -1,6 +1,8 @@
 //! (pure) The overview's accounts × regions grid: one cell per target with its counts per
 //! DKIM status, and the worst state in it, which colours the cell.
 
+use std::borrow::Borrow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::model::{DkimStatus, Identity, TargetStatus};
@@ -75,19 +77,19 @@ impl GridCell {
 }
 
 /// The grid's cells: one per target, in configuration order.
-pub fn cells<I: std::borrow::Borrow<Identity>>(
+/// `identities_of` gives a target's identities (a range of the snapshot's order, so the
+/// grid costs one pass over the identities, not one per target).
+pub fn cells<'a, I: Borrow<Identity> + 'a>(
     targets: &[TargetStatus],
-    identities: &[I],
+    identities_of: impl Fn(&TargetStatus) -> &'a [I],
 ) -> Vec<GridCell> {
     targets
         .iter()
         .map(|target| {
             let counts = DkimStatus::counts(
-                identities
+                identities_of(target)
                     .iter()
-                    .map(I::borrow)
-                    .filter(|i| i.account == target.account && i.region == target.region)
-                    .map(|i| &i.dkim.status),
+                    .map(|i| &i.borrow().dkim.status),
             );
             GridCell {
                 account: target.account.clone(),
@@ -156,7 +158,14 @@ mod tests {
             in_target("c.example", DkimStatus::Success, "prod", "eu-west-1"),
             in_target("d.example", DkimStatus::Failed, "staging", "us-east-1"),
         ];
-        let grid = cells(&targets, &identities);
+        let grid = cells(&targets, |target| {
+            match (target.account.as_str(), target.region.as_str()) {
+                ("prod", "us-east-1") => &identities[0..2],
+                ("prod", "eu-west-1") => &identities[2..3],
+                ("staging", "us-east-1") => &identities[3..4],
+                _ => &[],
+            }
+        });
         let count = |cell: &GridCell, status: DkimStatus| {
             cell.counts.iter().find(|(s, _)| *s == status).unwrap().1
         };

@@ -29,13 +29,19 @@ impl<K, T> std::fmt::Debug for Memo<K, T> {
 impl<K: PartialEq, T> Memo<K, T> {
     /// The value kept for `inputs`, else `build()`'s, kept for the next reader.
     pub fn get(&self, inputs: K, build: impl FnOnce() -> T) -> Arc<T> {
+        self.get_or_follow(inputs, |_| build())
+    }
+
+    /// [`Memo::get`], where `build` sees the value kept for the inputs before, if any, to
+    /// build from what did not change.
+    pub fn get_or_follow(&self, inputs: K, build: impl FnOnce(Option<&T>) -> T) -> Arc<T> {
         let mut slot = lock(&self.slot);
         if let Some((kept_for, value)) = slot.as_ref()
             && *kept_for == inputs
         {
             return value.clone();
         }
-        let value = Arc::new(build());
+        let value = Arc::new(build(slot.as_ref().map(|(_, kept)| &**kept)));
         *slot = Some((inputs, value.clone()));
         value
     }

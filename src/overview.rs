@@ -4,17 +4,16 @@
 //! decides: which identities need attention), shared by every request.
 
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::dns_check::DnsHealths;
 use crate::grid::GridCell;
 use crate::inventory::snapshot::Snapshot;
 use crate::memo::{Memo, Same};
 use crate::model::{DkimStatus, Identity, IdentityKey, UnixSeconds};
-use crate::table::query::{SortColumn, TableQuery};
-use crate::table::select::{
-    Facets, TablePage, choices, facets, in_order, matches, page_of, table_order,
-};
+use crate::table::orders::TableOrders;
+use crate::table::query::TableQuery;
+use crate::table::select::{Facets, TablePage, choices, facets, in_order, matches, page_of};
 
 /// How long the attention count may lag the clock: an identity turns "PENDING over 72
 /// hours" by time alone, without any change.
@@ -29,14 +28,18 @@ pub struct Overview {
     pub by_status: Vec<(DkimStatus, usize)>,
     /// The strip's counts.
     pub facets: Facets,
+    /// The time the strip's attention count is of (within its minute).
+    counted_at: UnixSeconds,
     /// The accounts × regions grid.
     pub grid: Vec<GridCell>,
     /// The regions present, sorted, for the filter.
     pub regions: Vec<String>,
     /// The account labels present, sorted, for the filter.
     pub accounts: Vec<String>,
-    /// The table's order per column and direction, each built the first time a page asks.
-    orders: Vec<OnceLock<Vec<u32>>>,
+    /// The table's order per column and direction, each built the first time a page asks
+    /// (of this snapshot, or of the one before when few identities changed); shared by
+    /// the figures of the same snapshot with other healths or at another minute.
+    orders: Arc<TableOrders>,
 }
 
 /// What the figures were built from.
@@ -59,24 +62,69 @@ impl SharedOverview {
     ) -> Arc<Overview> {
         let minute = now.div_euclid(ATTENTION_EVERY_SECS);
         let inputs = (Same::of(&snapshot), Same::of(&healths), minute);
-        self.memo
-            .get(inputs, || Overview::new(snapshot, healths, now))
+        self.memo.get_or_follow(inputs, |previous| {
+            Overview::following(previous, snapshot, healths, now)
+        })
     }
 }
 
 impl Overview {
-    /// Counts everything once.
-    pub fn new(snapshot: Arc<Snapshot>, healths: Arc<DnsHealths>, now: UnixSeconds) -> Self {
-        let (regions, accounts) = choices(&snapshot.identities);
+    /// Counts everything once, or, from `previous` (the figures built before), only what
+    /// changed: the same snapshot keeps its table's orders and filter choices; the next
+    /// snapshot of the same identities (a details read, an operator's change) carries the
+    /// orders over and recounts the strip for the changed identities alone, when the
+    /// healths and the minute are those it was counted with.
+    fn following(
+        previous: Option<&Overview>,
+        snapshot: Arc<Snapshot>,
+        healths: Arc<DnsHealths>,
+        now: UnixSeconds,
+    ) -> Self {
+        let same_snapshot = previous.is_some_and(|p| Arc::ptr_eq(&p.snapshot, &snapshot));
+        let changed = previous
+            .filter(|_| !same_snapshot)
+            .and_then(|p| snapshot.changed_since(&p.snapshot));
+        let same_identities = same_snapshot || changed.is_some();
+        let orders = match previous {
+            Some(previous) if same_snapshot => previous.orders.clone(),
+            Some(previous) => Arc::new(
+                previous
+                    .orders
+                    .following(&snapshot.identities, changed.as_deref()),
+            ),
+            None => Arc::default(),
+        };
+        let (regions, accounts) = match previous {
+            Some(previous) if same_identities => {
+                (previous.regions.clone(), previous.accounts.clone())
+            }
+            _ => choices(&snapshot.identities),
+        };
+        let minute = now.div_euclid(ATTENTION_EVERY_SECS);
+        let (facets, counted_at) = match (previous, &changed) {
+            (Some(previous), Some(changed))
+                if Arc::ptr_eq(&previous.healths, &healths)
+                    && previous.counted_at.div_euclid(ATTENTION_EVERY_SECS) == minute =>
+            {
+                let (at, mut facets) = (previous.counted_at, previous.facets.clone());
+                for position in changed.iter().map(|p| *p as usize) {
+                    facets.count(&previous.snapshot.identities[position], &healths, at, false);
+                    facets.count(&snapshot.identities[position], &healths, at, true);
+                }
+                (facets, at)
+            }
+            _ => (facets(&snapshot.identities, &healths, now), now),
+        };
         Self {
             by_status: snapshot.status_counts(),
-            facets: facets(&snapshot.identities, &healths, now),
-            grid: crate::grid::cells(&snapshot.targets, &snapshot.identities),
+            facets,
+            counted_at,
+            grid: crate::grid::cells(&snapshot.targets, |target| {
+                snapshot.target_identities(&target.account, &target.region)
+            }),
             regions,
             accounts,
-            orders: (0..SortColumn::ALL.len() * 2)
-                .map(|_| OnceLock::new())
-                .collect(),
+            orders,
             snapshot,
             healths,
         }
@@ -120,15 +168,15 @@ impl Overview {
         changed: Option<&'q HashSet<IdentityKey>>,
         now: UnixSeconds,
     ) -> impl Iterator<Item = &'a Identity> + Clone + 'q {
-        let order = self.order(query.sort, query.descending);
-        let in_order = in_order(&self.snapshot.identities, order);
-        matches(in_order, query, &self.healths, changed, now)
-    }
-
-    fn order(&self, sort: SortColumn, descending: bool) -> &[u32] {
-        let column = SortColumn::ALL.iter().position(|c| *c == sort).unwrap_or(0);
-        let slot = &self.orders[column * 2 + usize::from(descending)];
-        slot.get_or_init(|| table_order(&self.snapshot.identities, sort, descending))
+        let identities = &self.snapshot.identities;
+        let order = self.orders.get(identities, query.sort, query.descending);
+        matches(
+            in_order(identities, order),
+            query,
+            &self.healths,
+            changed,
+            now,
+        )
     }
 }
 
@@ -168,6 +216,58 @@ mod tests {
         assert!(!Arc::ptr_eq(&swept, &checked));
         let later = shared.get(next.clone(), checked.healths.clone(), 660);
         assert!(!Arc::ptr_eq(&checked, &later));
+    }
+
+    #[test]
+    fn the_table_orders_outlive_new_healths_and_minutes_and_follow_the_next_snapshot() {
+        let shared = SharedOverview::default();
+        let first = snapshot(&["b.example", "a.example"]);
+        let built = shared.get(first.clone(), Arc::default(), 0);
+        built.page(&TableQuery::from_query_string(""), None, 0);
+        let later = shared.get(first.clone(), Arc::default(), 600);
+        assert!(!Arc::ptr_eq(&built, &later));
+        assert!(Arc::ptr_eq(&built.orders, &later.orders));
+        // The next snapshot with the same identities: carried over, not shared.
+        let next = Arc::new(Snapshot {
+            identities: first.identities.clone(),
+            targets: Vec::new(),
+        });
+        let swept = shared.get(next, Arc::default(), 600);
+        assert!(!Arc::ptr_eq(&later.orders, &swept.orders));
+        let names: Vec<String> = swept
+            .page(&TableQuery::from_query_string(""), None, 600)
+            .rows
+            .into_iter()
+            .map(|r| r.identity.name)
+            .collect();
+        assert_eq!(names, ["a.example", "b.example"]);
+    }
+
+    #[test]
+    fn the_next_snapshot_of_the_same_identities_recounts_what_changed_alone() {
+        let shared = SharedOverview::default();
+        let healths = Arc::new(DnsHealths::default());
+        let first = snapshot(&["a.example", "b.example", "c.example"]);
+        shared.get(first.clone(), healths.clone(), 600);
+        let mut identities = first.identities.clone();
+        let mut failed = (*identities[1]).clone();
+        failed.dkim.status = DkimStatus::Failed;
+        failed.dkim.signing_enabled = false;
+        identities[1] = Arc::new(failed);
+        let next = Arc::new(Snapshot {
+            identities,
+            targets: Vec::new(),
+        });
+        let followed = shared.get(next.clone(), healths.clone(), 630);
+        // Counted from the figures before, as of their time.
+        assert_eq!(followed.counted_at, 600);
+        let anew = SharedOverview::default().get(next, healths, 600);
+        assert_eq!(followed.facets, anew.facets);
+        assert_eq!(
+            (followed.facets.attention, followed.facets.signing_off),
+            (1, 1)
+        );
+        assert_eq!(followed.by_status, anew.by_status);
     }
 
     #[test]

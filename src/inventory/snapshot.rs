@@ -90,6 +90,40 @@ impl Snapshot {
         self.identities.get(at)
     }
 
+    /// The identities of the target `account` and `region`: a range of the order, found by
+    /// binary search.
+    pub fn target_identities(&self, account: &str, region: &str) -> &[Arc<Identity>] {
+        let target = (account, region);
+        let start = self.identities.partition_point(|i| target_of(i) < target);
+        let length = self.identities[start..].partition_point(|i| target_of(i) == target);
+        &self.identities[start..start + length]
+    }
+
+    /// The positions whose identity differs from `previous`'s: what a publish changed.
+    /// `None` when the two do not hold the same identities (account, region and name)
+    /// position by position, so that a position means nothing across them.
+    pub fn changed_since(&self, previous: &Snapshot) -> Option<Vec<u32>> {
+        if previous.identities.len() != self.identities.len() {
+            return None;
+        }
+        let mut changed = Vec::new();
+        for (position, (before, after)) in
+            previous.identities.iter().zip(&self.identities).enumerate()
+        {
+            // What a publish leaves alone is shared: the same allocation.
+            if Arc::ptr_eq(before, after) {
+                continue;
+            }
+            if in_order(before) != in_order(after) {
+                return None;
+            }
+            if before != after {
+                changed.push(u32::try_from(position).unwrap_or(u32::MAX));
+            }
+        }
+        Some(changed)
+    }
+
     /// Whether the target has ever been read successfully.
     pub fn has_read(&self, target: &Target) -> bool {
         self.status_of(target)
@@ -206,6 +240,10 @@ impl Snapshot {
 }
 
 /// The snapshot's order: account, region, name.
+fn target_of(identity: &Identity) -> (&str, &str) {
+    (&identity.account, &identity.region)
+}
+
 fn in_order(identity: &Identity) -> (&str, &str, &str) {
     (&identity.account, &identity.region, &identity.name)
 }
@@ -251,6 +289,35 @@ mod tests {
             profile: None,
             endpoint_url: None,
         }
+    }
+
+    #[test]
+    fn finds_what_a_publish_changed_and_each_targets_range() {
+        let names = ["a.example", "b.example", "c.example"];
+        let read =
+            Snapshot::default().with_identities(names.map(|n| identity(n, DkimStatus::Pending)));
+        let in_other_region = Identity {
+            region: "s".into(),
+            ..identity("a.example", DkimStatus::Pending)
+        };
+        let both = read.with_identity(in_other_region);
+        assert_eq!(both.target_identities("a", "r").len(), 3);
+        assert_eq!(both.target_identities("a", "s")[0].region, "s");
+        assert!(both.target_identities("b", "r").is_empty());
+
+        // One changed, one read again unchanged (another allocation, an equal value).
+        let next = read.with_identities([
+            identity("b.example", DkimStatus::Success),
+            identity("c.example", DkimStatus::Pending),
+        ]);
+        assert_eq!(next.changed_since(&read), Some(vec![1]));
+        assert_eq!(read.changed_since(&read), Some(vec![]));
+        // Another identity set: positions mean nothing across the two.
+        assert_eq!(both.changed_since(&read), None);
+        let renamed = Snapshot::default().with_identities(
+            ["a.example", "b.example", "d.example"].map(|n| identity(n, DkimStatus::Pending)),
+        );
+        assert_eq!(renamed.changed_since(&read), None);
     }
 
     #[test]

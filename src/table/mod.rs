@@ -1,7 +1,8 @@
 //! The identities table as pure functions: what the URL query asks for ([`query`]), and
 //! one page of the filtered, sorted table plus the counts behind the summary strip
-//! ([`select`]), with `crate::attention` deciding which identities need an operator. The server runs these over the
+//! ([`select`]) walking each column's order ([`orders`]), with `crate::attention` deciding which identities need an operator. The server runs these over the
 //! snapshot; the browser only ever receives one page.
 
+pub mod orders;
 pub mod query;
 pub mod select;

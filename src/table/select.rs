@@ -123,7 +123,12 @@ pub fn matches<'a: 'q, 'q>(
 
 /// The table's order for `sort` and `descending`: the column, then account, region and
 /// name, so no two identities compare equal and any sort gives the same rows.
-fn in_table_order(a: &Identity, b: &Identity, sort: SortColumn, descending: bool) -> Ordering {
+pub(super) fn in_table_order(
+    a: &Identity,
+    b: &Identity,
+    sort: SortColumn,
+    descending: bool,
+) -> Ordering {
     let primary = compare(a, b, sort);
     let primary = if descending {
         primary.reverse()
@@ -183,27 +188,58 @@ pub fn facets<I: Borrow<Identity>>(identities: &[I], dns: &DnsHealths, now: Unix
         by_origin: OriginFilter::ALL.into_iter().map(|o| (o, 0)).collect(),
         ..Facets::default()
     };
-    for identity in identities.iter().map(I::borrow) {
-        for (origin, count) in &mut facets.by_origin {
-            *count += usize::from(origin.matches(identity.dkim.origin.as_ref()));
-        }
-        facets.signing_off += usize::from(!identity.dkim.signing_enabled);
-        facets.key_1024 += usize::from(is_1024(identity));
-        facets.attention += usize::from(attention(identity, now).is_some());
-        match health_of(dns, identity) {
-            Some(DnsHealth::Problem) => facets.dns_problem += 1,
-            Some(DnsHealth::Unchecked) => facets.dns_unchecked += 1,
-            Some(DnsHealth::Ok) | None => {}
-        }
+    for identity in identities {
+        facets.count(identity.borrow(), dns, now, true);
     }
     facets
 }
 
+impl Facets {
+    /// Counts `identity` in (`counted`), or takes it out again (with the healths and time
+    /// it was counted with): what a change of a few identities changes in the strip.
+    pub fn count(
+        &mut self,
+        identity: &Identity,
+        dns: &DnsHealths,
+        now: UnixSeconds,
+        counted: bool,
+    ) {
+        let step = |count: &mut usize, applies: bool| {
+            if applies {
+                *count = if counted {
+                    *count + 1
+                } else {
+                    count.saturating_sub(1)
+                };
+            }
+        };
+        for (origin, count) in &mut self.by_origin {
+            step(count, origin.matches(identity.dkim.origin.as_ref()));
+        }
+        step(&mut self.signing_off, !identity.dkim.signing_enabled);
+        step(&mut self.key_1024, is_1024(identity));
+        step(&mut self.attention, attention(identity, now).is_some());
+        match health_of(dns, identity) {
+            Some(DnsHealth::Problem) => step(&mut self.dns_problem, true),
+            Some(DnsHealth::Unchecked) => step(&mut self.dns_unchecked, true),
+            Some(DnsHealth::Ok) | None => {}
+        }
+    }
+}
+
 /// The regions and accounts present, sorted: the choices of the filter form.
 pub fn choices<I: Borrow<Identity>>(identities: &[I]) -> (Vec<String>, Vec<String>) {
-    let identities = || identities.iter().map(I::borrow);
-    let regions: BTreeSet<&str> = identities().map(|i| i.region.as_str()).collect();
-    let accounts: BTreeSet<&str> = identities().map(|i| i.account.as_str()).collect();
+    let (mut regions, mut accounts) = (BTreeSet::new(), BTreeSet::new());
+    let mut last = None;
+    for identity in identities.iter().map(I::borrow) {
+        let target = (identity.account.as_str(), identity.region.as_str());
+        // A snapshot lists each target's identities together: one insert per target.
+        if last != Some(target) {
+            accounts.insert(target.0);
+            regions.insert(target.1);
+            last = Some(target);
+        }
+    }
     (
         regions.into_iter().map(str::to_owned).collect(),
         accounts.into_iter().map(str::to_owned).collect(),
@@ -451,6 +487,35 @@ mod tests {
         );
         assert_eq!(attention.matching, facets.attention);
         assert!(attention.rows.iter().all(|r| r.attention.is_some()));
+    }
+
+    #[test]
+    fn a_strip_counted_again_for_what_changed_equals_one_counted_anew() {
+        let before = many(10);
+        let dns: DnsHealths = before
+            .iter()
+            .enumerate()
+            .map(|(i, identity)| {
+                let health = if i % 3 == 0 {
+                    DnsHealth::Problem
+                } else {
+                    DnsHealth::Unchecked
+                };
+                (identity.key(), health)
+            })
+            .collect();
+        let mut after = before.clone();
+        after[2].dkim.signing_enabled = false;
+        after[2].dkim.origin = Some(SigningOrigin::Byodkim);
+        after[5].dkim.status = DkimStatus::Failed;
+        after[5].dkim.current_key_length = Some(KeyLength::Rsa1024);
+        let mut counted = facets(&before, &dns, 0);
+        for at in [2, 5] {
+            counted.count(&before[at], &dns, 0, false);
+            counted.count(&after[at], &dns, 0, true);
+        }
+        assert_eq!(counted, facets(&after, &dns, 0));
+        assert_ne!(counted, facets(&before, &dns, 0));
     }
 
     #[test]
