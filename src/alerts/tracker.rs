@@ -6,47 +6,45 @@
 use std::collections::HashMap;
 
 use crate::inventory::snapshot::Snapshot;
-use crate::model::{DkimStatus, IdentityKey, UnixSeconds};
+use crate::model::{DkimStatus, Identity, IdentityKey, UnixSeconds};
 
 /// Streaks and failure times, updated from each snapshot.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    /// The read each count was last updated from, per identity.
+    /// The read each count was last updated from, per identity in TEMPORARY_FAILURE.
     last_read: HashMap<IdentityKey, UnixSeconds>,
-    /// TEMPORARY_FAILURE reads in a row.
+    /// TEMPORARY_FAILURE reads in a row, of the identities in that status now.
     pub temporary_failure_reads: HashMap<IdentityKey, u32>,
     /// When each failing target was first seen failing.
     pub failing_since: HashMap<(String, String), UnixSeconds>,
+    /// The snapshot observed last (its identities shared, not copied): the next one is
+    /// looked at only where it differs.
+    observed: Snapshot,
 }
 
 impl Tracker {
     /// Counts each identity's new read (once per read, however often the same snapshot
     /// is looked at) and notes which targets fail.
     pub fn observe(&mut self, snapshot: &Snapshot) {
-        for identity in &snapshot.identities {
-            let key = identity.key();
-            if self
-                .last_read
-                .get(&key)
-                .is_some_and(|&at| at >= identity.read_at)
-            {
-                continue;
+        match snapshot.changed_since(&self.observed) {
+            // The same identities: those that did not change were counted already.
+            Some(changed) => {
+                for position in changed {
+                    self.count(&snapshot.identities[position as usize]);
+                }
             }
-            self.last_read.insert(key.clone(), identity.read_at);
-            let reads = self.temporary_failure_reads.entry(key).or_insert(0);
-            *reads = if identity.dkim.status == DkimStatus::TemporaryFailure {
-                *reads + 1
-            } else {
-                0
-            };
+            None => {
+                for identity in &snapshot.identities {
+                    self.count(identity);
+                }
+                let present = |key: &IdentityKey| {
+                    snapshot.get(&key.account, &key.region, &key.name).is_some()
+                };
+                self.last_read.retain(|key, _| present(key));
+                self.temporary_failure_reads.retain(|key, _| present(key));
+            }
         }
-        // Identities gone from the inventory are forgotten (one deleted and another added
-        // in the same sweep too: a re-created identity starts from nothing).
-        let present: std::collections::HashSet<IdentityKey> =
-            snapshot.identities.iter().map(|i| i.key()).collect();
-        self.last_read.retain(|key, _| present.contains(key));
-        self.temporary_failure_reads
-            .retain(|key, _| present.contains(key));
+        self.observed = snapshot.clone();
         for target in &snapshot.targets {
             let key = (target.account.clone(), target.region.clone());
             match &target.last_error {
@@ -58,6 +56,29 @@ impl Tracker {
                 }
             }
         }
+    }
+
+    /// One identity's read: a TEMPORARY_FAILURE read not counted yet adds to its streak;
+    /// any other status ends it.
+    fn count(&mut self, identity: &Identity) {
+        if identity.dkim.status != DkimStatus::TemporaryFailure {
+            if !self.temporary_failure_reads.is_empty() {
+                let key = identity.key();
+                self.temporary_failure_reads.remove(&key);
+                self.last_read.remove(&key);
+            }
+            return;
+        }
+        let key = identity.key();
+        if self
+            .last_read
+            .get(&key)
+            .is_some_and(|&at| at >= identity.read_at)
+        {
+            return;
+        }
+        self.last_read.insert(key.clone(), identity.read_at);
+        *self.temporary_failure_reads.entry(key).or_insert(0) += 1;
     }
 }
 
@@ -110,7 +131,7 @@ mod tests {
         ));
         assert_eq!(count(&tracker), Some(2));
         tracker.observe(&snapshot(vec![read(DkimStatus::Success, 30)], None));
-        assert_eq!(count(&tracker), Some(0));
+        assert_eq!(count(&tracker), None);
         // Gone while another appeared in the same read: forgotten all the same.
         let mut other = read(DkimStatus::Success, 40);
         other.name = "b.example".into();

@@ -45,15 +45,12 @@ impl KnownSince {
         if self.0.is_empty() {
             return;
         }
-        let present: HashMap<IdentityKey, &DkimStatus> = snapshot
-            .identities
-            .iter()
-            .map(|i| (i.key(), &i.dkim.status))
-            .collect();
         let unread = unread_targets(snapshot);
         self.0.retain(|key, (status, _)| {
             unread.contains(&(key.account.as_str(), key.region.as_str()))
-                || present.get(key).is_some_and(|now| *now == status)
+                || snapshot
+                    .get(&key.account, &key.region, &key.name)
+                    .is_some_and(|now| now.dkim.status == *status)
         });
     }
 
