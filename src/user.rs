@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub const NOT_SIGNED_IN: &str = "Not signed in: open dkimdash through your company's SSO.";
 
 /// What a signed-in person may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
     /// Sees everything, changes nothing.
     Viewer,
@@ -26,7 +26,7 @@ impl Role {
 }
 
 /// The person behind a request, as the SSO proxy vouched for them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct User {
     /// The user name (or subject) the proxy sent.
     pub name: String,

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::Row;
 use tokio::sync::Mutex;
@@ -21,6 +22,8 @@ type TargetKey = (String, String);
 #[derive(Clone, Debug, Default)]
 pub struct RecentHistory {
     figures: Arc<Mutex<Option<Figures>>>,
+    /// Counts the writes noted: a page rendered from an older count is out of date.
+    version: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Default)]
@@ -41,6 +44,11 @@ fn longest_window() -> UnixSeconds {
 }
 
 impl RecentHistory {
+    /// How many writes were noted so far (changes, counts, prunes).
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
     /// The identities with a change seen at or after `since` (within the longest window).
     pub async fn changed_since(
         &self,
@@ -117,6 +125,7 @@ impl RecentHistory {
             }
             figures.forget_old();
         }
+        self.written();
     }
 
     /// Notes one target's counts for the day of `at`, just written to the database.
@@ -133,6 +142,7 @@ impl RecentHistory {
             );
             figures.forget_old();
         }
+        self.written();
     }
 
     /// Forgets what the database just forgot: changes and days before `before`.
@@ -141,6 +151,13 @@ impl RecentHistory {
             figures.last_change.retain(|_, at| *at >= before);
             figures.daily.retain(|day, _| *day >= day_of(before));
         }
+        self.written();
+    }
+
+    /// Counted after the figures took the write in: whoever reads the new version reads
+    /// figures that have it.
+    fn written(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// `answer` of the figures, read from the database first if no one has yet (tried

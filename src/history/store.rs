@@ -45,6 +45,12 @@ impl History {
         &self.log
     }
 
+    /// Grows with every write the pages' figures noted: what a page read of the history
+    /// is current while it stays the same.
+    pub fn version(&self) -> u64 {
+        self.recent.version()
+    }
+
     /// What was last seen of the target `account`/`region`.
     pub async fn load(&self, account: &str, region: &str) -> Result<TargetHistory, AuditError> {
         let db = self.log.database().await?;

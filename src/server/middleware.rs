@@ -48,11 +48,14 @@ fn sensitive_headers(identity: &[HeaderName]) -> Arc<[HeaderName]> {
 /// set → compressed → panics become 500 → body limited → timed out → Host checked (DNS
 /// rebinding) → cross-site posts refused → authenticated → viewers kept from writes →
 /// server function posts that are not forms answered 415 → server function errors given
-/// their own status.
+/// their own status → the home page served from what was rendered, while current.
 pub fn apply(router: Router, state: &AppState, reads: ReadFunctions) -> Router {
     let security = state.security.clone();
     let router = router
-        // Innermost: sees the server function's own answer, before any compression.
+        // Innermost, inside authentication (a page is kept per user): the home page
+        // served again while nothing it shows changed.
+        .layer(from_fn_with_state(state.clone(), super::page_cache::serve))
+        // Sees the server function's own answer, before any compression.
         .layer(axum::middleware::from_fn(errors_get_their_status))
         .layer(axum::middleware::from_fn(server_functions_take_forms))
         // Inside authentication, which puts the user in the request.

@@ -11,6 +11,7 @@ pub mod healthcheck;
 pub mod metrics_endpoint;
 pub mod middleware;
 pub mod notices;
+pub mod page_cache;
 pub mod security;
 pub mod serve;
 pub mod shutdown;

@@ -56,6 +56,8 @@ pub struct AppState {
     pub dns_providers: crate::publish::provider::Providers,
     /// Fleet repairs: started here, carried out in the background (`repair_workers`).
     pub repairs: crate::repair::runner::Repairs,
+    /// The home page as last rendered, served again while nothing it shows changed.
+    pub page_cache: crate::server::page_cache::PageCache,
 }
 
 impl AppState {
@@ -86,6 +88,7 @@ impl AppState {
             repairs: crate::repair::runner::Repairs::new(audit.clone()),
             history: crate::history::store::History::new(audit.clone()),
             overview: Default::default(),
+            page_cache: Default::default(),
             audit,
             dns: None,
             dns_providers: Default::default(),

@@ -23,6 +23,7 @@ mod log_secrets;
 mod malformed;
 mod metrics;
 mod metrics_auth;
+mod page_cache;
 mod pages;
 mod publish_api;
 mod publish_changes;

@@ -1,0 +1,346 @@
+//! The home page (the overview and a page of the table), kept once rendered: under load
+//! most requests for `/` ask for a page rendered a moment before from the same figures.
+//! A page is kept per URL and user, for the second it was rendered in and only while
+//! what it was rendered from stays the same (the overview's figures, the history's
+//! writes, the sweep in progress), so a change shows at once, an operator's own included;
+//! within the second only the clock-driven parts ("read 5 s ago", the DNS progress) may
+//! lag, by less than a second. Requests that arrive while their page is being rendered
+//! wait for it instead of rendering it again. Each copy served carries a script nonce of
+//! its own, in its HTML and its policy alike.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{
+        HeaderMap, HeaderValue, Method, StatusCode,
+        header::{CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE},
+    },
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use tokio::sync::OnceCell;
+
+use super::security::page_policy;
+use super::state::AppState;
+use crate::model::UnixSeconds;
+use crate::overview::Overview;
+use crate::unpoisoned::lock;
+use crate::user::User;
+
+/// The most pages kept at once (each URL and user within one second): past it, pages are
+/// rendered for each request as if nothing were kept.
+const CAPACITY: usize = 256;
+
+/// Pages kept; cheap to clone (every clone shares them).
+#[derive(Clone, Debug, Default)]
+pub struct PageCache {
+    pages: Arc<Mutex<HashMap<PageKey, Kept>>>,
+}
+
+/// Whose page, and which.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct PageKey {
+    path_and_query: String,
+    user: Option<User>,
+}
+
+/// What a page was rendered from: it is served again only while all of it is current.
+#[derive(Clone, Debug)]
+struct RenderedFrom {
+    second: UnixSeconds,
+    overview: Weak<Overview>,
+    history_version: u64,
+    sweeps: u64,
+    sweeping: bool,
+}
+
+impl PartialEq for RenderedFrom {
+    fn eq(&self, other: &Self) -> bool {
+        self.second == other.second
+            && Weak::ptr_eq(&self.overview, &other.overview)
+            && self.history_version == other.history_version
+            && self.sweeps == other.sweeps
+            && self.sweeping == other.sweeping
+    }
+}
+
+#[derive(Debug)]
+struct Kept {
+    from: RenderedFrom,
+    /// Set once by the request that renders it; `None` when its answer is not a page to
+    /// keep (an error, another status).
+    page: Arc<OnceCell<Option<Page>>>,
+}
+
+/// A rendered page: its status, headers and HTML, and the nonce its scripts carry.
+#[derive(Clone, Debug)]
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    html: String,
+    nonce: String,
+}
+
+/// Serves `GET /` from the kept pages when it can; every other request passes through.
+pub async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !is_kept_page(&request) {
+        return next.run(request).await;
+    }
+    let key = PageKey {
+        path_and_query: request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), ToString::to_string),
+        user: request.extensions().get::<User>().cloned(),
+    };
+    // Read before rendering: a change after this point makes the page out of date, never
+    // the other way round.
+    let from = RenderedFrom {
+        second: crate::inventory::now(),
+        overview: Arc::downgrade(&state.overview()),
+        history_version: state.history().version(),
+        sweeps: state.inventory.sweeps_completed(),
+        sweeping: state.inventory.is_sweeping(),
+    };
+    let Some(cell) = state.page_cache.cell(key, from) else {
+        return next.run(request).await;
+    };
+    let mut pending = Some((request, next));
+    let mut own_answer = None;
+    let page = cell
+        .get_or_init(|| async {
+            let (request, next) = pending.take().expect("rendered once");
+            match Page::of(next.run(request).await).await {
+                Ok(page) => Some(page),
+                Err(answer) => {
+                    own_answer = Some(answer);
+                    None
+                }
+            }
+        })
+        .await;
+    if let Some(answer) = own_answer {
+        return answer;
+    }
+    match (page, pending) {
+        (Some(page), _) => page.served(),
+        // Rendered by another request, but not a page to keep: render this one.
+        (None, Some((request, next))) => next.run(request).await,
+        // This request rendered it, and kept its own answer above.
+        (None, None) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The home page, asked for plainly: not a form's answer (`notice=`, shown once).
+fn is_kept_page(request: &Request) -> bool {
+    request.method() == Method::GET
+        && request.uri().path() == "/"
+        && !request
+            .uri()
+            .query()
+            .is_some_and(|query| query.split('&').any(|pair| pair.starts_with("notice=")))
+}
+
+impl PageCache {
+    /// The cell of the page `key` rendered from `from`: the one kept, or a new one to
+    /// render into. `None` when too many pages are kept.
+    fn cell(&self, key: PageKey, from: RenderedFrom) -> Option<Arc<OnceCell<Option<Page>>>> {
+        let mut pages = lock(&self.pages);
+        if let Some(kept) = pages.get(&key)
+            && kept.from == from
+        {
+            return Some(kept.page.clone());
+        }
+        // Pages of an earlier second are never served again.
+        pages.retain(|_, kept| kept.from.second >= from.second);
+        if pages.len() >= CAPACITY && !pages.contains_key(&key) {
+            return None;
+        }
+        let page = Arc::new(OnceCell::new());
+        pages.insert(
+            key,
+            Kept {
+                from,
+                page: page.clone(),
+            },
+        );
+        Some(page)
+    }
+}
+
+impl Page {
+    /// `response` kept as a page when it is one (a 200 HTML page with a nonce policy and
+    /// no cookie); otherwise given back as it is.
+    async fn of(response: Response) -> Result<Self, Response> {
+        let keepable = response.status() == StatusCode::OK
+            && !response.headers().contains_key(SET_COOKIE)
+            && response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/html"));
+        let nonce = response
+            .headers()
+            .get(CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .and_then(nonce_of);
+        let Some(nonce) = nonce.filter(|_| keepable) else {
+            return Err(response);
+        };
+        let (parts, body) = response.into_parts();
+        let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(bytes) => bytes,
+            // What the client would have seen: the page broke off while rendering.
+            Err(error) => {
+                tracing::error!(%error, "page could not be rendered");
+                return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            }
+        };
+        let html = match String::from_utf8(bytes.to_vec()) {
+            Ok(html) => html,
+            Err(_) => return Err(Response::from_parts(parts, Body::from(bytes))),
+        };
+        let mut headers = parts.headers;
+        headers.remove(CONTENT_LENGTH);
+        headers.remove(CONTENT_SECURITY_POLICY);
+        Ok(Self {
+            status: parts.status,
+            headers,
+            html,
+            nonce,
+        })
+    }
+
+    /// A copy to send: the same page with a nonce of its own in its HTML and policy.
+    fn served(&self) -> Response {
+        let nonce = leptos::nonce::Nonce::new();
+        let html = self.html.replace(&self.nonce, &nonce);
+        let mut response = Response::new(Body::from(html));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers.clone();
+        if let Ok(policy) = HeaderValue::from_str(&page_policy(&nonce)) {
+            response
+                .headers_mut()
+                .insert(CONTENT_SECURITY_POLICY, policy);
+        }
+        response
+    }
+}
+
+/// The nonce a page policy allows scripts with.
+fn nonce_of(policy: &str) -> Option<String> {
+    let start = policy.find("'nonce-")? + "'nonce-".len();
+    let length = policy[start..].find('\'')?;
+    Some(policy[start..start + length].to_owned()).filter(|nonce| !nonce.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_home_page_but_not_a_forms_answer_nor_other_pages() {
+        let request = |method: Method, uri: &str| {
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(Body::empty())
+                .unwrap()
+        };
+        assert!(is_kept_page(&request(Method::GET, "/")));
+        assert!(is_kept_page(&request(
+            Method::GET,
+            "/?status=FAILED&page=2"
+        )));
+        assert!(!is_kept_page(&request(
+            Method::GET,
+            "/?status=FAILED&notice=ab12"
+        )));
+        assert!(!is_kept_page(&request(Method::GET, "/?notice=ab12")));
+        assert!(!is_kept_page(&request(Method::HEAD, "/")));
+        assert!(!is_kept_page(&request(Method::POST, "/")));
+        assert!(!is_kept_page(&request(
+            Method::GET,
+            "/identity/us-east-1/a.example"
+        )));
+    }
+
+    #[test]
+    fn reads_the_nonce_of_a_page_policy() {
+        assert_eq!(nonce_of(&page_policy("abc-_9")).as_deref(), Some("abc-_9"));
+        assert_eq!(nonce_of(super::super::security::OTHER_POLICY), None);
+        assert_eq!(nonce_of("script-src 'nonce-'"), None);
+    }
+
+    #[tokio::test]
+    async fn each_copy_served_has_a_nonce_of_its_own_everywhere() {
+        let page = Page {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            html: r#"<script nonce="N0NCE">a</script><link nonce="N0NCE">"#.to_owned(),
+            nonce: "N0NCE".to_owned(),
+        };
+        let (first, second) = (page.served(), page.served());
+        let nonces: Vec<String> = [&first, &second]
+            .iter()
+            .map(|r| nonce_of(r.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap()).unwrap())
+            .collect();
+        assert_ne!(nonces[0], nonces[1]);
+        assert_ne!(nonces[0], "N0NCE");
+        for (response, nonce) in [first, second].into_iter().zip(&nonces) {
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let html = String::from_utf8(body.to_vec()).unwrap();
+            assert_eq!(html.matches(nonce.as_str()).count(), 2, "{html}");
+            assert!(!html.contains("N0NCE"));
+        }
+    }
+
+    fn from(second: UnixSeconds, overview: &Arc<Overview>, version: u64) -> RenderedFrom {
+        RenderedFrom {
+            second,
+            overview: Arc::downgrade(overview),
+            history_version: version,
+            sweeps: 0,
+            sweeping: false,
+        }
+    }
+
+    #[test]
+    fn a_page_is_shared_within_its_second_and_inputs_and_per_user() {
+        let cache = PageCache::default();
+        let overview =
+            crate::overview::SharedOverview::default().get(Arc::default(), Arc::default(), 0);
+        let key = |user: Option<&str>| PageKey {
+            path_and_query: "/?status=FAILED".to_owned(),
+            user: user.map(|name| User {
+                name: name.to_owned(),
+                email: None,
+                groups: Vec::new(),
+                role: crate::user::Role::Viewer,
+            }),
+        };
+        let first = cache
+            .cell(key(Some("ann")), from(10, &overview, 1))
+            .unwrap();
+        let same = cache
+            .cell(key(Some("ann")), from(10, &overview, 1))
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &same));
+        for (other_key, other_from) in [
+            (key(Some("bob")), from(10, &overview, 1)),
+            (key(None), from(10, &overview, 1)),
+            (key(Some("ann")), from(10, &overview, 2)),
+            (key(Some("ann")), from(11, &overview, 2)),
+        ] {
+            let other = cache.cell(other_key, other_from).unwrap();
+            assert!(!Arc::ptr_eq(&first, &other));
+        }
+        // A new second forgets the pages of the ones before.
+        assert_eq!(lock(&cache.pages).len(), 1);
+    }
+}
