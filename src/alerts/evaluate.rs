@@ -417,8 +417,8 @@ mod tests {
             }
         }
 
-        /// The alert names firing, sorted, with their identity (or "" for a target).
-        fn firing(&self, rules: &Rules) -> Vec<(String, String)> {
+        /// Every verdict of `rules` now, DNS checks off.
+        fn verdicts(&self, rules: &Rules) -> HashMap<String, Verdict> {
             let inputs = Inputs {
                 snapshot: &self.snapshot,
                 dns: None,
@@ -428,7 +428,13 @@ mod tests {
                 firing: &self.firing,
                 now: NOW,
             };
-            let mut names: Vec<(String, String)> = evaluate(rules, &inputs)
+            evaluate(rules, &inputs)
+        }
+
+        /// The alert names firing, sorted, with their identity (or "" for a target).
+        fn firing(&self, rules: &Rules) -> Vec<(String, String)> {
+            let mut names: Vec<(String, String)> = self
+                .verdicts(rules)
                 .into_values()
                 .filter_map(|v| match v {
                     Verdict::Firing(alert) => Some((
@@ -553,22 +559,10 @@ mod tests {
         let fine = domain("fine.example", DkimStatus::Success);
         let mut world = World::of(vec![fine.clone()]);
         let labels = identity_labels(Rule::DkimFailed, &fine);
-        let verdicts = |world: &World| {
-            let inputs = Inputs {
-                snapshot: &world.snapshot,
-                dns: None,
-                temporary_failure_reads: &world.reads,
-                failing_since: &world.failing,
-                known_since: &KnownSince::default(),
-                firing: &world.firing,
-                now: NOW,
-            };
-            evaluate(&Rules::default(), &inputs)
-        };
         // The target's own verdict alone: nothing fires for the identity.
-        assert_eq!(verdicts(&world).len(), 1);
+        assert_eq!(world.verdicts(&Rules::default()).len(), 1);
         world.firing.insert(fingerprint(&labels));
-        let now = verdicts(&world);
+        let now = world.verdicts(&Rules::default());
         assert_eq!(now.len(), 2);
         assert_eq!(now.get(&fingerprint(&labels)), Some(&Verdict::Clear));
     }
@@ -599,16 +593,7 @@ mod tests {
     fn identities_of_unread_targets_get_no_verdict() {
         let mut world = World::of(vec![domain("failed.example", DkimStatus::Failed)]);
         world.snapshot.targets[0].last_success = None;
-        let inputs = Inputs {
-            snapshot: &world.snapshot,
-            dns: None,
-            temporary_failure_reads: &world.reads,
-            failing_since: &world.failing,
-            known_since: &KnownSince::default(),
-            firing: &world.firing,
-            now: NOW,
-        };
-        let verdicts = evaluate(&Rules::default(), &inputs);
+        let verdicts = world.verdicts(&Rules::default());
         // Only the target's own rule answers, and it cannot tell yet either: a target
         // that was failing before a restart keeps its alert until it is tried again.
         assert_eq!(verdicts.len(), 1);
