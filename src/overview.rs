@@ -11,9 +11,10 @@ use crate::grid::GridCell;
 use crate::inventory::snapshot::Snapshot;
 use crate::memo::{Memo, Same};
 use crate::model::{DkimStatus, Identity, IdentityKey, UnixSeconds};
+use crate::table::index::{Candidates, TableIndex};
 use crate::table::orders::TableOrders;
 use crate::table::query::TableQuery;
-use crate::table::select::{Facets, TablePage, choices, facets, in_order, matches, page_of};
+use crate::table::select::{Facets, TablePage, facets, matches, page_of};
 
 /// How long the attention count may lag the clock: an identity turns "PENDING over 72
 /// hours" by time alone, without any change.
@@ -32,10 +33,9 @@ pub struct Overview {
     counted_at: UnixSeconds,
     /// The accounts × regions grid.
     pub grid: Vec<GridCell>,
-    /// The regions present, sorted, for the filter.
-    pub regions: Vec<String>,
-    /// The account labels present, sorted, for the filter.
-    pub accounts: Vec<String>,
+    /// What the table's filters look at, by position (the filter's choices too); carried
+    /// over like the orders.
+    index: Arc<TableIndex>,
     /// The table's order per column and direction, each built the first time a page asks
     /// (of this snapshot, or of the one before when few identities changed); shared by
     /// the figures of the same snapshot with other healths or at another minute.
@@ -84,7 +84,6 @@ impl Overview {
         let changed = previous
             .filter(|_| !same_snapshot)
             .and_then(|p| snapshot.changed_since(&p.snapshot));
-        let same_identities = same_snapshot || changed.is_some();
         let orders = match previous {
             Some(previous) if same_snapshot => previous.orders.clone(),
             Some(previous) => Arc::new(
@@ -94,11 +93,12 @@ impl Overview {
             ),
             None => Arc::default(),
         };
-        let (regions, accounts) = match previous {
-            Some(previous) if same_identities => {
-                (previous.regions.clone(), previous.accounts.clone())
+        let index = match (previous, &changed) {
+            (Some(previous), _) if same_snapshot => previous.index.clone(),
+            (Some(previous), Some(changed)) => {
+                Arc::new(previous.index.following(&snapshot.identities, changed))
             }
-            _ => choices(&snapshot.identities),
+            _ => Arc::new(TableIndex::new(&snapshot.identities)),
         };
         let minute = now.div_euclid(ATTENTION_EVERY_SECS);
         let (facets, counted_at) = match (previous, &changed) {
@@ -122,8 +122,7 @@ impl Overview {
             grid: crate::grid::cells(&snapshot.targets, |target| {
                 snapshot.target_identities(&target.account, &target.region)
             }),
-            regions,
-            accounts,
+            index,
             orders,
             snapshot,
             healths,
@@ -140,6 +139,16 @@ impl Overview {
         &self.healths
     }
 
+    /// The regions present, sorted, for the filter.
+    pub fn regions(&self) -> &[String] {
+        self.index.regions()
+    }
+
+    /// The account labels present, sorted, for the filter.
+    pub fn accounts(&self) -> &[String] {
+        self.index.accounts()
+    }
+
     /// The identities `query` selects (of `changed`, when it asks), in its order.
     pub fn matching(
         &self,
@@ -147,7 +156,8 @@ impl Overview {
         changed: Option<&HashSet<IdentityKey>>,
         now: UnixSeconds,
     ) -> Vec<&Identity> {
-        self.matches(query, changed, now).collect()
+        let candidates = self.candidates(query, changed);
+        self.matches(query, &candidates, now).collect()
     }
 
     /// The page of the table `query` asks for.
@@ -158,25 +168,40 @@ impl Overview {
         now: UnixSeconds,
     ) -> TablePage {
         let total = self.snapshot.identities.len();
-        let selected = self.matches(query, changed, now);
-        page_of(selected, total, query, &self.healths, now)
+        let candidates = self.candidates(query, changed);
+        page_of(
+            self.matches(query, &candidates, now),
+            total,
+            query,
+            &self.healths,
+            now,
+        )
+    }
+
+    /// What the index lets through of `query` (and of `changed`: the history's keys, found
+    /// in the snapshot by binary search).
+    fn candidates(&self, query: &TableQuery, changed: Option<&HashSet<IdentityKey>>) -> Candidates {
+        let changed: Option<Vec<usize>> = changed.map(|keys| {
+            keys.iter()
+                .filter_map(|key| {
+                    self.snapshot
+                        .position_of(&key.account, &key.region, &key.name)
+                })
+                .collect()
+        });
+        let identities = &self.snapshot.identities;
+        self.index.candidates(identities, query, changed.as_deref())
     }
 
     fn matches<'a: 'q, 'q>(
         &'a self,
         query: &'q TableQuery,
-        changed: Option<&'q HashSet<IdentityKey>>,
+        candidates: &'q Candidates,
         now: UnixSeconds,
     ) -> impl Iterator<Item = &'a Identity> + Clone + 'q {
         let identities = &self.snapshot.identities;
         let order = self.orders.get(identities, query.sort, query.descending);
-        matches(
-            in_order(identities, order),
-            query,
-            &self.healths,
-            changed,
-            now,
-        )
+        matches(identities, order, candidates, query, &self.healths, now)
     }
 }
 

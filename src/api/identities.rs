@@ -39,8 +39,8 @@ pub async fn list_identities(query: TableQuery) -> Result<IdentitiesView, AppErr
     })?;
     Ok(IdentitiesView {
         page: overview.page(&query, changed.as_ref(), now),
-        regions: overview.regions.clone(),
-        accounts: overview.accounts.clone(),
+        regions: overview.regions().to_vec(),
+        accounts: overview.accounts().to_vec(),
         now,
         can_repair: !state.dns_providers.is_empty()
             && crate::api::authorize::current_user().is_some_and(|u| u.can_change()),

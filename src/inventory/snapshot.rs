@@ -83,11 +83,15 @@ impl Snapshot {
     /// The identity `name` of `account` in `region`, by binary search in the snapshot's
     /// order.
     pub fn get(&self, account: &str, region: &str, name: &str) -> Option<&Arc<Identity>> {
-        let at = self
-            .identities
+        self.identities
+            .get(self.position_of(account, region, name)?)
+    }
+
+    /// Where the identity `name` in `account` and `region` is in the snapshot's order.
+    pub fn position_of(&self, account: &str, region: &str, name: &str) -> Option<usize> {
+        self.identities
             .binary_search_by(|i| in_order(i).cmp(&(account, region, name)))
-            .ok()?;
-        self.identities.get(at)
+            .ok()
     }
 
     /// The identities of the target `account` and `region`: a range of the order, found by

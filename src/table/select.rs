@@ -3,14 +3,16 @@
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use super::index::Candidates;
 use super::query::{OriginFilter, SortColumn, TableQuery};
 use crate::attention::{Attention, attention};
 use crate::dns_check::{DnsHealth, DnsHealths, health_of};
-use crate::model::{DkimStatus, Identity, IdentityKey, KeyLength, SigningOrigin, UnixSeconds};
+use crate::model::{DkimStatus, Identity, KeyLength, SigningOrigin, UnixSeconds};
 
 /// One page of the table and what it was cut from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,46 +81,29 @@ pub fn table_order<I: Borrow<Identity>>(
     order
 }
 
-/// The identities of `identities` at the positions of `order`, in that order.
-pub fn in_order<'a, I: Borrow<Identity>>(
+/// The identities `query` keeps, in `order` (positions in `identities`), of those the
+/// index let through (`candidates`): what the table pages through and what "download the
+/// filtered table" writes. Attention and DNS health are looked at here, per identity left:
+/// they depend on the time and the DNS reports, not on the snapshot alone.
+#[cfg(feature = "ssr")]
+pub fn matches<'a: 'q, 'q, I: Borrow<Identity>>(
     identities: &'a [I],
-    order: &'a [u32],
-) -> impl Iterator<Item = &'a Identity> + Clone {
-    order
-        .iter()
-        .filter_map(|i| identities.get(*i as usize).map(I::borrow))
-}
-
-/// The identities `query` keeps of `in_order` (all of them, in the table's order for the
-/// query's column and direction), keeping that order: what the table pages through and
-/// what "download the filtered table" writes. `changed` holds the identities the history
-/// saw change within the query's `changed` period, when it asks for one.
-pub fn matching<'a>(
-    in_order: impl IntoIterator<Item = &'a Identity, IntoIter: Clone>,
-    query: &TableQuery,
-    dns: &DnsHealths,
-    changed: Option<&HashSet<IdentityKey>>,
-    now: UnixSeconds,
-) -> Vec<&'a Identity> {
-    matches(in_order, query, dns, changed, now).collect()
-}
-
-/// [`matching`] as it goes, for one pass (or two) over it without collecting.
-pub fn matches<'a: 'q, 'q>(
-    in_order: impl IntoIterator<Item = &'a Identity, IntoIter: Clone + 'q>,
+    order: &'q [u32],
+    candidates: &'q Candidates,
     query: &'q TableQuery,
     dns: &'q DnsHealths,
-    changed: Option<&'q HashSet<IdentityKey>>,
     now: UnixSeconds,
 ) -> impl Iterator<Item = &'a Identity> + Clone + 'q {
-    let text = query.text.to_lowercase();
-    in_order.into_iter().filter(move |identity| {
-        changed.is_none_or(|changed| changed.contains(&identity.key()))
-            && keeps(identity, query, &text, now)
-            && query
-                .dns
-                .is_none_or(|want| health_of(dns, identity) == Some(want))
-    })
+    order
+        .iter()
+        .filter(|position| candidates.keeps(**position))
+        .filter_map(|position| identities.get(*position as usize).map(I::borrow))
+        .filter(move |identity| {
+            (!query.attention || attention(identity, now).is_some())
+                && query
+                    .dns
+                    .is_none_or(|want| health_of(dns, identity) == Some(want))
+        })
 }
 
 /// The table's order for `sort` and `descending`: the column, then account, region and
@@ -246,44 +231,6 @@ pub fn choices<I: Borrow<Identity>>(identities: &[I]) -> (Vec<String>, Vec<Strin
     )
 }
 
-fn keeps(identity: &Identity, query: &TableQuery, lowercase_text: &str, now: UnixSeconds) -> bool {
-    let dkim = &identity.dkim;
-    (lowercase_text.is_empty() || contains_lowercase(&identity.name, lowercase_text))
-        && query.status.as_ref().is_none_or(|s| *s == dkim.status)
-        && query.origin.is_none_or(|o| o.matches(dkim.origin.as_ref()))
-        && query.region.as_ref().is_none_or(|r| *r == identity.region)
-        && query
-            .account
-            .as_ref()
-            .is_none_or(|a| *a == identity.account)
-        && query
-            .identity_type
-            .as_ref()
-            .is_none_or(|t| *t == identity.identity_type)
-        && query.signing.is_none_or(|on| on == dkim.signing_enabled)
-        && query
-            .key_length
-            .as_ref()
-            .is_none_or(|k| dkim.current_key_length.as_ref() == Some(k))
-        && (!query.attention || attention(identity, now).is_some())
-}
-
-/// Whether `text`, lowercased, contains `lowercase` (without a copy for ASCII text, which
-/// names nearly always are).
-fn contains_lowercase(text: &str, lowercase: &str) -> bool {
-    if !text.is_ascii() {
-        return text.to_lowercase().contains(lowercase);
-    }
-    let (text, wanted) = (text.as_bytes(), lowercase.as_bytes());
-    wanted.is_empty()
-        || text.windows(wanted.len()).any(|window| {
-            window
-                .iter()
-                .map(u8::to_ascii_lowercase)
-                .eq(wanted.iter().copied())
-        })
-}
-
 fn is_1024(identity: &Identity) -> bool {
     identity.dkim.current_key_length == Some(KeyLength::Rsa1024)
 }
@@ -348,7 +295,10 @@ fn key_rank(identity: &Identity) -> (u8, &str) {
 mod tests {
     use super::*;
     use crate::attention::tests::domain;
+    use crate::model::IdentityKey;
     use crate::model::IdentityType;
+    use crate::table::index::TableIndex;
+    use std::collections::HashSet;
 
     fn names(page: &TablePage) -> Vec<&str> {
         page.rows.iter().map(|r| r.identity.name.as_str()).collect()
@@ -365,7 +315,26 @@ mod tests {
             .collect()
     }
 
-    /// The page `query` asks for, as the server builds it (without the shared order).
+    /// What `query` keeps of `all` (of those in `changed`, when given), in its order, as
+    /// the server finds it (without the shared order and index).
+    fn matching<'a>(
+        all: &'a [Identity],
+        query: &TableQuery,
+        dns: &DnsHealths,
+        changed: Option<&HashSet<IdentityKey>>,
+        now: UnixSeconds,
+    ) -> Vec<&'a Identity> {
+        let order = table_order(all, query.sort, query.descending);
+        let changed: Option<Vec<usize>> = changed.map(|changed| {
+            (0..all.len())
+                .filter(|at| changed.contains(&all[*at].key()))
+                .collect()
+        });
+        let candidates = TableIndex::new(all).candidates(all, query, changed.as_deref());
+        matches(all, &order, &candidates, query, dns, now).collect()
+    }
+
+    /// The page `query` asks for, as the server builds it.
     fn select(
         all: &[Identity],
         query: &TableQuery,
@@ -373,9 +342,8 @@ mod tests {
         changed: Option<&HashSet<IdentityKey>>,
         now: UnixSeconds,
     ) -> TablePage {
-        let order = table_order(all, query.sort, query.descending);
-        let selected = matches(in_order(all, &order), query, dns, changed, now);
-        page_of(selected, all.len(), query, dns, now)
+        let selected = matching(all, query, dns, changed, now);
+        page_of(selected.into_iter(), all.len(), query, dns, now)
     }
 
     #[test]
@@ -388,8 +356,9 @@ mod tests {
         for sort in SortColumn::ALL {
             for descending in [false, true] {
                 let names = |identities: &[Identity]| -> Vec<String> {
-                    in_order(identities, &table_order(identities, sort, descending))
-                        .map(|i| i.name.clone())
+                    table_order(identities, sort, descending)
+                        .into_iter()
+                        .map(|at| identities[at as usize].name.clone())
                         .collect()
                 };
                 assert_eq!(names(&all), names(&reversed), "{sort:?} desc={descending}");
@@ -529,15 +498,6 @@ mod tests {
         let mut names: Vec<&str> = both.iter().map(|i| i.name.as_str()).collect();
         names.sort_unstable();
         assert_eq!(names, [all[3].name.as_str(), all[7].name.as_str()]);
-    }
-
-    #[test]
-    fn search_ignores_case_in_any_script() {
-        assert!(contains_lowercase("Mail.Example.COM", "example.com"));
-        assert!(!contains_lowercase("mail.example.com", "exampel"));
-        assert!(contains_lowercase("Bücher.Example", "bücher"));
-        assert!(!contains_lowercase("mail.example.com", "ü"));
-        assert!(contains_lowercase("x", ""));
     }
 
     #[test]
