@@ -60,15 +60,19 @@ ensure_test_runner() {
 
 # npm packages of end2end/: Playwright (never its browser download) and binaryen's wasm-opt,
 # which cargo-leptos's release build runs (Debian's binaryen 108 breaks hydration).
+# Installed again when the lockfile differs from the one they were installed from.
 ensure_node_modules() {
   local root=$1
+  local modules="$root/end2end/node_modules"
   if ! command -v npm >/dev/null; then
     log "installing nodejs and npm"
     apt_install nodejs npm
   fi
-  if [ ! -x "$root/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$root/end2end/node_modules/.bin/playwright" ]; then
+  if [ ! -x "$modules/.bin/wasm-opt" ] || [ ! -x "$modules/.bin/playwright" ] ||
+    ! cmp -s "$root/end2end/package-lock.json" "$modules/.installed-from-package-lock.json"; then
     log "npm ci in end2end/"
     (cd "$root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+    cp "$root/end2end/package-lock.json" "$modules/.installed-from-package-lock.json"
   fi
   export PATH="$root/end2end/node_modules/.bin:$PATH"
 }
