@@ -160,6 +160,19 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
+/// Runs `work`, which keeps a thread busy for a while at fleet size (an alert round over
+/// 100,000 identities takes hundreds of milliseconds), without holding up the requests and
+/// tasks queued behind it: on the server's multi-thread runtime, the worker thread hands
+/// them to another thread first. Elsewhere (a single-thread runtime, no runtime) it just
+/// runs.
+pub fn cpu_bound<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +269,29 @@ mod tests {
         .await
         .expect("stopped after the grace");
         assert!(failures.is_empty(), "{failures:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn cpu_bound_work_lets_the_other_tasks_of_its_worker_run() {
+        // On the one worker thread, the work waits for a message from a task spawned there:
+        // that task only runs if the work handed the worker's tasks over (else the wait
+        // times out and the test fails).
+        let (send, receive) = std::sync::mpsc::channel();
+        let heard = tokio::spawn(async move {
+            cpu_bound(|| {
+                tokio::spawn(async move { send.send("from another task").ok() });
+                receive.recv_timeout(Duration::from_secs(10))
+            })
+        })
+        .await
+        .expect("the task ran");
+        assert_eq!(heard, Ok("from another task"));
+    }
+
+    #[tokio::test]
+    async fn cpu_bound_work_runs_in_place_on_a_single_thread_runtime() {
+        assert_eq!(cpu_bound(|| 6 * 7), 42);
+        assert_eq!(std::thread::spawn(|| cpu_bound(|| 1)).join().ok(), Some(1));
     }
 
     struct DropFlag(Arc<AtomicBool>);

@@ -17,6 +17,7 @@ use super::silence::silenced_until;
 use super::store::{AlertStore, StoredAlert};
 use super::tracker::Tracker;
 use crate::audit::log::AuditError;
+use crate::background::cpu_bound;
 use crate::dns::monitor::{DnsMonitor, next_change, space_after};
 use crate::dns_check::DnsReport;
 use crate::history::store::History;
@@ -87,8 +88,10 @@ impl Engine {
                     .collect(),
             );
         }
-        self.tracker.observe(snapshot);
-        self.known_since.forget_outdated(snapshot);
+        cpu_bound(|| {
+            self.tracker.observe(snapshot);
+            self.known_since.forget_outdated(snapshot);
+        });
         let firing = self.firing.take().unwrap_or_default();
         let result = self.apply(snapshot, dns, now, firing).await;
         let (firing, changed) = result;
@@ -155,7 +158,7 @@ impl Engine {
             firing: &fingerprints,
             now,
         };
-        let verdicts = evaluate(&self.settings.rules, &inputs);
+        let verdicts = cpu_bound(|| evaluate(&self.settings.rules, &inputs));
         let mut changed = Changed::default();
         let mut first_error = None;
 

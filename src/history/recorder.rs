@@ -11,6 +11,7 @@ use super::entry::day_of;
 use super::observed::{DnsValues, diff_target, dns_value};
 use super::store::{History, TargetHistory};
 use crate::audit::log::AuditError;
+use crate::background::cpu_bound;
 use crate::dns::monitor::{DnsMonitor, next_change, space_after};
 use crate::inventory::{Inventory, snapshot::Snapshot};
 use crate::model::{DkimStatus, UnixSeconds};
@@ -62,17 +63,18 @@ impl Recorder {
         at: UnixSeconds,
     ) -> Result<(), AuditError> {
         let mut first_error = None;
-        let dns: DnsValues = self
-            .dns
-            .as_ref()
-            .map(|(monitor, inventory)| {
-                monitor
-                    .view(snapshot, inventory)
-                    .iter()
-                    .filter_map(|(key, report)| Some((key.clone(), dns_value(report)?)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let dns: DnsValues = cpu_bound(|| {
+            self.dns
+                .as_ref()
+                .map(|(monitor, inventory)| {
+                    monitor
+                        .view(snapshot, inventory)
+                        .iter()
+                        .filter_map(|(key, report)| Some((key.clone(), dns_value(report)?)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
         for target in snapshot.targets.iter().filter(|t| t.last_success.is_some()) {
             let key = (target.account.clone(), target.region.clone());
             if let Err(error) = self.record_target(snapshot, &dns, key.clone(), at).await {
@@ -99,12 +101,11 @@ impl Recorder {
         }
         let seen = self.seen.get_mut(&key).expect("loaded above");
         let identities = snapshot
-            .identities
+            .target_identities(account, region)
             .iter()
-            .map(Arc::as_ref)
-            .filter(|i| &i.account == account && &i.region == region);
+            .map(Arc::as_ref);
         let baseline = !seen.baselined;
-        let diff = diff_target(&seen.state, identities, dns, baseline);
+        let diff = cpu_bound(|| diff_target(&seen.state, identities, dns, baseline));
         if diff.is_empty() && !baseline {
             return Ok(());
         }
@@ -135,9 +136,8 @@ impl Recorder {
         }
         let counts = DkimStatus::counts(
             snapshot
-                .identities
+                .target_identities(&key.0, &key.1)
                 .iter()
-                .filter(|i| i.account == key.0 && i.region == key.1)
                 .map(|i| &i.dkim.status),
         );
         let day = day_of(at);
