@@ -4,7 +4,6 @@
 
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::background::cpu_bound;
 use crate::unpoisoned::lock;
 
 /// The last value built and the inputs it was built from. Readers that find other inputs
@@ -36,26 +35,15 @@ impl<K: PartialEq, T> Memo<K, T> {
     /// [`Memo::get`], where `build` sees the value kept for the inputs before, if any, to
     /// build from what did not change.
     pub fn get_or_follow(&self, inputs: K, build: impl FnOnce(Option<&T>) -> T) -> Arc<T> {
-        // Nearly always: built already, and nobody building.
-        if let Ok(slot) = self.slot.try_lock()
-            && let Some((kept_for, value)) = slot.as_ref()
+        let mut slot = lock(&self.slot);
+        if let Some((kept_for, value)) = slot.as_ref()
             && *kept_for == inputs
         {
             return value.clone();
         }
-        // Building, or waiting for another caller's build (tens of milliseconds at 100,000
-        // identities), without holding up the tasks queued on this worker thread.
-        cpu_bound(|| {
-            let mut slot = lock(&self.slot);
-            if let Some((kept_for, value)) = slot.as_ref()
-                && *kept_for == inputs
-            {
-                return value.clone();
-            }
-            let value = Arc::new(build(slot.as_ref().map(|(_, kept)| &**kept)));
-            *slot = Some((inputs, value.clone()));
-            value
-        })
+        let value = Arc::new(build(slot.as_ref().map(|(_, kept)| &**kept)));
+        *slot = Some((inputs, value.clone()));
+        value
     }
 }
 
