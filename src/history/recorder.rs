@@ -105,7 +105,9 @@ impl Recorder {
             .iter()
             .map(Arc::as_ref);
         let baseline = !seen.baselined;
-        let diff = cpu_bound(|| diff_target(&seen.state, identities, dns, baseline));
+        // One target holds at most 10,000 identities (SES's limit): a few milliseconds,
+        // less than handing the worker over would cost.
+        let diff = diff_target(&seen.state, identities, dns, baseline);
         if diff.is_empty() && !baseline {
             return Ok(());
         }
