@@ -1,6 +1,8 @@
 //! With the `embed-site` feature, a release build of the server carries the site that
 //! cargo-leptos built before it (the hashed bundle and the files of `public/`), so one
-//! file is the whole server. Development builds read the site from disk, as before.
+//! file is the whole server. Development builds read the site from disk, as before:
+//! `cargo leptos watch` rebuilds the site while the server compiles. `DKIMDASH_EMBED_SITE=1`
+//! embeds it in a build of any profile (the checks' server, scripts/test.sh).
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(embedded_site)");
@@ -17,7 +19,9 @@ mod embed {
     /// makes itself, nor TypeScript declarations) and hands it to memory-serve.
     pub fn site() {
         println!("cargo::rerun-if-env-changed=LEPTOS_SITE_ROOT");
-        if std::env::var("PROFILE").as_deref() != Ok("release") {
+        println!("cargo::rerun-if-env-changed=DKIMDASH_EMBED_SITE");
+        let asked = std::env::var("DKIMDASH_EMBED_SITE").is_ok_and(|value| value == "1");
+        if std::env::var("PROFILE").as_deref() != Ok("release") && !asked {
             return;
         }
         let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
@@ -30,7 +34,7 @@ mod embed {
             panic!(
                 "the embed-site feature embeds the site cargo-leptos builds, and {} has no \
                  pkg/: build with `cargo leptos build --release`, which builds the site \
-                 before the server",
+                 before the server (or build the site first with `--frontend-only`)",
                 site_root.display()
             );
         }
