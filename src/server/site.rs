@@ -99,6 +99,10 @@ mod embedded {
         let output_name = options.output_name.to_string();
         let mut served = memory_serve::MemoryServe::new(assets)
             .index_file(None)
+            // memory-serve's defaults serve compressed files only in builds without debug
+            // assertions; the site is served compressed from every build that carries it.
+            .enable_brotli(true)
+            .enable_gzip(true)
             // What the directory gives files that are not hashed: see super::assets.
             .cache_control(memory_serve::CacheControl::Custom(
                 super::super::assets::PRIVATE,
