@@ -40,23 +40,21 @@ deploy_checks=$(ensure_deploy_checks "$root")
 step "cargo fmt --check"
 cargo fmt --all --check
 
-# The browser tests, boto3 and the deployment checks run right after the builds, on
-# exactly what they built; the Rust tests come last. (Building them during the browser
-# tests, at the lowest priority, gained nothing: the browser and the two dashboards keep
-# both cores busy.)
-#
 # The site (WebAssembly, JS, CSS) is built as operators get it: cargo-leptos's release
 # build, optimised and precompressed, so the first-load budget measures what they serve.
-# The server for the checks is built with the Rust tests' profile (fast-test in
-# Cargo.toml: this crate unoptimised, its dependencies optimised and shared with the
-# tests' build), with the site embedded as in a release. Measured on 2 cores: this crate
-# at opt-level 3 took 284-360 s a run (incremental compilation saves little at that
-# level: 65 s for one changed constant, 285-305 s for async functions changed in three
-# modules), and its optimised dependencies were a second copy of the tests' own.
-# Operators' builds (scripts/release.sh, scripts/demo.sh) stay `cargo leptos build
-# --release`; the speed of the server is measured by benches/ and scripts/bench-fleet.py
-# on such a build, never by these checks.
+# The server for the checks is the one the Rust tests' build makes (profile fast-test in
+# Cargo.toml: this crate unoptimised, its dependencies optimised), with the site embedded
+# as in a release: one build of this crate serves the browser tests, boto3, the deployment
+# checks and the Rust tests. Measured on 2 cores: the server at opt-level 3 took 284-360 s
+# a run (incremental compilation saves little at that level), and its optimised
+# dependencies were a second copy of the tests' own; at fast-test, 36 s after one module
+# changed and 95 s from scratch. Operators' builds (scripts/release.sh, scripts/demo.sh)
+# stay `cargo leptos build --release`: the server's speed is measured on such a build by
+# benches/ and scripts/bench-fleet.py, never by these checks.
 #
+# The browser tests, boto3 and the deployment checks run right after the builds, on
+# exactly what they built; the Rust tests come last. (Running them during the browser
+# tests gained nothing: the browser and the two dashboards keep both cores busy.)
 # Each clippy shares its build scripts and proc macros with the build of its kind.
 step "clippy, browser build (hydrate, wasm32)"
 cargo clippy --profile wasm-release --lib --features hydrate --target wasm32-unknown-unknown \
@@ -65,9 +63,13 @@ cargo clippy --profile wasm-release --lib --features hydrate --target wasm32-unk
 step "release build of the site (WebAssembly, JS, CSS; precompressed)"
 cargo leptos build --release --precompress --frontend-only
 
-step "server build for the checks (profile fast-test, the site embedded)"
+step "Rust tests' build, with the server for the checks (profile fast-test, the site embedded)"
 export DKIMDASH_EMBED_SITE=1
-cargo build --profile fast-test --features ssr,embed-site --bin dkimdash
+# Unoptimised futures are large: what cargo runs gets bigger thread stacks from
+# .cargo/config.toml, and the servers the checks start get the same.
+export RUST_MIN_STACK=8388608
+rust_tests=(cargo nextest run --cargo-profile fast-test --features ssr,embed-site --no-fail-fast)
+"${rust_tests[@]}" --no-run
 
 step "clippy, server build (ssr, with the site embedded)"
 cargo clippy --profile fast-test --features ssr,embed-site --all-targets -- -D warnings
@@ -108,13 +110,10 @@ step "end-to-end tests in Chromium (Playwright)"
 # with a fresh audit log (the config clears it).
 (cd end2end && CI=1 npx playwright test)
 
-step "Rust tests (unit + integration, ssr)"
+step "Rust tests (unit + integration, ssr; built above)"
 # cargo-nextest runs each test in its own process, several at once (.config/nextest.toml):
 # no two tests share a runtime, so Leptos renders in one test cannot disturb another's.
-# Profile fast-test (Cargo.toml): this crate unoptimised, its dependencies optimised; it
-# compiles this crate's code about 2.5 times faster than --release, and incrementally.
-DKIMDASH_MOTO_SERVER="$python_clients/bin/moto_server" \
-  cargo nextest run --cargo-profile fast-test --features ssr --no-fail-fast
+DKIMDASH_MOTO_SERVER="$python_clients/bin/moto_server" "${rust_tests[@]}"
 
 close_step
 printf '\n==> all checks passed in %d s\n' $((SECONDS - started)) >&2
