@@ -68,7 +68,7 @@ export DKIMDASH_EMBED_SITE=1
 # Unoptimised futures are large: what cargo runs gets bigger thread stacks from
 # .cargo/config.toml, and the servers the checks start get the same.
 export RUST_MIN_STACK=8388608
-rust_tests=(cargo nextest run --cargo-profile fast-test --features ssr,embed-site --no-fail-fast)
+rust_tests=(cargo nextest run --cargo-profile fast-test --features ssr,embed-site)
 "${rust_tests[@]}" --no-run
 
 step "clippy, server build (ssr, with the site embedded)"
@@ -113,7 +113,7 @@ step "end-to-end tests in Chromium (Playwright)"
 step "Rust tests (unit + integration, ssr; built above)"
 # cargo-nextest runs each test in its own process, several at once (.config/nextest.toml):
 # no two tests share a runtime, so Leptos renders in one test cannot disturb another's.
-DKIMDASH_MOTO_SERVER="$python_clients/bin/moto_server" "${rust_tests[@]}"
+DKIMDASH_MOTO_SERVER="$python_clients/bin/moto_server" "${rust_tests[@]}" --no-fail-fast
 
 close_step
 printf '\n==> all checks passed in %d s\n' $((SECONDS - started)) >&2

@@ -31,8 +31,19 @@ install_with_pin() {
   work=$(mktemp -d)
   cp -r "$src" "$work/src"
   (cd "$work/src" && cargo update -p "$dep" --precise "$dep_version")
-  cargo install --path "$work/src" --locked
+  cargo_install_tool --path "$work/src" --locked
   rm -rf "$work"
+}
+
+# `cargo install` for a build tool, without the tool's own release settings: cargo-leptos
+# asks for fat LTO in one codegen unit, which spends minutes on one core of two, for a
+# tool whose time goes to waiting for cargo, wasm-bindgen and wasm-opt. Built in a target
+# dir of its own, so the project's is never locked by it or filled with the tools' code.
+cargo_install_tool() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_INCREMENTAL=false \
+    CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/dkimdash/tools-target" \
+    cargo install "$@"
 }
 
 ensure_rust_tools() {
@@ -53,7 +64,7 @@ ensure_test_runner() {
   if ! cargo nextest --version 2>/dev/null | grep -q "$NEXTEST_VERSION"; then
     log "installing cargo-nextest $NEXTEST_VERSION"
     # Without self-update: nothing here downloads a binary.
-    cargo install cargo-nextest --version "$NEXTEST_VERSION" --locked \
+    cargo_install_tool cargo-nextest --version "$NEXTEST_VERSION" --locked \
       --no-default-features --features default-no-update
   fi
 }
