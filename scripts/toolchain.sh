@@ -36,7 +36,7 @@ install_with_pin() {
 }
 
 # `cargo install` for a build tool, without the tool's own release settings: cargo-leptos
-# asks for fat LTO in one codegen unit, which spends minutes on one core of two, for a
+# asks for fat LTO in one codegen unit (a last link step of minutes on one core) for a
 # tool whose time goes to waiting for cargo, wasm-bindgen and wasm-opt. Built in a target
 # dir of its own, so the project's is never locked by it or filled with the tools' code.
 cargo_install_tool() {
