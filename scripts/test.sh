@@ -47,8 +47,8 @@ cargo fmt --all --check
 # as in a release: one build of this crate serves the browser tests, boto3, the deployment
 # checks and the Rust tests. Measured on 2 cores: the server at opt-level 3 took 284-360 s
 # a run (incremental compilation saves little at that level), and its optimised
-# dependencies were a second copy of the tests' own; at fast-test, 36 s after one module
-# changed and 95 s from scratch. Operators' builds (scripts/release.sh, scripts/demo.sh)
+# dependencies were a second copy of the tests' own; at fast-test the server alone took
+# 36 s after one module changed and 95 s from scratch (with the tests' targets, 69 s). Operators' builds (scripts/release.sh, scripts/demo.sh)
 # stay `cargo leptos build --release`: the server's speed is measured on such a build by
 # benches/ and scripts/bench-fleet.py, never by these checks.
 #

@@ -41,7 +41,6 @@ install_with_pin() {
 # dir of its own, so the project's is never locked by it or filled with the tools' code.
 cargo_install_tool() {
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_PROFILE_RELEASE_INCREMENTAL=false \
     CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/dkimdash/tools-target" \
     cargo install "$@"
 }
