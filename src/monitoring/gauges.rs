@@ -9,31 +9,32 @@ use metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
 use crate::alerts::evaluate::Rule;
 use crate::alerts::silence::{Silence, silenced_until};
 use crate::alerts::store::StoredAlert;
-use crate::dns_check::DnsReport;
+use crate::dns::monitor::DnsView;
 use crate::inventory::Inventory;
-use crate::model::{IdentityKey, SigningOrigin, UnixSeconds};
+use crate::inventory::snapshot::Snapshot;
+use crate::model::{SigningOrigin, UnixSeconds};
 
 /// Everything read at one scrape.
 pub struct Scrape<'a> {
-    /// The inventory (identities, targets, SES connections, sweeps).
+    /// The inventory (targets' SES connections, sweeps).
     pub inventory: &'a Inventory,
+    /// Its identities and targets as of this scrape.
+    pub snapshot: &'a Snapshot,
     /// The DNS reports, when checks are on.
-    pub dns: Option<std::collections::HashMap<IdentityKey, DnsReport>>,
+    pub dns: Option<DnsView>,
     /// The alerts firing now.
     pub firing: &'a [StoredAlert],
     /// The silences in effect now.
     pub silences: &'a [Silence],
     /// Now.
     pub now: UnixSeconds,
-    /// One series per identity too.
-    pub per_identity: bool,
 }
 
 /// Writes the scrape's series into the current recorder.
 pub fn write(scrape: &Scrape<'_>) {
     describe();
     gauge!("dkimdash_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
-    let snapshot = scrape.inventory.snapshot();
+    let snapshot = scrape.snapshot;
 
     let mut identities: BTreeMap<(&str, &str, &str, String), u64> = BTreeMap::new();
     for identity in &snapshot.identities {
@@ -50,16 +51,6 @@ pub fn write(scrape: &Scrape<'_>) {
                 origin,
             ))
             .or_default() += 1;
-        if scrape.per_identity {
-            gauge!(
-                "dkimdash_identity_dkim_status",
-                "account" => identity.account.clone(),
-                "region" => identity.region.clone(),
-                "identity" => identity.name.clone(),
-                "dkim_status" => identity.dkim.status.as_ses().to_owned(),
-            )
-            .set(1.0);
-        }
     }
     for ((account, region, status, origin), n) in identities {
         gauge!(
@@ -106,7 +97,7 @@ pub fn write(scrape: &Scrape<'_>) {
 
     if let Some(reports) = &scrape.dns {
         let mut findings: BTreeMap<(&str, &str, &str), u64> = BTreeMap::new();
-        for (key, report) in reports {
+        for (key, report) in reports.iter() {
             for check in &report.records {
                 *findings
                     .entry((&key.account, &key.region, check.finding.code()))
@@ -155,10 +146,6 @@ fn describe() {
     describe_gauge!(
         "dkimdash_identities",
         "SES identities as last read, by account, region, DKIM status and signing origin."
-    );
-    describe_gauge!(
-        "dkimdash_identity_dkim_status",
-        "Each identity's DKIM status (1), with --metrics-per-identity."
     );
     describe_gauge!(
         "dkimdash_target_up",

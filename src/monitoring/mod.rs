@@ -7,6 +7,7 @@
 pub mod gauges;
 pub mod http;
 pub mod options;
+pub mod per_identity;
 
 use std::sync::{
     Arc,

@@ -12,6 +12,7 @@ use axum::{
 use metrics_exporter_prometheus::PrometheusBuilder;
 
 use crate::monitoring::gauges::{Scrape, write};
+use crate::monitoring::per_identity;
 use crate::server::state::AppState;
 
 /// The text format's content type.
@@ -49,21 +50,26 @@ pub async fn scrape(State(state): State<AppState>, headers: axum::http::HeaderMa
                 .into_response();
         }
     };
+    let snapshot = state.inventory.snapshot();
     let scrape = Scrape {
         inventory: &state.inventory,
+        snapshot: &snapshot,
+        // The view pages share: no copy of every report per scrape.
         dns: state
             .dns
             .as_ref()
-            .map(|dns| dns.reports(&state.inventory.snapshot(), &state.inventory)),
+            .map(|dns| dns.view(&snapshot, &state.inventory)),
         firing: &firing,
         silences: &silences,
         now,
-        per_identity: state.metrics.access.per_identity,
     };
     let recorder = PrometheusBuilder::new().build_recorder();
     metrics::with_local_recorder(&recorder, || write(&scrape));
     let mut body = state.metrics.render_live();
     body.push_str(&recorder.handle().render());
+    if state.metrics.access.per_identity {
+        per_identity::write(&snapshot, &mut body);
+    }
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(TEXT_FORMAT)),
