@@ -53,6 +53,9 @@ STATUS_SHARES = [("SUCCESS", 0.60), ("PENDING", 0.15), ("FAILED", 0.10),
                  ("TEMPORARY_FAILURE", 0.10), ("NOT_STARTED", 0.05)]
 BYODKIM_PER_TARGET = 20
 SIM_PORT, DASH_PORT = 45681, 45680
+# How long the server is left without requests before its RSS is read again: what it gives
+# back once the load is over.
+QUIET_SECONDS = 30
 
 
 def options():
@@ -125,8 +128,12 @@ def populate(sim, regions):
 
 
 def rss_mb(pid):
-    fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
+    fields = process_status(pid)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def process_status(pid):
+    return dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
 
 
 # Each request's URL made unique (a counter and a random number in an extra parameter):
@@ -285,7 +292,7 @@ def run_size(args, size, work):
                 pass
             return
         print(f"\n{'under ' + str(args.connections) + ' connections, ' + str(args.seconds) + ' s each':<58}"
-              f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
+              f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'RSS MB':>9}")
         name = "pending-00042.example"
         pages = [("static file (/favicon.svg)", "/favicon.svg"),
                  ("overview (/)", "/"),
@@ -304,21 +311,21 @@ def run_size(args, size, work):
             rps, p50, p99 = wrk(dash_url + path, args.seconds, args.connections,
                                 errors_expected=path == "/no-such-page")
             results[path] = (rps, p99)
-            print(f"{label:<58}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}")
+            print(f"{label:<58}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}{rss_mb(dash.pid)[0]:>9.0f}")
         # The same home page views, each URL asked for once: every request rendered.
         for label, path in pages[1:5]:
             rps, p50, p99 = wrk(dash_url + path, args.seconds, args.connections, unique=True)
-            print(f"{label + ', each rendered':<58}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}")
+            print(f"{label + ', each rendered':<58}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}{rss_mb(dash.pid)[0]:>9.0f}")
         static_rps, static_p99 = results["/favicon.svg"]
         overview_rps, overview_p99 = results["/"]
         print(f"overview / static file: {overview_rps / static_rps:.2f} x the requests a second "
               f"(target >= 0.3), p99 {overview_p99 / static_p99:.1f} x (target <= 3)")
         print(f"\n{'one connection (one operator), ' + str(args.seconds) + ' s each':<58}"
-              f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
+              f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'RSS MB':>9}")
         for label, path in pages[1:5]:
             # One operator paging through views: each one asked for once, so rendered.
             rps, p50, p99 = wrk(dash_url + path, args.seconds, 1, unique=True)
-            print(f"{label + ', each rendered':<58}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}")
+            print(f"{label + ', each rendered':<58}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}{rss_mb(dash.pid)[0]:>9.0f}")
 
         print()
         for label, path in [("zone export of every identity", "/download/identities.zone"),
@@ -336,9 +343,12 @@ def run_size(args, size, work):
             scrapes.append(total)
         series = sum(1 for line in body.splitlines() if line.startswith(b"dkimdash_identity_dkim_status{"))
         print(f"{'/metrics, --metrics-per-identity':<40} {statistics.median(scrapes) * 1000:7.0f} ms median of 5, "
-              f"{len(body) / 1e6:6.1f} MB, {series:,} identity series")
+              f"{len(body) / 1e6:6.1f} MB, {series:,} identity series; RSS after {rss_mb(dash.pid)[0]:.0f} MB")
         rss_now, rss_peak = rss_mb(dash.pid)
-        print(f"RSS after the load and exports: {rss_now:.0f} MB (peak {rss_peak:.0f} MB; target <= 256)")
+        print(f"RSS after the load and exports: {rss_now:.0f} MB (peak {rss_peak:.0f} MB; target <= 256), "
+              f"{process_status(dash.pid)['Threads'].strip()} threads")
+        time.sleep(QUIET_SECONDS)
+        print(f"RSS after {QUIET_SECONDS} s with no requests: {rss_mb(dash.pid)[0]:.0f} MB")
 
         # A second sweep over an unchanged fleet: "Refresh now" (the refresh button's route).
         rows_before = history_rows(db)

@@ -13,4 +13,6 @@ pub mod recent;
 #[cfg(feature = "ssr")]
 pub mod recorder;
 #[cfg(feature = "ssr")]
+pub mod seen_fields;
+#[cfg(feature = "ssr")]
 pub mod store;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+pub use super::seen_fields::SeenFields;
 use crate::model::Identity;
 
 /// The followed fields of one identity, by name. A field SES has not told yet (the
@@ -77,13 +78,13 @@ pub struct FieldChange {
 }
 
 /// The fields known both `before` and `now` whose values differ, in field order.
-pub fn changes(before: &BTreeMap<String, String>, now: &Observed) -> Vec<FieldChange> {
+pub fn changes(before: &SeenFields, now: &Observed) -> Vec<FieldChange> {
     now.iter()
         .filter_map(|(field, after)| {
-            let before = before.get(*field)?;
+            let before = before.get(field)?;
             (before != after).then(|| FieldChange {
                 field,
-                before: before.clone(),
+                before: before.to_owned(),
                 after: after.clone(),
             })
         })
@@ -91,7 +92,7 @@ pub fn changes(before: &BTreeMap<String, String>, now: &Observed) -> Vec<FieldCh
 }
 
 /// The last seen fields of each identity of one target, by name.
-pub type TargetState = BTreeMap<String, BTreeMap<String, String>>;
+pub type TargetState = BTreeMap<String, SeenFields>;
 
 /// A change to record: which identity, which field, from what to what. `before` is `None`
 /// when the identity appeared, `after` when it disappeared.
@@ -130,10 +131,7 @@ impl TargetDiff {
             state.remove(name);
         }
         for (name, field, value) in &self.upserts {
-            state
-                .entry(name.clone())
-                .or_default()
-                .insert((*field).to_owned(), value.clone());
+            state.entry(name.clone()).or_default().set(field, value);
         }
     }
 }
@@ -174,7 +172,7 @@ pub fn diff_target<'a>(
             None => {}
         }
         for (field, value) in observed {
-            if before.and_then(|b| b.get(field)) != Some(&value) {
+            if before.and_then(|b| b.get(field)) != Some(value.as_str()) {
                 diff.upserts.push((identity.name.clone(), field, value));
             }
         }
@@ -205,11 +203,25 @@ mod tests {
         identity
     }
 
-    fn stored(observed: &Observed) -> BTreeMap<String, String> {
-        observed
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect()
+    fn stored(observed: &Observed) -> SeenFields {
+        observed.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+
+    #[test]
+    fn every_observed_field_is_one_the_state_keeps() {
+        let mut identity = identity(DkimStatus::Success, true);
+        identity.dkim.origin = Some(crate::model::SigningOrigin::EasyDkim);
+        identity.verification = Some(crate::model::Verification {
+            status: Some(DkimStatus::Success),
+            verified_for_sending: true,
+            error_type: None,
+            last_checked: None,
+            last_success: None,
+        });
+        let mut observed = observe(&identity);
+        observed.insert("dns", "ok".into());
+        assert_eq!(observed.len(), super::super::seen_fields::FIELDS.len());
+        assert_eq!(stored(&observed).iter().count(), observed.len());
     }
 
     #[test]

@@ -72,10 +72,8 @@ impl History {
         .map_err(|e| self.log.query_error(e))?;
         let mut state = TargetState::new();
         for row in rows {
-            state
-                .entry(row.get("name"))
-                .or_default()
-                .insert(row.get("field"), row.get("value"));
+            let (field, value): (&str, &str) = (row.get("field"), row.get("value"));
+            state.entry(row.get("name")).or_default().set(field, value);
         }
         Ok(TargetHistory { baselined, state })
     }
