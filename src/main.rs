@@ -8,12 +8,13 @@ const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 
 /// mimalloc instead of glibc's allocator: pages are rendered into many short-lived
 /// strings on every worker, and glibc's arenas held on to what bursts of them freed.
-#[cfg(feature = "ssr")]
+#[cfg(all(feature = "ssr", not(feature = "system-allocator")))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[cfg(feature = "ssr")]
 fn main() -> std::process::ExitCode {
+    dkimdash::server::huge_pages::turn_off();
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(WORKER_STACK_BYTES)

@@ -8,6 +8,7 @@ pub mod config;
 pub mod downloads;
 pub mod health;
 pub mod healthcheck;
+pub mod huge_pages;
 pub mod metrics_endpoint;
 pub mod middleware;
 pub mod notices;
