@@ -30,12 +30,13 @@ print_steps() {
 }
 trap print_steps EXIT
 step "install what is missing (Rust tools, Chromium, npm and pip packages)"
-ensure_rust_tools
-ensure_test_runner
+start_rust_tools
+start_test_runner
 ensure_chromium
 ensure_node_modules "$root"
 python_clients=$(ensure_python_clients "$root")
 deploy_checks=$(ensure_deploy_checks "$root")
+wait_for_rust_tools
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -31,7 +31,7 @@ install_with_pin() {
   work=$(mktemp -d)
   cp -r "$src" "$work/src"
   (cd "$work/src" && cargo update -p "$dep" --precise "$dep_version")
-  cargo_install_tool --path "$work/src" --locked
+  cargo_install_tool "$crate" --path "$work/src" --locked
   rm -rf "$work"
 }
 
@@ -40,33 +40,75 @@ install_with_pin() {
 # for cargo, rustc and wasm-opt: measured on 2 cores, cargo-leptos compiled in 8 minutes
 # instead of 26 and then built the site in 81 s instead of 77; wasm-bindgen takes 1.6 s
 # instead of 0.4 on this crate's module. Built in a target dir of their own, so the
-# project's is never locked by it or filled with the tools' code.
+# project's is never locked by it or filled with the tools' code (each tool in a dir of
+# its own: they may compile side by side). $1 names the tool.
 cargo_install_tool() {
+  local name=$1
+  shift
   CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=false \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/dkimdash/tools-target" \
+    CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/dkimdash/tools-target/$name" \
     cargo install "$@"
 }
 
-ensure_rust_tools() {
+# The missing tools compile side by side, each in a background job with a log of its own,
+# while the caller goes on until wait_for_rust_tools: the last crates of a tool compile
+# one at a time, and the other core is then free for the next tool (or for the caller's
+# apt, npm and pip installs).
+tool_jobs=() tool_names=() tool_logs=()
+start_tool_install() {
+  local name=$1 log
+  shift
+  log=$(mktemp "${TMPDIR:-/tmp}/dkimdash-install-$name.XXXXXX")
+  log "installing $name in the background (log: $log)"
+  "$@" >"$log" 2>&1 &
+  tool_jobs+=("$!") tool_names+=("$name") tool_logs+=("$log")
+}
+
+# Waits for every tool started; prints each one's last line, or its whole log if it failed.
+wait_for_rust_tools() {
+  local failed=0 i
+  for i in "${!tool_jobs[@]}"; do
+    if wait "${tool_jobs[$i]}"; then
+      log "${tool_names[$i]}: $(tail -n 1 "${tool_logs[$i]}")"
+    else
+      log "installing ${tool_names[$i]} failed:"
+      cat "${tool_logs[$i]}" >&2
+      failed=1
+    fi
+    rm -f "${tool_logs[$i]}"
+  done
+  tool_jobs=() tool_names=() tool_logs=()
+  return "$failed"
+}
+
+# Starts installing what building the dashboard needs and is missing.
+start_rust_tools() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     log "adding rustup target wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown
   fi
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    install_with_pin cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-util-schemas 0.14.1
+    start_tool_install cargo-leptos \
+      install_with_pin cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-util-schemas 0.14.1
   fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-    install_with_pin wasm-bindgen-cli "$WASM_BINDGEN_VERSION" webpki-roots 1.0.10
+    start_tool_install wasm-bindgen-cli \
+      install_with_pin wasm-bindgen-cli "$WASM_BINDGEN_VERSION" webpki-roots 1.0.10
   fi
 }
 
-# Only the tests need it, not the demo.
-ensure_test_runner() {
+ensure_rust_tools() {
+  start_rust_tools
+  wait_for_rust_tools
+}
+
+# Starts installing the test runner if missing: only the tests need it, not the demo.
+start_test_runner() {
   if ! cargo nextest --version 2>/dev/null | grep -q "$NEXTEST_VERSION"; then
-    log "installing cargo-nextest $NEXTEST_VERSION"
     # Without self-update: nothing here downloads a binary.
-    cargo_install_tool cargo-nextest --version "$NEXTEST_VERSION" --locked \
+    start_tool_install cargo-nextest cargo_install_tool cargo-nextest \
+      cargo-nextest --version "$NEXTEST_VERSION" --locked \
       --no-default-features --features default-no-update
   fi
 }
