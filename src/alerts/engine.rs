@@ -18,11 +18,10 @@ use super::store::{AlertStore, StoredAlert};
 use super::tracker::Tracker;
 use crate::audit::log::AuditError;
 use crate::background::cpu_bound;
-use crate::dns::monitor::{DnsMonitor, next_change, space_after};
-use crate::dns_check::DnsReport;
+use crate::dns::monitor::{DnsMonitor, DnsReports, next_change, space_after};
 use crate::history::store::History;
 use crate::inventory::{Inventory, known_since::KnownSince, snapshot::Snapshot};
-use crate::model::{IdentityKey, UnixSeconds};
+use crate::model::UnixSeconds;
 
 /// How often the rules are looked at without a new sweep or DNS result (PENDING for H
 /// hours, a target failing for M minutes).
@@ -72,7 +71,7 @@ impl Engine {
     pub async fn evaluate(
         &mut self,
         snapshot: &Snapshot,
-        dns: Option<&HashMap<IdentityKey, DnsReport>>,
+        dns: Option<&DnsReports>,
         now: UnixSeconds,
     ) -> Result<Changed, AuditError> {
         if self.firing.is_none() {
@@ -144,7 +143,7 @@ impl Engine {
     async fn apply(
         &self,
         snapshot: &Snapshot,
-        dns: Option<&HashMap<IdentityKey, DnsReport>>,
+        dns: Option<&DnsReports>,
         now: UnixSeconds,
         mut firing: HashMap<String, StoredAlert>,
     ) -> (HashMap<String, StoredAlert>, Result<Changed, AuditError>) {

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use super::rule::Rule;
 use super::rules::Rules;
-use crate::dns_check::{DnsHealth, DnsReport};
+use crate::dns::monitor::DnsReports;
+use crate::dns_check::DnsHealth;
 use crate::inventory::{known_since::KnownSince, snapshot::Snapshot};
 use crate::model::{
     DkimStatus, Identity, IdentityKey, IdentityType, KeyLength, TargetStatus, UnixSeconds,
@@ -105,7 +106,7 @@ pub struct Inputs<'a> {
     /// The inventory.
     pub snapshot: &'a Snapshot,
     /// The DNS reports; `None` when DNS checks are off.
-    pub dns: Option<&'a HashMap<IdentityKey, DnsReport>>,
+    pub dns: Option<&'a DnsReports>,
     /// TEMPORARY_FAILURE reads in a row, per identity.
     pub temporary_failure_reads: &'a HashMap<IdentityKey, u32>,
     /// Since when each failing target has been failing (as first seen).
@@ -380,8 +381,11 @@ fn base_labels(rule: Rule, account: &str, region: &str) -> BTreeMap<String, Stri
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::attention::tests::domain;
+    use crate::dns_check::DnsReport;
     use crate::model::{SweepError, TargetStatus};
 
     const NOW: UnixSeconds = 1_000_000 + 100 * 3600;
@@ -625,7 +629,7 @@ mod tests {
             let labels = identity_labels(Rule::DkimDnsRecordBroken, identity);
             world.firing.insert(fingerprint(&labels));
         }
-        let verdict = |reports: &HashMap<IdentityKey, DnsReport>, identity: &Identity| {
+        let verdict = |reports: &DnsReports, identity: &Identity| {
             let inputs = Inputs {
                 snapshot: &world.snapshot,
                 dns: Some(reports),
@@ -641,7 +645,10 @@ mod tests {
         let none = HashMap::new();
         assert_eq!(verdict(&none, &ok), Some(Verdict::Unknown));
         assert_eq!(verdict(&none, &pending), Some(Verdict::Clear));
-        let broken = HashMap::from([(ok.key(), report(Finding::Missing { nxdomain: true }))]);
+        let broken = HashMap::from([(
+            ok.key(),
+            Arc::new(report(Finding::Missing { nxdomain: true })),
+        )]);
         let Some(Verdict::Firing(alert)) = verdict(&broken, &ok) else {
             panic!("a missing record of a SUCCESS identity fires");
         };
@@ -649,7 +656,7 @@ mod tests {
             alert.annotations["description"].contains("t._domainkey.ok.example: missing"),
             "{alert:?}"
         );
-        let fine = HashMap::from([(ok.key(), report(Finding::Ok))]);
+        let fine = HashMap::from([(ok.key(), Arc::new(report(Finding::Ok)))]);
         assert_eq!(verdict(&fine, &ok), Some(Verdict::Clear));
     }
 }

@@ -64,7 +64,7 @@ struct Inner {
     changes: tokio::sync::watch::Sender<u64>,
     /// The reports of the last snapshot asked for, built once per change of the reports
     /// or of the snapshot and shared by every reader.
-    view: Memo<(Same<Snapshot>, u64), HashMap<IdentityKey, DnsReport>>,
+    view: Memo<(Same<Snapshot>, u64), DnsReports>,
     /// Their healths, for every page of the table: built once per change of a finding
     /// (a check that confirms the last one changes no health).
     healths: Memo<(Same<Snapshot>, u64), crate::dns_check::DnsHealths>,
@@ -77,8 +77,11 @@ struct Inner {
     findings: std::sync::atomic::AtomicU64,
 }
 
-/// The current reports of the identities of one snapshot.
-pub type DnsView = Arc<HashMap<IdentityKey, DnsReport>>;
+/// The current report of each identity of one snapshot (each shared with the monitor's own).
+pub type DnsReports = HashMap<IdentityKey, Arc<DnsReport>>;
+
+/// The current reports of the identities of one snapshot, shared.
+pub type DnsView = Arc<DnsReports>;
 
 /// What "Check DNS now" got.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,16 +164,12 @@ impl DnsMonitor {
     /// report kept from before a restart may be for tokens SES has since replaced).
     pub fn report(&self, identity: &Identity, inventory: &Inventory) -> Option<DnsReport> {
         let reports = read(&self.inner.reports);
-        current(&reports, identity, inventory).map(|kept| kept.report.clone())
+        current(&reports, identity, inventory).map(|kept| DnsReport::clone(&kept.report))
     }
 
     /// The report of every identity in `snapshot` that has one for its records now, for
     /// the table, the overview, the history and the metrics.
-    pub fn reports(
-        &self,
-        snapshot: &Snapshot,
-        inventory: &Inventory,
-    ) -> HashMap<IdentityKey, DnsReport> {
+    pub fn reports(&self, snapshot: &Snapshot, inventory: &Inventory) -> DnsReports {
         let reports = read(&self.inner.reports);
         snapshot
             .identities
@@ -341,7 +340,7 @@ impl DnsMonitor {
             .get(&key)
             .map_or(0, |prior| prior.failures);
         let kept = Kept {
-            report: report.clone(),
+            report: Arc::new(report.clone()),
             state: state_of(identity, public_key),
             failures: if incomplete {
                 prior_failures.saturating_add(1)
@@ -677,11 +676,11 @@ mod tests {
     #[test]
     fn a_failing_report_is_due_after_its_backoff_not_its_ttl() {
         let stored = |failures| Kept {
-            report: DnsReport {
+            report: Arc::new(DnsReport {
                 records: Vec::new(),
                 checked_at: 1000,
                 fresh_until: 1060,
-            },
+            }),
             state: SesState {
                 status: DkimStatus::Pending,
                 tokens: Vec::new(),

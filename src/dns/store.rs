@@ -2,6 +2,8 @@
 //! check ends, read once at start, so a restart neither asks the whole fleet again nor
 //! forgets what it knew.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -13,8 +15,8 @@ use crate::model::{DkimStatus, IdentityKey, SigningOrigin};
 /// makes it due again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Kept {
-    /// The report.
-    pub report: DnsReport,
+    /// The report, shared with the view every page and round reads (no copy per reader).
+    pub report: Arc<DnsReport>,
     /// The SES state it was made for.
     pub state: SesState,
     /// Checks in a row with a record that could not be checked.
@@ -85,7 +87,7 @@ impl ReportStore {
         Ok(rows
             .iter()
             .filter_map(|row| {
-                let report = serde_json::from_str(row.get("report")).ok()?;
+                let report = Arc::new(serde_json::from_str(row.get("report")).ok()?);
                 let state = serde_json::from_str(row.get("state")).ok()?;
                 let key = identity_key(row);
                 let failures = u32::try_from(row.get::<i64, _>("failures")).unwrap_or(0);
@@ -105,7 +107,7 @@ impl ReportStore {
     pub async fn save(&self, key: &IdentityKey, kept: &Kept) -> Result<(), AuditError> {
         let db = self.log.database().await?;
         let (Ok(report), Ok(state)) = (
-            serde_json::to_string(&kept.report),
+            serde_json::to_string(&*kept.report),
             serde_json::to_string(&kept.state),
         ) else {
             // Plain data always serializes; were it not to, the report stays in memory.
