@@ -72,8 +72,12 @@ mapfile -t image_env < <(python3 -c '
 import json, sys
 for item in json.load(open(sys.argv[1]))["config"]["Env"]:
     print(item)' "$work/config.json")
+# coreutils' chroot lives in /usr/sbin, which not every PATH holds.
+chroot=$(PATH="$PATH:/usr/sbin:/sbin" command -v chroot) || {
+  echo "check_image: chroot not found (coreutils, /usr/sbin/chroot)" >&2
+  exit 1
+}
 # Without --auth it listens on loopback only (it refuses a wildcard address).
-chroot=$(command -v chroot)
 env -i "${image_env[@]}" DKIMDASH_LISTEN="127.0.0.1:$port" \
   "$chroot" --userspec=65532:65532 "$rootfs" /usr/local/bin/dkimdash >"$work/server.log" 2>&1 &
 server=$!
