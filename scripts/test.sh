@@ -49,9 +49,10 @@ cargo fmt --all --check
 # checks and the Rust tests. Measured on 2 cores: the server at opt-level 3 took 284-360 s
 # a run (incremental compilation saves little at that level), and its optimised
 # dependencies were a second copy of the tests' own; at fast-test the server alone took
-# 36 s after one module changed and 95 s from scratch (with the tests' targets, 69 s). Operators' builds (scripts/release.sh, scripts/demo.sh)
-# stay `cargo leptos build --release`: the server's speed is measured on such a build by
-# benches/ and scripts/bench-fleet.py, never by these checks.
+# 36 s after one module changed and 95 s from scratch (with the tests' targets, 69 s).
+# Operators' builds (scripts/release.sh, scripts/demo.sh) stay `cargo leptos build
+# --release`: the server's speed is measured on such a build by benches/ and
+# scripts/bench-fleet.py, never by these checks.
 #
 # The browser tests, boto3 and the deployment checks run right after the builds, on
 # exactly what they built; the Rust tests come last. (Running them during the browser

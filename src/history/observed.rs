@@ -220,7 +220,7 @@ mod tests {
         });
         let mut observed = observe(&identity);
         observed.insert("dns", "ok".into());
-        assert_eq!(observed.len(), super::super::seen_fields::FIELDS.len());
+        assert_eq!(observed.len(), crate::history::seen_fields::FIELDS.len());
         assert_eq!(stored(&observed).iter().count(), observed.len());
     }
 

@@ -29,6 +29,11 @@ impl SeenFields {
 
     /// Every known field and its value, in [`FIELDS`] order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.entries().map(|(index, value)| (FIELDS[index], value))
+    }
+
+    /// Every known field's index in [`FIELDS`] and its value, in that order.
+    fn entries(&self) -> impl Iterator<Item = (usize, &str)> {
         let mut rest = &*self.0;
         std::iter::from_fn(move || {
             if rest.is_empty() {
@@ -39,7 +44,7 @@ impl SeenFields {
             let length: usize = length.parse().ok()?;
             let value = &after[..length];
             rest = &after[length..];
-            Some((FIELDS[index], value))
+            Some((index, value))
         })
     }
 
@@ -48,11 +53,8 @@ impl SeenFields {
         let Some(index) = FIELDS.iter().position(|f| *f == field) else {
             return;
         };
-        let mut fields: Vec<(usize, &str)> = self
-            .iter()
-            .filter(|(name, _)| *name != field)
-            .map(|(name, value)| (position(name), value))
-            .collect();
+        let mut fields: Vec<(usize, &str)> =
+            self.entries().filter(|(kept, _)| *kept != index).collect();
         fields.push((index, value));
         fields.sort_unstable_by_key(|(index, _)| *index);
         self.0 = pack(fields).into_boxed_str();
@@ -68,10 +70,6 @@ impl<'a> FromIterator<(&'a str, &'a str)> for SeenFields {
         }
         seen
     }
-}
-
-fn position(field: &str) -> usize {
-    FIELDS.iter().position(|f| *f == field).unwrap_or_default()
 }
 
 fn pack(fields: Vec<(usize, &str)>) -> String {
