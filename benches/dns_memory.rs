@@ -20,7 +20,7 @@ use dkimdash::{
     dns::{
         checker::{Checker, CheckerSettings},
         monitor::DnsMonitor,
-        store::{Kept, ReportStore, SesState},
+        store::{ReportStore, SesState},
     },
     dns_check::{DnsReport, Finding, RecordCheck},
     inventory::{Inventory, RefreshSettings},
@@ -139,29 +139,28 @@ async fn main() {
     let store = ReportStore::new(AuditLog::in_memory());
     for identity in &snapshot.identities {
         let records = inventory.records_of(identity);
-        let kept = Kept {
-            report: DnsReport {
-                records: records
-                    .into_iter()
-                    .map(|record| RecordCheck {
-                        record,
-                        finding: Finding::Ok,
-                    })
-                    .collect(),
-                checked_at: 1_800_000_000,
-                fresh_until: 1_800_003_600,
-            }
-            .into(),
-            state: SesState {
-                status: identity.dkim.status.clone(),
-                tokens: identity.dkim.tokens.clone(),
-                zone: identity.dkim.signing_hosted_zone.clone(),
-                origin: identity.dkim.origin.clone(),
-                public_key: None,
-            },
-            failures: 0,
+        let report = DnsReport {
+            records: records
+                .into_iter()
+                .map(|record| RecordCheck {
+                    record,
+                    finding: Finding::Ok,
+                })
+                .collect(),
+            checked_at: 1_800_000_000,
+            fresh_until: 1_800_003_600,
         };
-        store.save(&identity.key(), &kept).await.expect("saved");
+        let state = SesState {
+            status: identity.dkim.status.clone(),
+            tokens: identity.dkim.tokens.clone(),
+            zone: identity.dkim.signing_hosted_zone.clone(),
+            origin: identity.dkim.origin.clone(),
+            public_key: None,
+        };
+        store
+            .save(&identity.key(), &report, &state, 0)
+            .await
+            .expect("saved");
     }
 
     let checker = Checker::new(CheckerSettings::default()).expect("checker");

@@ -390,12 +390,7 @@ impl DnsReport {
     /// The identity's health: a problem if any record has one; unchecked if any record
     /// could not be checked (and none has a problem); else OK.
     pub fn health(&self) -> DnsHealth {
-        let healths = self.records.iter().map(|r| r.finding.health());
-        healths.fold(DnsHealth::Ok, |worst, h| match (worst, h) {
-            (DnsHealth::Problem, _) | (_, DnsHealth::Problem) => DnsHealth::Problem,
-            (DnsHealth::Unchecked, _) | (_, DnsHealth::Unchecked) => DnsHealth::Unchecked,
-            _ => DnsHealth::Ok,
-        })
+        worst_of(self.records.iter().map(|r| &r.finding))
     }
 
     /// The finding for the record named `name` of type `record`, if checked.
@@ -405,6 +400,62 @@ impl DnsReport {
             .find(|c| c.record.record_type == record.record_type && c.record.name == record.name)
             .map(|c| &c.finding)
     }
+}
+
+/// What the checks of an identity's records found, in the order of its records, without
+/// the records: they follow from the identity (its tokens, zone and key). The DNS monitor
+/// keeps this for every identity; the records' names and values repeated in each report
+/// were most of its memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Findings {
+    /// One per record, in the order of the records to publish.
+    pub found: Box<[Finding]>,
+    /// When the look-ups ran.
+    pub checked_at: UnixSeconds,
+    /// Until when the answers may be reused.
+    pub fresh_until: UnixSeconds,
+}
+
+impl Findings {
+    /// What `report` found.
+    pub fn of(report: &DnsReport) -> Self {
+        Self {
+            found: report.records.iter().map(|r| r.finding.clone()).collect(),
+            checked_at: report.checked_at,
+            fresh_until: report.fresh_until,
+        }
+    }
+
+    /// The identity's health, as [`DnsReport::health`].
+    pub fn health(&self) -> DnsHealth {
+        worst_of(self.found.iter())
+    }
+
+    /// The report again, with the identity's `records` (in the order they were checked);
+    /// `None` if there are not as many as findings (records of another state).
+    pub fn with_records(&self, records: Vec<DnsRecord>) -> Option<DnsReport> {
+        (records.len() == self.found.len()).then(|| DnsReport {
+            records: records
+                .into_iter()
+                .zip(self.found.iter().cloned())
+                .map(|(record, finding)| RecordCheck { record, finding })
+                .collect(),
+            checked_at: self.checked_at,
+            fresh_until: self.fresh_until,
+        })
+    }
+}
+
+/// A problem if any finding is one; unchecked if any could not be checked (and none is a
+/// problem); else OK.
+fn worst_of<'a>(findings: impl Iterator<Item = &'a Finding>) -> DnsHealth {
+    findings.fold(DnsHealth::Ok, |worst, finding| {
+        match (worst, finding.health()) {
+            (DnsHealth::Problem, _) | (_, DnsHealth::Problem) => DnsHealth::Problem,
+            (DnsHealth::Unchecked, _) | (_, DnsHealth::Unchecked) => DnsHealth::Unchecked,
+            _ => DnsHealth::Ok,
+        }
+    })
 }
 
 /// A long value cut for a sentence (keys run to hundreds of characters).
@@ -457,6 +508,23 @@ mod tests {
         assert_eq!(report.health(), DnsHealth::Unchecked);
         report.records[0].finding = Finding::Missing { nxdomain: true };
         assert_eq!(report.health(), DnsHealth::Problem);
+    }
+
+    #[test]
+    fn findings_give_back_the_report_with_its_records() {
+        let report = DnsReport {
+            records: vec![
+                check("a", Finding::Ok),
+                check("b", Finding::Missing { nxdomain: false }),
+            ],
+            checked_at: 10,
+            fresh_until: 70,
+        };
+        let findings = Findings::of(&report);
+        assert_eq!(findings.health(), report.health());
+        let records: Vec<DnsRecord> = report.records.iter().map(|c| c.record.clone()).collect();
+        assert_eq!(findings.with_records(records.clone()), Some(report));
+        assert_eq!(findings.with_records(records[..1].to_vec()), None);
     }
 
     #[test]

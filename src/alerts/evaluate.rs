@@ -298,11 +298,13 @@ fn dns_broken(inputs: &Inputs<'_>, identity: &Identity) -> Held {
     };
     match report.health() {
         DnsHealth::Problem => {
-            let problems: Vec<String> = report
-                .records
+            // The records' names, which do not depend on the key (not known here).
+            let records = crate::records::dkim_records(identity, None);
+            let problems: Vec<String> = records
                 .iter()
-                .filter(|c| c.finding.health() == DnsHealth::Problem)
-                .map(|c| format!("{}: {}", c.record.name, c.finding.label()))
+                .zip(&report.found)
+                .filter(|(_, finding)| finding.health() == DnsHealth::Problem)
+                .map(|(record, finding)| format!("{}: {}", record.name, finding.label()))
                 .collect();
             Held::Yes(annotations(
                 format!("{}: DKIM DNS record broken", identity.name),
@@ -385,7 +387,6 @@ mod tests {
 
     use super::*;
     use crate::attention::tests::domain;
-    use crate::dns_check::DnsReport;
     use crate::model::{SweepError, TargetStatus};
 
     const NOW: UnixSeconds = 1_000_000 + 100 * 3600;
@@ -606,20 +607,13 @@ mod tests {
 
     #[test]
     fn dns_broken_is_unknown_until_checked_and_ignores_other_statuses() {
-        use crate::dns_check::{Finding, RecordCheck};
-        use crate::model::{DnsRecord, RecordType};
+        use crate::dns_check::{Finding, Findings};
 
-        let ok = domain("ok.example", DkimStatus::Success);
+        let mut ok = domain("ok.example", DkimStatus::Success);
+        ok.dkim.tokens = vec!["t".into()];
         let pending = domain("pending.example", DkimStatus::Pending);
-        let report = |finding: Finding| DnsReport {
-            records: vec![RecordCheck {
-                record: DnsRecord {
-                    record_type: RecordType::Cname,
-                    name: "t._domainkey.ok.example".into(),
-                    value: Some("t.dkim.amazonses.com".into()),
-                },
-                finding,
-            }],
+        let report = |finding: Finding| Findings {
+            found: Box::new([finding]),
             checked_at: NOW,
             fresh_until: NOW + 300,
         };

@@ -17,8 +17,8 @@ use futures::{StreamExt, stream::FuturesUnordered};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::checker::Checker;
-use super::store::{Kept, ReportStore, SesState};
-use crate::dns_check::{DnsProgress, DnsReport};
+use super::store::{Kept, ReportStore, SesState, StateMark};
+use crate::dns_check::{DnsProgress, DnsReport, Findings};
 use crate::inventory::{Inventory, now, snapshot::Snapshot};
 use crate::memo::{Memo, Same};
 use crate::model::{DkimStatus, Identity, IdentityKey, UnixSeconds};
@@ -77,8 +77,9 @@ struct Inner {
     findings: std::sync::atomic::AtomicU64,
 }
 
-/// The current report of each identity of one snapshot (each shared with the monitor's own).
-pub type DnsReports = HashMap<IdentityKey, Arc<DnsReport>>;
+/// What the current report of each identity of one snapshot found (each shared with the
+/// monitor's own).
+pub type DnsReports = HashMap<IdentityKey, Arc<Findings>>;
 
 /// The current reports of the identities of one snapshot, shared.
 pub type DnsView = Arc<DnsReports>;
@@ -163,8 +164,11 @@ impl DnsMonitor {
     /// The latest report of `identity`, if one was made for the records it has now (a
     /// report kept from before a restart may be for tokens SES has since replaced).
     pub fn report(&self, identity: &Identity, inventory: &Inventory) -> Option<DnsReport> {
+        let public_key = inventory.known_public_key(identity);
         let reports = read(&self.inner.reports);
-        current(&reports, identity, inventory).map(|kept| DnsReport::clone(&kept.report))
+        let kept = current(&reports, identity, inventory)?;
+        let records = kept.state.records_for(identity, public_key.as_deref());
+        kept.report.with_records(records)
     }
 
     /// The report of every identity in `snapshot` that has one for its records now, for
@@ -339,9 +343,10 @@ impl DnsMonitor {
         let prior_failures = read(&self.inner.reports)
             .get(&key)
             .map_or(0, |prior| prior.failures);
+        let state = state_of(identity, public_key);
         let kept = Kept {
-            report: Arc::new(report.clone()),
-            state: state_of(identity, public_key),
+            report: Arc::new(Findings::of(&report)),
+            state: StateMark::of(&state),
             failures: if incomplete {
                 prior_failures.saturating_add(1)
             } else {
@@ -350,7 +355,7 @@ impl DnsMonitor {
         };
         // Stored first: a report shown is one a restart will still have.
         if let Some(store) = self.inner.store.get()
-            && let Err(error) = store.save(&key, &kept).await
+            && let Err(error) = store.save(&key, &report, &state, kept.failures).await
         {
             // The report stays in memory; only a restart would check it again.
             tracing::warn!(%error, identity = %key.name, "could not keep a DNS report");
@@ -550,7 +555,7 @@ fn standing(
     }
     let healthy = identity.dkim.status == DkimStatus::Success;
     match reports.get(&identity.key()) {
-        Some(kept) if kept.state == state_of(identity, inventory.known_public_key(identity)) => {
+        Some(kept) if kept.state == mark_of(identity, inventory) => {
             if is_stale(kept, healthy, now) {
                 Standing::Expired {
                     checked_at: kept.report.checked_at,
@@ -570,8 +575,9 @@ fn current<'a>(
     inventory: &Inventory,
 ) -> Option<&'a Kept> {
     let kept = reports.get(&identity.key())?;
-    let now = state_of(identity, inventory.known_public_key(identity));
-    kept.state.has_records_of(&now).then_some(kept)
+    kept.state
+        .has_records_of(&mark_of(identity, inventory))
+        .then_some(kept)
 }
 
 /// The pace of the last checks: when each of them ended.
@@ -635,6 +641,19 @@ fn retry_after(failures: u32) -> UnixSeconds {
     (RETRY_FIRST_SECS << doublings).min(RETRY_CEILING_SECS)
 }
 
+/// The mark of `identity`'s state now, made in place (it is asked of every identity at
+/// each plan).
+fn mark_of(identity: &Identity, inventory: &Inventory) -> StateMark {
+    let dkim = &identity.dkim;
+    StateMark::new(
+        &dkim.status,
+        &dkim.tokens,
+        dkim.signing_hosted_zone.as_deref(),
+        dkim.origin.as_ref(),
+        inventory.known_public_key(identity).as_deref(),
+    )
+}
+
 fn state_of(identity: &Identity, public_key: Option<String>) -> SesState {
     SesState {
         status: identity.dkim.status.clone(),
@@ -676,18 +695,18 @@ mod tests {
     #[test]
     fn a_failing_report_is_due_after_its_backoff_not_its_ttl() {
         let stored = |failures| Kept {
-            report: Arc::new(DnsReport {
-                records: Vec::new(),
+            report: Arc::new(Findings {
+                found: Box::new([]),
                 checked_at: 1000,
                 fresh_until: 1060,
             }),
-            state: SesState {
+            state: StateMark::of(&SesState {
                 status: DkimStatus::Pending,
                 tokens: Vec::new(),
                 zone: None,
                 origin: None,
                 public_key: None,
-            },
+            }),
             failures,
         };
         assert!(is_stale(&stored(0), false, 1060));

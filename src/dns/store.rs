@@ -8,22 +8,23 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::audit::log::{AuditError, AuditLog, identity_key};
-use crate::dns_check::DnsReport;
-use crate::model::{DkimStatus, IdentityKey, SigningOrigin};
+use crate::dns_check::{DnsReport, Findings};
+use crate::model::{DkimStatus, DnsRecord, Identity, IdentityKey, SigningOrigin};
 
 /// An identity's last report and the SES state it was made for: a change of that state
 /// makes it due again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Kept {
-    /// The report, shared with the view every page and round reads (no copy per reader).
-    pub report: Arc<DnsReport>,
-    /// The SES state it was made for.
-    pub state: SesState,
+    /// What the report found, shared with the view every page and round reads (no copy
+    /// per reader).
+    pub report: Arc<Findings>,
+    /// The SES state it was made for, as digests.
+    pub state: StateMark,
     /// Checks in a row with a record that could not be checked.
     pub failures: u32,
 }
 
-/// The parts of an identity's SES state its records depend on.
+/// The parts of an identity's SES state its records depend on, as stored with a report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SesState {
     /// The DKIM status.
@@ -38,21 +39,54 @@ pub struct SesState {
     pub public_key: Option<String>,
 }
 
-impl Kept {
-    /// Whether `other` found the same as this report, for the same SES state: only the
-    /// check times differ.
-    pub fn finds_the_same_as(&self, other: &Kept) -> bool {
-        self.state == other.state && self.report.records == other.report.records
-    }
+/// What a kept report remembers of the SES state it was made for: the status, the origin
+/// and the zone, and digests of the tokens and the public key. Their text is the
+/// inventory's; a report only has to tell whether they changed, and a copy of every
+/// identity's tokens (and BYODKIM keys) was a fifth of the monitor's memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateMark {
+    status: DkimStatus,
+    origin: Option<SigningOrigin>,
+    zone: Option<String>,
+    tokens: u64,
+    public_key: Option<u64>,
 }
 
-impl SesState {
+impl StateMark {
+    /// The mark of an identity's state, read in place (nothing copied).
+    pub fn new(
+        status: &DkimStatus,
+        tokens: &[String],
+        zone: Option<&str>,
+        origin: Option<&SigningOrigin>,
+        public_key: Option<&str>,
+    ) -> Self {
+        Self {
+            status: status.clone(),
+            origin: origin.cloned(),
+            zone: zone.map(str::to_owned),
+            tokens: digest(tokens),
+            public_key: public_key.map(digest),
+        }
+    }
+
+    /// The mark of a stored state.
+    pub fn of(state: &SesState) -> Self {
+        Self::new(
+            &state.status,
+            &state.tokens,
+            state.zone.as_deref(),
+            state.origin.as_ref(),
+            state.public_key.as_deref(),
+        )
+    }
+
     /// Whether a report made for this state checks the records an identity in `current`
     /// should have: the same tokens, and the same origin, zone and public key wherever
     /// `current` knows them (before SES's details are read, or before a BYODKIM key is
     /// seen again after a restart, they are not known and do not contradict). The status
     /// is not part of it: the records stay the same when it changes.
-    pub fn has_records_of(&self, current: &SesState) -> bool {
+    pub fn has_records_of(&self, current: &StateMark) -> bool {
         fn agrees<T: PartialEq>(made_for: &Option<T>, now: &Option<T>) -> bool {
             now.is_none() || made_for == now
         }
@@ -60,6 +94,40 @@ impl SesState {
             && agrees(&self.origin, &current.origin)
             && agrees(&self.zone, &current.zone)
             && agrees(&self.public_key, &current.public_key)
+    }
+
+    /// The records a report made for this state checked, for `identity` now (whose
+    /// state has those records, [`Self::has_records_of`]): its tokens and domain, and the
+    /// origin and zone this state had where the identity does not know them yet.
+    /// `public_key` is the one known now (unknown after a restart until seen again).
+    pub fn records_for(&self, identity: &Identity, public_key: Option<&str>) -> Vec<DnsRecord> {
+        let dkim = &identity.dkim;
+        if (dkim.origin.is_none() && self.origin.is_some())
+            || (dkim.signing_hosted_zone.is_none() && self.zone.is_some())
+        {
+            let mut known = identity.clone();
+            known.dkim.origin = known.dkim.origin.or_else(|| self.origin.clone());
+            known.dkim.signing_hosted_zone =
+                known.dkim.signing_hosted_zone.or_else(|| self.zone.clone());
+            return crate::records::dkim_records(&known, public_key);
+        }
+        crate::records::dkim_records(identity, public_key)
+    }
+}
+
+/// A digest for telling values apart in memory only (never stored: the hasher's output
+/// may change between Rust versions). 64 bits: two different token sets of one identity
+/// get the same digest about once in 10^19 changes.
+fn digest<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
+}
+
+impl Kept {
+    /// Whether `other` found the same as this report, for the same SES state: only the
+    /// check times differ.
+    pub fn finds_the_same_as(&self, other: &Kept) -> bool {
+        self.state == other.state && self.report.found == other.report.found
     }
 }
 
@@ -87,8 +155,9 @@ impl ReportStore {
         Ok(rows
             .iter()
             .filter_map(|row| {
-                let report = Arc::new(serde_json::from_str(row.get("report")).ok()?);
-                let state = serde_json::from_str(row.get("state")).ok()?;
+                let report: DnsReport = serde_json::from_str(row.get("report")).ok()?;
+                let report = Arc::new(Findings::of(&report));
+                let state = StateMark::of(&serde_json::from_str(row.get("state")).ok()?);
                 let key = identity_key(row);
                 let failures = u32::try_from(row.get::<i64, _>("failures")).unwrap_or(0);
                 Some((
@@ -103,13 +172,18 @@ impl ReportStore {
             .collect())
     }
 
-    /// Writes `kept` over the identity's last row.
-    pub async fn save(&self, key: &IdentityKey, kept: &Kept) -> Result<(), AuditError> {
+    /// Writes a report, the state it was made for and its failures in a row over the
+    /// identity's last row.
+    pub async fn save(
+        &self,
+        key: &IdentityKey,
+        report: &DnsReport,
+        state: &SesState,
+        failures: u32,
+    ) -> Result<(), AuditError> {
         let db = self.log.database().await?;
-        let (Ok(report), Ok(state)) = (
-            serde_json::to_string(&*kept.report),
-            serde_json::to_string(&kept.state),
-        ) else {
+        let (Ok(report), Ok(state)) = (serde_json::to_string(report), serde_json::to_string(state))
+        else {
             // Plain data always serializes; were it not to, the report stays in memory.
             return Ok(());
         };
@@ -124,7 +198,7 @@ impl ReportStore {
         .bind(&key.name)
         .bind(report)
         .bind(state)
-        .bind(i64::from(kept.failures))
+        .bind(i64::from(failures))
         .execute(db)
         .await
         .map_err(|e| self.log.query_error(e))?;
@@ -172,8 +246,8 @@ mod tests {
             status: DkimStatus::Pending,
             ..made_for.clone()
         };
-        assert!(made_for.has_records_of(&now_pending));
-        assert!(!made_for.has_records_of(&easy(&["d", "e", "f"])));
+        assert!(StateMark::of(&made_for).has_records_of(&StateMark::of(&now_pending)));
+        assert!(!StateMark::of(&made_for).has_records_of(&StateMark::of(&easy(&["d", "e", "f"]))));
     }
 
     #[test]
@@ -188,16 +262,75 @@ mod tests {
             public_key: None,
             ..easy(&["sel"])
         };
-        assert!(made_for.has_records_of(&before_details));
+        assert!(StateMark::of(&made_for).has_records_of(&StateMark::of(&before_details)));
         let another_key = SesState {
             public_key: Some("MIIC".to_owned()),
             ..made_for.clone()
         };
-        assert!(!made_for.has_records_of(&another_key));
+        assert!(!StateMark::of(&made_for).has_records_of(&StateMark::of(&another_key)));
         let another_origin = SesState {
             origin: Some(SigningOrigin::Byodkim),
             ..made_for.clone()
         };
-        assert!(!made_for.has_records_of(&another_origin));
+        assert!(!StateMark::of(&made_for).has_records_of(&StateMark::of(&another_origin)));
+    }
+
+    #[test]
+    fn the_mark_tells_states_apart_as_their_text_does() {
+        let mark = |tokens: &[&str]| StateMark::of(&easy(tokens));
+        assert_eq!(mark(&["a", "bc"]), mark(&["a", "bc"]));
+        assert_ne!(
+            mark(&["a", "bc"]),
+            mark(&["ab", "c"]),
+            "where one token ends counts"
+        );
+        assert_ne!(mark(&["a", "b"]), mark(&["b", "a"]), "so does their order");
+        assert_ne!(mark(&["a"]), mark(&["a", ""]));
+        let pending = StateMark::of(&SesState {
+            status: DkimStatus::Pending,
+            ..easy(&["a"])
+        });
+        assert_ne!(
+            pending,
+            mark(&["a"]),
+            "a new status makes a report due again"
+        );
+        assert!(
+            pending.has_records_of(&mark(&["a"])),
+            "but keeps its records"
+        );
+    }
+
+    #[test]
+    fn records_are_rebuilt_as_checked_while_the_identity_does_not_know_its_details() {
+        use crate::model::RecordType;
+
+        let mut identity = crate::attention::tests::domain("a.example", DkimStatus::Success);
+        identity.dkim.tokens = vec!["sel".into()];
+        let made_for = StateMark::of(&SesState {
+            origin: Some(SigningOrigin::Byodkim),
+            public_key: Some("MIIB".into()),
+            ..easy(&["sel"])
+        });
+        // After a restart, before SES's details are read again: no origin, no zone.
+        identity.dkim.origin = None;
+        identity.dkim.signing_hosted_zone = None;
+        let records = made_for.records_for(&identity, Some("MIIB"));
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].record_type, RecordType::Txt, "{records:?}");
+        assert_eq!(records[0].name, "sel._domainkey.a.example");
+        assert_eq!(records[0].value.as_deref(), Some("v=DKIM1; k=rsa; p=MIIB"));
+
+        let easy_mark = StateMark::of(&SesState {
+            zone: Some("dkim.eu-south-1.amazonses.com".into()),
+            ..easy(&["tok"])
+        });
+        identity.dkim.tokens = vec!["tok".into()];
+        let records = easy_mark.records_for(&identity, None);
+        assert_eq!(
+            records[0].value.as_deref(),
+            Some("tok.dkim.eu-south-1.amazonses.com"),
+            "the zone it was checked with"
+        );
     }
 }

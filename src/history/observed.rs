@@ -44,17 +44,17 @@ pub fn observe(identity: &Identity) -> Observed {
 /// What the DNS check of an identity's records says, as the history keeps it: `ok`, or
 /// the problems found (`missing`, `wrong value, …`). `None` when it could not check: that
 /// is not a state of the records.
-pub fn dns_value(report: &crate::dns_check::DnsReport) -> Option<String> {
+pub fn dns_value(report: &crate::dns_check::Findings) -> Option<String> {
     use crate::dns_check::DnsHealth;
     match report.health() {
         DnsHealth::Ok => Some("ok".to_owned()),
         DnsHealth::Unchecked => None,
         DnsHealth::Problem => {
             let mut problems: Vec<&str> = report
-                .records
+                .found
                 .iter()
-                .filter(|c| c.finding.health() == DnsHealth::Problem)
-                .map(|c| c.finding.label())
+                .filter(|finding| finding.health() == DnsHealth::Problem)
+                .map(|finding| finding.label())
                 .collect();
             problems.sort_unstable();
             problems.dedup();
@@ -316,21 +316,10 @@ mod tests {
 
     #[test]
     fn the_dns_check_is_followed_once_checked() {
-        use crate::dns_check::{DnsReport, Finding, RecordCheck};
-        use crate::model::{DnsRecord, RecordType};
+        use crate::dns_check::{Finding, Findings};
 
-        let report = |findings: &[Finding]| DnsReport {
-            records: findings
-                .iter()
-                .map(|finding| RecordCheck {
-                    record: DnsRecord {
-                        record_type: RecordType::Cname,
-                        name: "t._domainkey.a.example".into(),
-                        value: None,
-                    },
-                    finding: finding.clone(),
-                })
-                .collect(),
+        let report = |findings: &[Finding]| Findings {
+            found: findings.into(),
             checked_at: 0,
             fresh_until: 0,
         };
