@@ -40,10 +40,12 @@ mod embed {
         }
         let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
         let copy = out_dir.join("site");
-        if copy.exists() {
-            fs::remove_dir_all(&copy).expect("clearing the previous copy of the site");
-        }
-        copy_served(&site_root, &copy);
+        // memory-serve has cargo watch the copy, so the copy keeps the site's own times:
+        // brought up to date rather than made again, each file and directory dated as its
+        // original. A copy rewritten at every run (or dated when copied, after this script
+        // started) made this script, and then the whole crate, run again at the next cargo
+        // command.
+        sync_served(&site_root, &copy);
         // memory-serve reports every file as a cargo warning; a build that went well
         // should print none.
         // SAFETY: the build script is single-threaded; nothing reads the environment
@@ -53,18 +55,51 @@ mod embed {
         println!("cargo::rustc-cfg=embedded_site");
     }
 
-    fn copy_served(from: &Path, to: &Path) {
+    /// Makes `to` hold what the browser fetches from `from`, writing only files that
+    /// differ and removing what `from` no longer has.
+    fn sync_served(from: &Path, to: &Path) {
         fs::create_dir_all(to).expect("creating the copy of the site");
+        let mut wanted = std::collections::HashSet::new();
         for entry in fs::read_dir(from).expect("reading the site") {
             let entry = entry.expect("reading the site");
             let path = entry.path();
             let name = entry.file_name();
-            let name = name.to_string_lossy();
+            let text = name.to_string_lossy();
             if path.is_dir() {
-                copy_served(&path, &to.join(&*name));
-            } else if !(name.ends_with(".br") || name.ends_with(".gz") || name.ends_with(".ts")) {
-                fs::copy(&path, to.join(&*name)).expect("copying a file of the site");
+                sync_served(&path, &to.join(&name));
+            } else if text.ends_with(".br") || text.ends_with(".gz") || text.ends_with(".ts") {
+                continue;
+            } else {
+                let bytes = fs::read(&path).expect("reading a file of the site");
+                let target = to.join(&name);
+                if fs::read(&target).ok().as_deref() != Some(&bytes[..]) {
+                    fs::write(&target, &bytes).expect("copying a file of the site");
+                }
+                date_as(&target, &path);
+            }
+            wanted.insert(name);
+        }
+        for entry in fs::read_dir(to).expect("reading the copy of the site") {
+            let entry = entry.expect("reading the copy of the site");
+            if !wanted.contains(&entry.file_name()) {
+                let path = entry.path();
+                if path.is_dir() {
+                    fs::remove_dir_all(&path).expect("removing a directory the site no longer has");
+                } else {
+                    fs::remove_file(&path).expect("removing a file the site no longer has");
+                }
             }
         }
+        date_as(to, from);
+    }
+
+    /// Gives `copy` the modification time of `original` (a file or a directory).
+    fn date_as(copy: &Path, original: &Path) {
+        let modified = fs::metadata(original)
+            .and_then(|m| m.modified())
+            .expect("reading the site's times");
+        fs::File::open(copy)
+            .and_then(|file| file.set_modified(modified))
+            .expect("dating the copy of the site");
     }
 }
