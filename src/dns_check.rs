@@ -408,36 +408,85 @@ impl DnsReport {
 /// were most of its memory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Findings {
-    /// One per record, in the order of the records to publish.
-    pub found: Box<[Finding]>,
+    found: Found,
     /// When the look-ups ran.
     pub checked_at: UnixSeconds,
     /// Until when the answers may be reused.
     pub fresh_until: UnixSeconds,
 }
 
+/// The findings, one per record; when every record is fine (most identities), only how
+/// many (a finding takes 72 bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Found {
+    AllOk(usize),
+    /// Never all [`Finding::Ok`] ([`Findings::new`] sees to it).
+    Each(Box<[Finding]>),
+}
+
+/// What [`Found::AllOk`] yields for each record.
+static OK: Finding = Finding::Ok;
+
 impl Findings {
+    /// `found` (one per record, in the records' order) at `checked_at`.
+    pub fn new(found: Vec<Finding>, checked_at: UnixSeconds, fresh_until: UnixSeconds) -> Self {
+        let found = if found.iter().all(|f| *f == Finding::Ok) {
+            Found::AllOk(found.len())
+        } else {
+            Found::Each(found.into())
+        };
+        Self {
+            found,
+            checked_at,
+            fresh_until,
+        }
+    }
+
     /// What `report` found.
     pub fn of(report: &DnsReport) -> Self {
-        Self {
-            found: report.records.iter().map(|r| r.finding.clone()).collect(),
-            checked_at: report.checked_at,
-            fresh_until: report.fresh_until,
+        let found = report.records.iter().map(|r| r.finding.clone()).collect();
+        Self::new(found, report.checked_at, report.fresh_until)
+    }
+
+    /// One finding per record, in the records' order.
+    pub fn found(&self) -> impl Iterator<Item = &Finding> {
+        let (all_ok, each) = match &self.found {
+            Found::AllOk(count) => (*count, &[][..]),
+            Found::Each(found) => (0, &found[..]),
+        };
+        std::iter::repeat_n(&OK, all_ok).chain(each)
+    }
+
+    /// How many records were checked.
+    pub fn len(&self) -> usize {
+        match &self.found {
+            Found::AllOk(count) => *count,
+            Found::Each(found) => found.len(),
         }
+    }
+
+    /// Whether no record was checked.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The identity's health, as [`DnsReport::health`].
     pub fn health(&self) -> DnsHealth {
-        worst_of(self.found.iter())
+        worst_of(self.found())
+    }
+
+    /// Whether `other` found the same for each record (whenever it looked).
+    pub fn same_as(&self, other: &Findings) -> bool {
+        self.found == other.found
     }
 
     /// The report again, with the identity's `records` (in the order they were checked);
     /// `None` if there are not as many as findings (records of another state).
     pub fn with_records(&self, records: Vec<DnsRecord>) -> Option<DnsReport> {
-        (records.len() == self.found.len()).then(|| DnsReport {
+        (records.len() == self.len()).then(|| DnsReport {
             records: records
                 .into_iter()
-                .zip(self.found.iter().cloned())
+                .zip(self.found().cloned())
                 .map(|(record, finding)| RecordCheck { record, finding })
                 .collect(),
             checked_at: self.checked_at,
@@ -523,8 +572,20 @@ mod tests {
         let findings = Findings::of(&report);
         assert_eq!(findings.health(), report.health());
         let records: Vec<DnsRecord> = report.records.iter().map(|c| c.record.clone()).collect();
-        assert_eq!(findings.with_records(records.clone()), Some(report));
+        assert_eq!(findings.with_records(records.clone()), Some(report.clone()));
         assert_eq!(findings.with_records(records[..1].to_vec()), None);
+
+        let mut fine = report;
+        fine.records[1].finding = Finding::Ok;
+        let findings = Findings::of(&fine);
+        assert_eq!(findings, Findings::new(vec![Finding::Ok; 2], 10, 70));
+        assert_eq!(findings.found().collect::<Vec<_>>(), [&Finding::Ok; 2]);
+        assert_eq!(findings.with_records(records), Some(fine));
+        assert!(
+            findings.same_as(&Findings::new(vec![Finding::Ok; 2], 500, 900)),
+            "whenever it looked"
+        );
+        assert!(!findings.same_as(&Findings::new(vec![Finding::Ok; 3], 10, 70)));
     }
 
     #[test]

@@ -302,7 +302,7 @@ fn dns_broken(inputs: &Inputs<'_>, identity: &Identity) -> Held {
             let records = crate::records::dkim_records(identity, None);
             let problems: Vec<String> = records
                 .iter()
-                .zip(&report.found)
+                .zip(report.found())
                 .filter(|(_, finding)| finding.health() == DnsHealth::Problem)
                 .map(|(record, finding)| format!("{}: {}", record.name, finding.label()))
                 .collect();
@@ -612,11 +612,7 @@ mod tests {
         let mut ok = domain("ok.example", DkimStatus::Success);
         ok.dkim.tokens = vec!["t".into()];
         let pending = domain("pending.example", DkimStatus::Pending);
-        let report = |finding: Finding| Findings {
-            found: Box::new([finding]),
-            checked_at: NOW,
-            fresh_until: NOW + 300,
-        };
+        let report = |finding: Finding| Findings::new(vec![finding], NOW, NOW + 300);
         let mut world = World::of(vec![ok.clone(), pending.clone()]);
         // Both fire already: what does not hold is reported for what fires alone.
         for identity in [&ok, &pending] {

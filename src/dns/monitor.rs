@@ -695,11 +695,7 @@ mod tests {
     #[test]
     fn a_failing_report_is_due_after_its_backoff_not_its_ttl() {
         let stored = |failures| Kept {
-            report: Arc::new(Findings {
-                found: Box::new([]),
-                checked_at: 1000,
-                fresh_until: 1060,
-            }),
+            report: Arc::new(Findings::new(Vec::new(), 1000, 1060)),
             state: StateMark::of(&SesState {
                 status: DkimStatus::Pending,
                 tokens: Vec::new(),

@@ -127,7 +127,7 @@ impl Kept {
     /// Whether `other` found the same as this report, for the same SES state: only the
     /// check times differ.
     pub fn finds_the_same_as(&self, other: &Kept) -> bool {
-        self.state == other.state && self.report.found == other.report.found
+        self.state == other.state && self.report.same_as(&other.report)
     }
 }
 

@@ -51,8 +51,7 @@ pub fn dns_value(report: &crate::dns_check::Findings) -> Option<String> {
         DnsHealth::Unchecked => None,
         DnsHealth::Problem => {
             let mut problems: Vec<&str> = report
-                .found
-                .iter()
+                .found()
                 .filter(|finding| finding.health() == DnsHealth::Problem)
                 .map(|finding| finding.label())
                 .collect();
@@ -318,11 +317,7 @@ mod tests {
     fn the_dns_check_is_followed_once_checked() {
         use crate::dns_check::{Finding, Findings};
 
-        let report = |findings: &[Finding]| Findings {
-            found: findings.into(),
-            checked_at: 0,
-            fresh_until: 0,
-        };
+        let report = |findings: &[Finding]| Findings::new(findings.to_vec(), 0, 0);
         let missing = Finding::Missing { nxdomain: true };
         let unchecked = Finding::CouldNotCheck {
             reason: "timeout".into(),

@@ -98,7 +98,7 @@ pub fn write(scrape: &Scrape<'_>) {
     if let Some(reports) = &scrape.dns {
         let mut findings: BTreeMap<(&str, &str, &str), u64> = BTreeMap::new();
         for (key, report) in reports.iter() {
-            for finding in &report.found {
+            for finding in report.found() {
                 *findings
                     .entry((&key.account, &key.region, finding.code()))
                     .or_default() += 1;
