@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DnsRecord, Identity, IdentityKey, UnixSeconds};
+use crate::model::{DnsRecord, Identity, IdentityKey, KeyParts, UnixSeconds};
 
 /// The DNS health of every checked identity: what the table filters and counts by.
 pub type DnsHealths = std::collections::HashMap<IdentityKey, DnsHealth>;
@@ -16,7 +16,7 @@ pub fn health_of(healths: &DnsHealths, identity: &Identity) -> Option<DnsHealth>
     }
     Some(
         healths
-            .get(&identity.key())
+            .get(identity as &dyn KeyParts)
             .copied()
             .unwrap_or(DnsHealth::Unchecked),
     )

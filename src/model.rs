@@ -324,6 +324,51 @@ pub struct IdentityKey {
     pub name: String,
 }
 
+/// An identity's key read in place: maps keyed by [`IdentityKey`] are looked up with an
+/// [`Identity`] (`map.get(identity as &dyn KeyParts)`) without building a key, three
+/// strings, for each look-up (the table's DNS filter asks once per identity).
+pub trait KeyParts {
+    /// Account, region and name, in [`IdentityKey`]'s order.
+    fn parts(&self) -> (&str, &str, &str);
+}
+
+impl KeyParts for IdentityKey {
+    fn parts(&self) -> (&str, &str, &str) {
+        (&self.account, &self.region, &self.name)
+    }
+}
+
+impl KeyParts for Identity {
+    fn parts(&self) -> (&str, &str, &str) {
+        (&self.account, &self.region, &self.name)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for IdentityKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
+}
+
+/// Hashes as [`IdentityKey`]'s derived `Hash` does (its fields in order), as `Borrow`
+/// requires.
+impl std::hash::Hash for dyn KeyParts + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (account, region, name) = self.parts();
+        account.hash(state);
+        region.hash(state);
+        name.hash(state);
+    }
+}
+
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
 /// A DNS record type the dashboard asks operators to publish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RecordType {
@@ -414,6 +459,32 @@ pub struct SweepError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_identity_finds_what_its_key_finds() {
+        use std::hash::BuildHasher;
+
+        let identity = crate::attention::tests::domain("a.example", DkimStatus::Success);
+        let mut other = identity.clone();
+        other.region = "eu-west-1".into();
+        let map = std::collections::HashMap::from([(identity.key(), 1), (other.key(), 2)]);
+        assert_eq!(map.get(&identity as &dyn KeyParts), Some(&1));
+        assert_eq!(map.get(&other as &dyn KeyParts), Some(&2));
+        let mut unknown = identity.clone();
+        unknown.name = "b.example".into();
+        assert_eq!(map.get(&unknown as &dyn KeyParts), None);
+        // Where one part ends counts, as it does for the key.
+        let mut shifted = identity.clone();
+        shifted.account = "produs-east-1".into();
+        shifted.region = String::new();
+        assert_eq!(map.get(&shifted as &dyn KeyParts), None);
+        let hasher = map.hasher();
+        assert_eq!(
+            hasher.hash_one(identity.key()),
+            hasher.hash_one(&identity as &dyn KeyParts),
+            "hashed alike, as Borrow requires"
+        );
+    }
 
     #[test]
     fn dkim_status_round_trips_both_api_spellings() {

@@ -201,7 +201,9 @@ fn identity_verdict(
         Rule::DkimTemporaryFailure if rules.temporary_failure_reads > 0 => {
             // Looked up for those in TEMPORARY_FAILURE alone (a key is three strings).
             let reads = if *status == DkimStatus::TemporaryFailure {
-                let reads = inputs.temporary_failure_reads.get(&identity.key());
+                let reads = inputs
+                    .temporary_failure_reads
+                    .get(identity as &dyn crate::model::KeyParts);
                 reads.copied().unwrap_or(0)
             } else {
                 0
@@ -293,7 +295,7 @@ fn dns_broken(inputs: &Inputs<'_>, identity: &Identity) -> Held {
     if identity.dkim.status != DkimStatus::Success {
         return Held::No;
     }
-    let Some(report) = reports.get(&identity.key()) else {
+    let Some(report) = reports.get(identity as &dyn crate::model::KeyParts) else {
         return Held::Unknown;
     };
     match report.health() {

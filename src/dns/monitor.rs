@@ -554,7 +554,7 @@ fn standing(
         return Standing::AwaitingDetails;
     }
     let healthy = identity.dkim.status == DkimStatus::Success;
-    match reports.get(&identity.key()) {
+    match reports.get(identity as &dyn crate::model::KeyParts) {
         Some(kept) if kept.state == mark_of(identity, inventory) => {
             if is_stale(kept, healthy, now) {
                 Standing::Expired {
@@ -574,7 +574,7 @@ fn current<'a>(
     identity: &Identity,
     inventory: &Inventory,
 ) -> Option<&'a Kept> {
-    let kept = reports.get(&identity.key())?;
+    let kept = reports.get(identity as &dyn crate::model::KeyParts)?;
     kept.state
         .has_records_of(&mark_of(identity, inventory))
         .then_some(kept)

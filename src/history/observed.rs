@@ -148,7 +148,7 @@ pub fn diff_target<'a>(
     for identity in identities {
         present.insert(identity.name.as_str());
         let mut observed = observe(identity);
-        if let Some(value) = dns.get(&identity.key()) {
+        if let Some(value) = dns.get(identity as &dyn crate::model::KeyParts) {
             observed.insert("dns", value.clone());
         }
         let before = state.get(&identity.name);

@@ -32,7 +32,7 @@ impl KnownSince {
     /// status, or nothing known) this process's alone.
     pub fn since(&self, identity: &Identity) -> UnixSeconds {
         let seen = identity.status_seen_since;
-        match self.0.get(&identity.key()) {
+        match self.0.get(identity as &dyn crate::model::KeyParts) {
             Some((status, known)) if *status == identity.dkim.status => seen.min(*known),
             _ => seen,
         }
