@@ -35,6 +35,7 @@ import math
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -398,10 +399,25 @@ def ensure_wrk():
             sys.exit("bench-fleet: wrk is missing and could not be installed: apt-get install wrk")
 
 
+def ports_in_use():
+    """The benchmark's ports something already listens on (a server of an earlier run, say:
+    its simulator would already hold the identities, and adding them again fails)."""
+    taken = []
+    for port in (SIM_PORT, DASH_PORT):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                taken.append(port)
+    return taken
+
+
 def main():
     args = options()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"bench-fleet: no release build at {args.binary}: cargo leptos build --release first")
+    taken = ports_in_use()
+    if taken:
+        sys.exit(f"bench-fleet: something already listens on 127.0.0.1 port(s) "
+                 f"{', '.join(map(str, taken))} (a server of an earlier run with --hold?): stop it first")
     ensure_wrk()
     with tempfile.TemporaryDirectory() as work:
         for size in (int(s) for s in args.sizes.split(",")):
