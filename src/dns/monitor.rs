@@ -166,7 +166,7 @@ impl DnsMonitor {
     pub fn report(&self, identity: &Identity, inventory: &Inventory) -> Option<DnsReport> {
         let public_key = inventory.known_public_key(identity);
         let reports = read(&self.inner.reports);
-        let kept = current(&reports, identity, inventory)?;
+        let kept = current(&reports, identity, public_key.as_deref())?;
         let records = kept.state.records_for(identity, public_key.as_deref());
         kept.report.with_records(records)
     }
@@ -179,7 +179,8 @@ impl DnsMonitor {
             .identities
             .iter()
             .filter_map(|identity| {
-                let kept = current(&reports, identity, inventory)?;
+                let public_key = inventory.known_public_key(identity);
+                let kept = current(&reports, identity, public_key.as_deref())?;
                 Some((identity.key(), kept.report.clone()))
             })
             .collect()
@@ -555,7 +556,9 @@ fn standing(
     }
     let healthy = identity.dkim.status == DkimStatus::Success;
     match reports.get(identity as &dyn crate::model::KeyParts) {
-        Some(kept) if kept.state == mark_of(identity, inventory) => {
+        Some(kept)
+            if kept.state == mark_of(identity, inventory.known_public_key(identity).as_deref()) =>
+        {
             if is_stale(kept, healthy, now) {
                 Standing::Expired {
                     checked_at: kept.report.checked_at,
@@ -568,15 +571,16 @@ fn standing(
     }
 }
 
-/// The kept report of `identity` if it was made for the records the identity has now.
+/// The kept report of `identity` if it was made for the records the identity has now,
+/// with `public_key` (the one the dashboard knows for it).
 fn current<'a>(
     reports: &'a HashMap<IdentityKey, Kept>,
     identity: &Identity,
-    inventory: &Inventory,
+    public_key: Option<&str>,
 ) -> Option<&'a Kept> {
     let kept = reports.get(identity as &dyn crate::model::KeyParts)?;
     kept.state
-        .has_records_of(&mark_of(identity, inventory))
+        .has_records_of(&mark_of(identity, public_key))
         .then_some(kept)
 }
 
@@ -643,14 +647,14 @@ fn retry_after(failures: u32) -> UnixSeconds {
 
 /// The mark of `identity`'s state now, made in place (it is asked of every identity at
 /// each plan).
-fn mark_of(identity: &Identity, inventory: &Inventory) -> StateMark {
+fn mark_of(identity: &Identity, public_key: Option<&str>) -> StateMark {
     let dkim = &identity.dkim;
     StateMark::new(
         &dkim.status,
         &dkim.tokens,
         dkim.signing_hosted_zone.as_deref(),
         dkim.origin.as_ref(),
-        inventory.known_public_key(identity).as_deref(),
+        public_key,
     )
 }
 

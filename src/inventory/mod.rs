@@ -322,8 +322,9 @@ impl Inventory {
         keys.insert(key, (selector.to_owned(), public_key));
     }
 
-    /// The remembered public key for `key`, if it was set under `selector`.
-    pub fn public_key(&self, key: &IdentityKey, selector: &str) -> Option<String> {
+    /// The remembered public key for `key` (an [`IdentityKey`] or the identity itself), if
+    /// it was set under `selector`.
+    pub fn public_key(&self, key: &dyn crate::model::KeyParts, selector: &str) -> Option<String> {
         let keys = lock(&self.inner.public_keys);
         keys.get(key)
             .filter(|(known, _)| known == selector)
@@ -339,7 +340,8 @@ impl Inventory {
     /// The public key the dashboard set for `identity`'s current selector, if it did.
     pub fn known_public_key(&self, identity: &Identity) -> Option<String> {
         let selector = identity.dkim.tokens.first()?;
-        self.public_key(&identity.key(), selector)
+        // Asked of every identity at each DNS plan: no key built for it.
+        self.public_key(identity, selector)
     }
 
     /// Sweeps forever: every `interval`, or sooner while a target has never been read; and,
