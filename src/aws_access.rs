@@ -3,8 +3,9 @@
 //! assumed role when the settings name them, or fixed throwaway credentials for a simulator.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
 // The SDKs re-export one credentials type; SES's re-export serves every client.
-use aws_sdk_sesv2::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_sesv2::config::{Credentials, SharedCredentialsProvider, SharedHttpClient};
 
 /// Where and as whom to call AWS, from a target's or a provider's settings.
 #[derive(Clone, Copy, Debug)]
@@ -38,6 +39,7 @@ pub async fn standard_chain(
     timeouts: TimeoutConfig,
 ) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .region(Region::new(access.region.to_owned()))
         .retry_config(retries)
         .timeout_config(timeouts);
@@ -81,10 +83,30 @@ pub fn fixed_credentials(
     );
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(https_client())
         .region(Region::new(region.to_owned()))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .endpoint_url(endpoint_url)
         .retry_config(retries)
         .timeout_config(timeouts)
         .build()
+}
+
+/// The SDK's default HTTPS client as its latest behaviour version makes it (hyper 1 and
+/// rustls, a proxy from `HTTPS_PROXY`/`NO_PROXY` and the like, the config's timeouts),
+/// with ring as rustls's cryptography instead of aws-lc (Cargo.toml says why). It also
+/// speaks plain HTTP, for simulators. Every AWS client needs one: the SDKs are built
+/// without a default.
+pub fn https_client() -> SharedHttpClient {
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }

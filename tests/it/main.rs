@@ -11,6 +11,7 @@ mod alerts_lifecycle;
 mod assets;
 mod audit;
 mod auth;
+mod aws_https;
 mod binary;
 mod changes;
 mod dns;

@@ -75,6 +75,7 @@ async fn records_are_published_at_moto_and_read_back() {
     let sdk = aws_sdk_route53::Client::from_conf(
         aws_sdk_route53::Config::builder()
             .behavior_version_latest()
+            .http_client(dkimdash::aws_access::https_client())
             .region(Region::new("us-east-1"))
             .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
                 "AKID", "secret", None, None, "test",

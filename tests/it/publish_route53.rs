@@ -109,6 +109,7 @@ async fn the_zone_is_the_longest_public_one_and_twins_go_by_delegation() {
     let credentials = Credentials::new("AKID", "secret", None, None, "test");
     let config = aws_sdk_route53::Config::builder()
         .behavior_version_latest()
+        .http_client(dkimdash::aws_access::https_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .endpoint_url(sim.endpoint_url())
