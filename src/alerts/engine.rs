@@ -14,7 +14,7 @@ use super::outbox::Outgoing;
 use super::rule::Severity;
 use super::rules::AlertSettings;
 use super::silence::silenced_until;
-use super::store::{AlertStore, StoredAlert};
+use super::store::AlertStore;
 use super::tracker::Tracker;
 use crate::audit::log::AuditError;
 use crate::background::cpu_bound;
@@ -38,6 +38,15 @@ pub struct Changed {
     pub unsilenced: usize,
 }
 
+/// What the engine keeps of an alert firing now: its row, and its labels (what its posts
+/// are routed and grouped by). What it says stays in the database: at 100,000 identities
+/// ten thousand alerts may fire, and their text held here was most of the engine's memory.
+#[derive(Debug)]
+struct Firing {
+    id: i64,
+    labels: BTreeMap<String, String>,
+}
+
 /// The rules, what is firing, and the memory the rules need.
 #[derive(Debug)]
 pub struct Engine {
@@ -45,7 +54,7 @@ pub struct Engine {
     store: AlertStore,
     tracker: Tracker,
     /// Firing now, by fingerprint; `None` until read from the database.
-    firing: Option<HashMap<String, StoredAlert>>,
+    firing: Option<HashMap<String, Firing>>,
     /// The first start on this database lasts: info-level alerts are not posted.
     first_start: bool,
     /// Each identity's status and since when, from the history at start; an entry goes
@@ -83,7 +92,13 @@ impl Engine {
             self.firing = Some(
                 stored
                     .into_iter()
-                    .map(|a| (a.fingerprint.clone(), a))
+                    .map(|a| {
+                        let firing = Firing {
+                            id: a.id,
+                            labels: a.labels,
+                        };
+                        (a.fingerprint, firing)
+                    })
                     .collect(),
             );
         }
@@ -121,19 +136,12 @@ impl Engine {
             if silenced_until(&silences, &firing.labels, &firing.fingerprint, now).is_some() {
                 continue;
             }
-            let alert = StoredAlert {
-                id: firing.alert_id,
-                fingerprint: firing.fingerprint,
-                labels: firing.labels,
-                annotations: BTreeMap::new(),
-                starts_at: now,
-            };
             let post = self
-                .posts(&alert, false)
+                .posts(&firing.labels, false)
                 .into_iter()
                 .find(|post| post.receiver == firing.receiver);
             if let Some(post) = post {
-                self.store.queue_again(alert.id, now, &post).await?;
+                self.store.queue_again(firing.alert_id, now, &post).await?;
                 queued += 1;
             }
         }
@@ -145,8 +153,8 @@ impl Engine {
         snapshot: &Snapshot,
         dns: Option<&DnsReports>,
         now: UnixSeconds,
-        mut firing: HashMap<String, StoredAlert>,
-    ) -> (HashMap<String, StoredAlert>, Result<Changed, AuditError>) {
+        mut firing: HashMap<String, Firing>,
+    ) -> (HashMap<String, Firing>, Result<Changed, AuditError>) {
         let fingerprints: HashSet<String> = firing.keys().cloned().collect();
         let inputs = Inputs {
             snapshot,
@@ -164,11 +172,11 @@ impl Engine {
         let mut ended: Vec<String> = firing
             .iter()
             .filter(|(fingerprint, alert)| match verdicts.get(*fingerprint) {
-                Some(Verdict::Firing(_) | Verdict::Unknown) => false,
+                Some(Verdict::Firing(_) | Verdict::StillHolds | Verdict::Unknown) => false,
                 Some(Verdict::Clear) => true,
                 // No verdict: its identity is gone, its rule turned off, or its target was
                 // not read yet (then nothing is known: it stays).
-                None => !unread_target(snapshot, alert),
+                None => !unread_target(snapshot, &alert.labels),
             })
             .map(|(fingerprint, _)| fingerprint.clone())
             .collect();
@@ -177,7 +185,7 @@ impl Engine {
             let Some(alert) = firing.get(&fingerprint) else {
                 continue;
             };
-            let posts = self.posts(alert, false);
+            let posts = self.posts(&alert.labels, false);
             if let Err(error) = self.store.resolve(alert.id, now, &posts).await {
                 // The others are still resolved; this one is tried again next round.
                 tracing::error!(%error, fingerprint, "could not resolve an alert");
@@ -200,38 +208,32 @@ impl Engine {
             .collect();
         new.sort_by(|a, b| a.0.cmp(b.0));
         for (fingerprint, alert) in new {
-            let mut stored = StoredAlert {
-                id: 0,
-                fingerprint: fingerprint.clone(),
-                labels: alert.labels.clone(),
-                annotations: alert.annotations.clone(),
-                starts_at: now,
-            };
-            let posts = self.posts(&stored, self.first_start);
-            match self
+            let posts = self.posts(&alert.labels, self.first_start);
+            let id = match self
                 .store
                 .fire(fingerprint, &alert.labels, &alert.annotations, now, &posts)
                 .await
             {
-                Ok(id) => stored.id = id,
+                Ok(id) => id,
                 Err(error) => {
                     tracing::error!(%error, fingerprint, "could not raise an alert");
                     first_error.get_or_insert(error);
                     continue;
                 }
-            }
+            };
             tracing::info!(alert = alert.rule.name(), fingerprint, "alert firing");
-            firing.insert(fingerprint.clone(), stored);
+            let labels = alert.labels.clone();
+            firing.insert(fingerprint.clone(), Firing { id, labels });
             changed.fired += 1;
         }
         (firing, first_error.map_or(Ok(changed), Err))
     }
 
-    /// The news for each receiver whose route takes `alert`, in the receiver's group; an
-    /// info-level alert firing at the `first_start` is queued as skipped.
-    fn posts(&self, alert: &StoredAlert, first_start: bool) -> Vec<Outgoing> {
-        let rule = alert
-            .labels
+    /// The news for each receiver whose route takes the alert of `labels`, in the
+    /// receiver's group; an info-level alert firing at the `first_start` is queued as
+    /// skipped.
+    fn posts(&self, labels: &BTreeMap<String, String>, first_start: bool) -> Vec<Outgoing> {
+        let rule = labels
             .get("alertname")
             .and_then(|name| super::rule::Rule::named(name));
         let skip = (first_start && rule.is_some_and(|rule| rule.level() == Severity::Info))
@@ -243,7 +245,7 @@ impl Engine {
             .filter(|receiver| rule.is_none_or(|rule| receiver.route.takes(rule)))
             .map(|receiver| Outgoing {
                 receiver: receiver.name.clone(),
-                group_key: receiver.grouping.key(&alert.labels),
+                group_key: receiver.grouping.key(labels),
                 wait_secs: receiver.grouping.wait_secs,
                 interval_secs: receiver.grouping.interval_secs,
                 skip,
@@ -299,9 +301,8 @@ impl Engine {
 }
 
 /// Whether the alert's target is configured but not read yet (e.g. just after a restart).
-fn unread_target(snapshot: &Snapshot, alert: &StoredAlert) -> bool {
-    let (Some(account), Some(region)) = (alert.labels.get("account"), alert.labels.get("region"))
-    else {
+fn unread_target(snapshot: &Snapshot, labels: &BTreeMap<String, String>) -> bool {
+    let (Some(account), Some(region)) = (labels.get("account"), labels.get("region")) else {
         return false;
     };
     snapshot

@@ -92,8 +92,12 @@ impl std::fmt::Display for Hex {
 /// What a rule says of one subject now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// The alert holds.
+    /// The alert holds and is not firing yet: what it says.
     Firing(Alert),
+    /// The alert holds and fires already. What it says was written when it fired, and is
+    /// not written again each round: at 100,000 identities, tens of thousands of alerts
+    /// firing would be dressed in labels and text every minute to be thrown away.
+    StillHolds,
     /// It does not hold.
     Clear,
     /// Nothing to judge by: an alert already firing stays as it is.
@@ -148,20 +152,22 @@ pub fn evaluate(rules: &Rules, inputs: &Inputs<'_>) -> HashMap<String, Verdict> 
         .filter(|i| read.contains(&(i.account.as_str(), i.region.as_str())));
     for identity in identities {
         for rule in Rule::ALL {
-            let Some(held) = identity_verdict(rules, inputs, identity, rule) else {
+            let fingerprint = identity_fingerprint(rule, identity);
+            let firing = fingerprint.is_in(inputs.firing);
+            let Some(held) = identity_verdict(rules, inputs, identity, rule, firing) else {
                 continue;
             };
-            let fingerprint = identity_fingerprint(rule, identity);
             let verdict = match held {
                 Held::Yes(annotations) => Verdict::Firing(Alert {
                     rule,
                     labels: identity_labels(rule, identity),
                     annotations,
                 }),
+                Held::Still => Verdict::StillHolds,
                 // What does not hold matters only for what fires now (the engine resolves
                 // it, or keeps it while unknown): at 100,000 identities the rest would be
                 // half a million verdicts a round that change nothing.
-                _ if !fingerprint.is_in(inputs.firing) => continue,
+                _ if !firing => continue,
                 Held::No => Verdict::Clear,
                 Held::Unknown => Verdict::Unknown,
             };
@@ -173,24 +179,28 @@ pub fn evaluate(rules: &Rules, inputs: &Inputs<'_>) -> HashMap<String, Verdict> 
 
 /// A rule's answer before it is dressed as a verdict.
 enum Held {
+    /// Holds, not firing yet: its annotations.
     Yes(BTreeMap<String, String>),
+    /// Holds, firing already.
+    Still,
     No,
     Unknown,
 }
 
-/// `None` when the rule is turned off.
+/// `None` when the rule is turned off. `firing`: whether this alert fires already.
 fn identity_verdict(
     rules: &Rules,
     inputs: &Inputs<'_>,
     identity: &Identity,
     rule: Rule,
+    firing: bool,
 ) -> Option<Held> {
     let status = &identity.dkim.status;
     let name = &identity.name;
-    let already = || identity_fingerprint(rule, identity).is_in(inputs.firing);
+    let held_now = |condition, text: &dyn Fn() -> (String, String)| held(condition, firing, text);
     let details_known = identity.details_read_at.is_some();
     Some(match rule {
-        Rule::DkimFailed if rules.failed => held(*status == DkimStatus::Failed, || {
+        Rule::DkimFailed if rules.failed => held_now(*status == DkimStatus::Failed, &|| {
             (
                 format!("{name}: DKIM verification FAILED"),
                 "SES stopped looking for the DKIM records and does not sign this identity's mail. \
@@ -209,8 +219,8 @@ fn identity_verdict(
                 0
             };
             let holds = *status == DkimStatus::TemporaryFailure
-                && (reads >= rules.temporary_failure_reads || already());
-            held(holds, || {
+                && (reads >= rules.temporary_failure_reads || firing);
+            held_now(holds, &|| {
                 (
                     format!("{name}: DKIM TEMPORARY_FAILURE for {reads} reads in a row"),
                     "SES could not check the DKIM records (usually a DNS problem: timeouts, SERVFAIL, nameservers not answering). \
@@ -222,8 +232,8 @@ fn identity_verdict(
         Rule::DkimPendingTooLong if rules.pending_hours > 0 => {
             let hours = (inputs.now - inputs.known_since.since(identity)) / 3600;
             let holds = *status == DkimStatus::Pending
-                && (hours >= i64::from(rules.pending_hours) || already());
-            held(holds, || {
+                && (hours >= i64::from(rules.pending_hours) || firing);
+            held_now(holds, &|| {
                 (
                     format!("{name}: DKIM PENDING for {hours} hours"),
                     "SES has not found the DKIM records yet and gives up after 72 hours (then FAILED). \
@@ -236,7 +246,7 @@ fn identity_verdict(
             let holds = identity.identity_type == IdentityType::Domain
                 && *status != DkimStatus::NotStarted
                 && !identity.dkim.signing_enabled;
-            held(holds, || {
+            held_now(holds, &|| {
                 (
                     format!("{name}: DKIM signing is turned off"),
                     "SES sends this domain's mail unsigned although DKIM is set up. Turn signing on from the identity's page if that was not meant."
@@ -244,12 +254,12 @@ fn identity_verdict(
                 )
             })
         }
-        Rule::DkimDnsRecordBroken if rules.dns_broken => dns_broken(inputs, identity),
+        Rule::DkimDnsRecordBroken if rules.dns_broken => dns_broken(inputs, identity, firing),
         Rule::DkimKeyOld if rules.key_age_days > 0 => match identity.dkim.last_key_generation {
             _ if !details_known => Held::Unknown,
             Some(generated) => {
                 let days = (inputs.now - generated) / 86_400;
-                held(days >= i64::from(rules.key_age_days), || {
+                held_now(days >= i64::from(rules.key_age_days), &|| {
                     (
                         format!("{name}: DKIM key is {days} days old"),
                         format!(
@@ -263,7 +273,7 @@ fn identity_verdict(
         },
         Rule::DkimWeakKey if rules.weak_key => match &identity.dkim.current_key_length {
             _ if !details_known => Held::Unknown,
-            length => held(*length == Some(KeyLength::Rsa1024), || {
+            length => held_now(*length == Some(KeyLength::Rsa1024), &|| {
                 (
                     format!("{name}: DKIM key is 1024-bit"),
                     "1024-bit RSA keys are weak by today's standards. Choose 2048-bit as the next key length on the identity's page; SES uses it at the next rotation."
@@ -276,19 +286,22 @@ fn identity_verdict(
 }
 
 /// Holds when `condition` does, with what `text` says (summary, description): written
-/// only then, not for every identity a rule looks at.
-fn held(condition: bool, text: impl FnOnce() -> (String, String)) -> Held {
-    if condition {
-        let (summary, description) = text();
-        Held::Yes(annotations(summary, description))
-    } else {
-        Held::No
+/// only for an alert about to fire, not for every identity a rule looks at nor for an
+/// alert firing already.
+fn held(condition: bool, firing: bool, text: &dyn Fn() -> (String, String)) -> Held {
+    match (condition, firing) {
+        (false, _) => Held::No,
+        (true, true) => Held::Still,
+        (true, false) => {
+            let (summary, description) = text();
+            Held::Yes(annotations(summary, description))
+        }
     }
 }
 
 /// Broken DNS for a SUCCESS identity: a record with a problem. Unknown while unchecked;
 /// never with DNS checks off.
-fn dns_broken(inputs: &Inputs<'_>, identity: &Identity) -> Held {
+fn dns_broken(inputs: &Inputs<'_>, identity: &Identity, firing: bool) -> Held {
     let Some(reports) = inputs.dns else {
         return Held::No;
     };
@@ -299,6 +312,7 @@ fn dns_broken(inputs: &Inputs<'_>, identity: &Identity) -> Held {
         return Held::Unknown;
     };
     match report.health() {
+        DnsHealth::Problem if firing => Held::Still,
         DnsHealth::Problem => {
             // The records' names, which do not depend on the key (not known here).
             let records = crate::records::dkim_records(identity, None);
@@ -338,9 +352,11 @@ fn target_unreadable(
     let key = (target.account.clone(), target.region.clone());
     let since = inputs.failing_since.get(&key).copied().unwrap_or(error.at);
     let minutes = (inputs.now - since) / 60;
-    if minutes < i64::from(rules.target_unreadable_minutes)
-        && !inputs.firing.contains(&fingerprint(labels))
-    {
+    let firing = inputs.firing.contains(&fingerprint(labels));
+    if firing {
+        return Verdict::StillHolds;
+    }
+    if minutes < i64::from(rules.target_unreadable_minutes) {
         return Verdict::Clear;
     }
     let what = format!("{} / {}", target.account, target.region);
@@ -442,17 +458,35 @@ mod tests {
         fn firing(&self, rules: &Rules) -> Vec<(String, String)> {
             let mut names: Vec<(String, String)> = self
                 .verdicts(rules)
-                .into_values()
-                .filter_map(|v| match v {
+                .into_iter()
+                .filter_map(|(fingerprint, verdict)| match verdict {
                     Verdict::Firing(alert) => Some((
                         alert.rule.name().to_owned(),
                         alert.labels.get("identity").cloned().unwrap_or_default(),
                     )),
+                    Verdict::StillHolds => Some(self.named_by(&fingerprint)),
                     _ => None,
                 })
                 .collect();
             names.sort();
             names
+        }
+
+        /// The alert name and identity (or "" for a target) `wanted` is the fingerprint of.
+        fn named_by(&self, wanted: &str) -> (String, String) {
+            for rule in Rule::ALL {
+                for identity in &self.snapshot.identities {
+                    if identity_fingerprint(rule, identity).to_string() == wanted {
+                        return (rule.name().to_owned(), identity.name.clone());
+                    }
+                }
+                for target in &self.snapshot.targets {
+                    if fingerprint(&target_labels(rule, target)) == wanted {
+                        return (rule.name().to_owned(), String::new());
+                    }
+                }
+            }
+            panic!("no alert of this world has the fingerprint {wanted}")
         }
     }
 
@@ -641,14 +675,56 @@ mod tests {
             ok.key(),
             Arc::new(report(Finding::Missing { nxdomain: true })),
         )]);
-        let Some(Verdict::Firing(alert)) = verdict(&broken, &ok) else {
+        assert_eq!(verdict(&broken, &ok), Some(Verdict::StillHolds));
+        let fine = HashMap::from([(ok.key(), Arc::new(report(Finding::Ok)))]);
+        assert_eq!(verdict(&fine, &ok), Some(Verdict::Clear));
+
+        // Not firing yet: it fires, naming the record.
+        world.firing.clear();
+        let inputs = Inputs {
+            snapshot: &world.snapshot,
+            dns: Some(&broken),
+            temporary_failure_reads: &world.reads,
+            failing_since: &world.failing,
+            known_since: &KnownSince::default(),
+            firing: &world.firing,
+            now: NOW,
+        };
+        let labels = identity_labels(Rule::DkimDnsRecordBroken, &ok);
+        let Some(Verdict::Firing(alert)) =
+            evaluate(&Rules::default(), &inputs).remove(&fingerprint(&labels))
+        else {
             panic!("a missing record of a SUCCESS identity fires");
         };
         assert!(
             alert.annotations["description"].contains("t._domainkey.ok.example: missing"),
             "{alert:?}"
         );
-        let fine = HashMap::from([(ok.key(), Arc::new(report(Finding::Ok)))]);
-        assert_eq!(verdict(&fine, &ok), Some(Verdict::Clear));
+    }
+
+    #[test]
+    fn an_alert_firing_already_is_not_written_again() {
+        let failed = domain("failed.example", DkimStatus::Failed);
+        let mut world = World::of(vec![failed.clone()]);
+        world.snapshot.targets[0].last_error = Some(SweepError {
+            at: NOW,
+            message: "SES denied access".into(),
+        });
+        world
+            .failing
+            .insert(("prod".to_owned(), "us-east-1".to_owned()), NOW - 3600);
+        let identity = fingerprint(&identity_labels(Rule::DkimFailed, &failed));
+        let target = fingerprint(&target_labels(
+            Rule::SesTargetUnreadable,
+            &world.snapshot.targets[0],
+        ));
+        let verdicts = world.verdicts(&Rules::default());
+        assert!(matches!(verdicts[&identity], Verdict::Firing(_)));
+        assert!(matches!(verdicts[&target], Verdict::Firing(_)));
+
+        world.firing.extend([identity.clone(), target.clone()]);
+        let verdicts = world.verdicts(&Rules::default());
+        assert_eq!(verdicts[&identity], Verdict::StillHolds);
+        assert_eq!(verdicts[&target], Verdict::StillHolds);
     }
 }
