@@ -9,7 +9,7 @@ pub mod sweep;
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -86,6 +86,8 @@ struct Inner {
     /// Counts finished sweeps, so a trigger that found one running can wait for it.
     completed: watch::Sender<u64>,
     sweeping: AtomicBool,
+    /// Counts the snapshots a request published (see [`Inventory::requested_updates`]).
+    requested_updates: AtomicU64,
     /// When the last forced refresh started.
     last_forced: std::sync::Mutex<Option<std::time::Instant>>,
     /// How long each target's last sweep took (its list and batch reads), by account and
@@ -134,6 +136,7 @@ impl Inventory {
                 sweep_lock: Mutex::new(()),
                 completed: watch::Sender::new(0),
                 sweeping: AtomicBool::new(false),
+                requested_updates: AtomicU64::new(0),
                 last_forced: std::sync::Mutex::default(),
                 sweep_durations: std::sync::Mutex::default(),
                 public_keys: std::sync::Mutex::default(),
@@ -156,6 +159,14 @@ impl Inventory {
     /// How many sweeps have finished since the server started.
     pub fn sweeps_completed(&self) -> u64 {
         *self.inner.completed.borrow()
+    }
+
+    /// How many times a request updated the snapshot (an operator's change or a page
+    /// reading one identity again, an identity SES no longer has dropped), counted after
+    /// the update is published: unlike the background's updates, what a request changed
+    /// must show on the next page at once.
+    pub fn requested_updates(&self) -> u64 {
+        self.inner.requested_updates.load(Ordering::Acquire)
     }
 
     /// Whether a sweep is running now.
@@ -230,6 +241,7 @@ impl Inventory {
         match reader.details(&key.name, now()).await {
             Ok(identity) => {
                 self.publish(|s| s.with_identity(identity.clone()));
+                self.inner.requested_updates.fetch_add(1, Ordering::Release);
                 Ok(identity)
             }
             Err(error @ Error::NotFound(_)) => {
@@ -280,6 +292,7 @@ impl Inventory {
     /// Drops one identity from the snapshot at once (SES said it no longer exists).
     pub fn forget(&self, key: &IdentityKey) {
         self.publish(|s| s.without_identity(key));
+        self.inner.requested_updates.fetch_add(1, Ordering::Release);
     }
 
     /// Takes `known` (since when identities held their DKIM status before this process

@@ -2,11 +2,18 @@
 //! most requests for `/` ask for a page rendered a moment before from the same figures.
 //! A page is kept per URL and user, for the second it was rendered in and only while
 //! what it was rendered from stays the same (the overview's figures, the history's
-//! writes, the sweep in progress), so a change shows at once, an operator's own included;
-//! within the second only the clock-driven parts ("read 5 s ago", the DNS progress) may
-//! lag, by less than a second. Requests that arrive while their page is being rendered
-//! wait for it instead of rendering it again. Each copy served carries a script nonce of
-//! its own, in its HTML and its policy alike.
+//! writes, the sweep in progress, the updates requests made); within the second only the
+//! clock-driven parts ("read 5 s ago", the DNS progress) may lag, by less than a second.
+//!
+//! Requests that arrive while their page is being rendered wait for it instead of
+//! rendering it again, unless the page before it may stand in: when what changed since
+//! is only what time and the background change (the clock, details and DNS results read
+//! in the background, the history's writes), the page of a moment before is served until
+//! the new one is ready. At 100,000 identities under load, every request of each new
+//! second (and of each background update) otherwise queued behind one render. A sweep,
+//! and anything a request changed (an operator's own change), shows at once: pages from
+//! before it never stand in. Each copy served carries a script nonce of its own, in its
+//! HTML and its policy alike.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -55,6 +62,18 @@ struct RenderedFrom {
     history_version: u64,
     sweeps: u64,
     sweeping: bool,
+    requested_updates: u64,
+}
+
+impl RenderedFrom {
+    /// Whether a page rendered from `self` may be served while the page of `newer`
+    /// renders: what differs is what time and the background change, not a sweep nor
+    /// what a request changed.
+    fn may_stand_in_for(&self, newer: &Self) -> bool {
+        self.sweeps == newer.sweeps
+            && self.sweeping == newer.sweeping
+            && self.requested_updates == newer.requested_updates
+    }
 }
 
 impl PartialEq for RenderedFrom {
@@ -64,6 +83,7 @@ impl PartialEq for RenderedFrom {
             && self.history_version == other.history_version
             && self.sweeps == other.sweeps
             && self.sweeping == other.sweeping
+            && self.requested_updates == other.requested_updates
     }
 }
 
@@ -72,7 +92,17 @@ struct Kept {
     from: RenderedFrom,
     /// Set once by the request that renders it; `None` when its answer is not a page to
     /// keep (an error, another status).
-    page: Arc<OnceCell<Option<Page>>>,
+    page: Arc<OnceCell<Option<Arc<Page>>>>,
+    /// The page served until this one is rendered, if one may stand in.
+    stand_in: Option<Arc<Page>>,
+}
+
+/// Where a request's page comes from.
+enum Lookup {
+    /// The cell it is (or is being) rendered into.
+    Cell(Arc<OnceCell<Option<Arc<Page>>>>),
+    /// A page of a moment before, while it is being rendered.
+    StandIn(Arc<Page>),
 }
 
 /// A rendered page: its status, headers and HTML, and the nonce its scripts carry.
@@ -104,9 +134,12 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         history_version: state.history().version(),
         sweeps: state.inventory.sweeps_completed(),
         sweeping: state.inventory.is_sweeping(),
+        requested_updates: state.inventory.requested_updates(),
     };
-    let Some(cell) = state.page_cache.cell(key, from) else {
-        return next.run(request).await;
+    let cell = match state.page_cache.cell(key, from) {
+        Some(Lookup::Cell(cell)) => cell,
+        Some(Lookup::StandIn(page)) => return page.served(),
+        None => return next.run(request).await,
     };
     let mut pending = Some((request, next));
     let mut own_answer = None;
@@ -114,7 +147,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         .get_or_init(|| async {
             let (request, next) = pending.take().expect("rendered once");
             match Page::of(next.run(request).await).await {
-                Ok(page) => Some(page),
+                Ok(page) => Some(Arc::new(page)),
                 Err(answer) => {
                     own_answer = Some(answer);
                     None
@@ -146,15 +179,23 @@ fn is_kept_page(request: &Request) -> bool {
 
 impl PageCache {
     /// The cell of the page `key` rendered from `from`: the one kept, or a new one to
-    /// render into. `None` when too many pages are kept.
-    fn cell(&self, key: PageKey, from: RenderedFrom) -> Option<Arc<OnceCell<Option<Page>>>> {
+    /// render into; or, while it renders, the page that stands in for it. `None` when too
+    /// many pages are kept.
+    fn cell(&self, key: PageKey, from: RenderedFrom) -> Option<Lookup> {
         let mut pages = lock(&self.pages);
-        if let Some(kept) = pages.get(&key)
+        let kept = pages.get(&key);
+        if let Some(kept) = kept
             && kept.from == from
         {
-            return Some(kept.page.clone());
+            return Some(match (&kept.stand_in, kept.page.get()) {
+                (Some(stand_in), None) => Lookup::StandIn(stand_in.clone()),
+                _ => Lookup::Cell(kept.page.clone()),
+            });
         }
-        // Pages of an earlier second are never served again.
+        let stand_in = kept
+            .filter(|kept| kept.from.may_stand_in_for(&from))
+            .and_then(|kept| kept.page.get().cloned().flatten().or(kept.stand_in.clone()));
+        // Pages of an earlier second are never served again but as a stand-in.
         pages.retain(|_, kept| kept.from.second >= from.second);
         if pages.len() >= CAPACITY && !pages.contains_key(&key) {
             return None;
@@ -165,9 +206,10 @@ impl PageCache {
             Kept {
                 from,
                 page: page.clone(),
+                stand_in,
             },
         );
-        Some(page)
+        Some(Lookup::Cell(page))
     }
 }
 
@@ -307,6 +349,82 @@ mod tests {
             history_version: version,
             sweeps: 0,
             sweeping: false,
+            requested_updates: 0,
+        }
+    }
+
+    /// The cell `lookup` gives to render into or wait on.
+    fn cell_of(lookup: Option<Lookup>) -> Arc<OnceCell<Option<Arc<Page>>>> {
+        match lookup {
+            Some(Lookup::Cell(cell)) => cell,
+            Some(Lookup::StandIn(_)) => panic!("a stand-in, not a cell"),
+            None => panic!("nothing kept"),
+        }
+    }
+
+    fn page(html: &str) -> Arc<Page> {
+        Arc::new(Page {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            html: html.to_owned(),
+            nonce: "N0NCE".to_owned(),
+        })
+    }
+
+    fn key() -> PageKey {
+        PageKey {
+            path_and_query: "/".to_owned(),
+            user: None,
+        }
+    }
+
+    #[test]
+    fn the_page_before_stands_in_while_the_clock_or_the_background_moved_on() {
+        let cache = PageCache::default();
+        let shared = crate::overview::SharedOverview::default();
+        let overview = shared.get(Arc::default(), Arc::default(), 0);
+        let first = cell_of(cache.cell(key(), from(10, &overview, 1)));
+        // Nothing rendered yet: nothing stands in, the next request waits for it.
+        assert!(matches!(
+            cache.cell(key(), from(10, &overview, 1)),
+            Some(Lookup::Cell(_))
+        ));
+        first.set(Some(page("second 10"))).unwrap();
+
+        // A new second, new figures and history: its first request renders, the others
+        // get the page before until it is ready.
+        let newer = shared.get(Arc::default(), Arc::default(), 0);
+        let next = from(11, &newer, 2);
+        let rendering = cell_of(cache.cell(key(), next.clone()));
+        let Some(Lookup::StandIn(stand_in)) = cache.cell(key(), next.clone()) else {
+            panic!("the page of second 10 stands in");
+        };
+        assert_eq!(stand_in.html, "second 10");
+        rendering.set(Some(page("second 11"))).unwrap();
+        let served = cell_of(cache.cell(key(), next));
+        assert!(Arc::ptr_eq(&served, &rendering));
+
+        // After a sweep, or an update a request made, nothing from before stands in.
+        for changed in [
+            RenderedFrom {
+                sweeps: 1,
+                ..from(12, &newer, 2)
+            },
+            RenderedFrom {
+                sweeping: true,
+                ..from(12, &newer, 2)
+            },
+            RenderedFrom {
+                requested_updates: 1,
+                ..from(12, &newer, 2)
+            },
+        ] {
+            let cache = PageCache::default();
+            cell_of(cache.cell(key(), from(11, &newer, 2)))
+                .set(Some(page("second 11")))
+                .unwrap();
+            let _rendering = cell_of(cache.cell(key(), changed.clone()));
+            assert!(matches!(cache.cell(key(), changed), Some(Lookup::Cell(_))));
         }
     }
 
@@ -324,12 +442,8 @@ mod tests {
                 role: crate::user::Role::Viewer,
             }),
         };
-        let first = cache
-            .cell(key(Some("ann")), from(10, &overview, 1))
-            .unwrap();
-        let same = cache
-            .cell(key(Some("ann")), from(10, &overview, 1))
-            .unwrap();
+        let first = cell_of(cache.cell(key(Some("ann")), from(10, &overview, 1)));
+        let same = cell_of(cache.cell(key(Some("ann")), from(10, &overview, 1)));
         assert!(Arc::ptr_eq(&first, &same));
         for (other_key, other_from) in [
             (key(Some("bob")), from(10, &overview, 1)),
@@ -337,7 +451,7 @@ mod tests {
             (key(Some("ann")), from(10, &overview, 2)),
             (key(Some("ann")), from(11, &overview, 2)),
         ] {
-            let other = cache.cell(other_key, other_from).unwrap();
+            let other = cell_of(cache.cell(other_key, other_from));
             assert!(!Arc::ptr_eq(&first, &other));
         }
         // A new second forgets the pages of the ones before.
