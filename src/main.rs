@@ -15,6 +15,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "ssr")]
 fn main() -> std::process::ExitCode {
     dkimdash::server::huge_pages::turn_off();
+    #[cfg(not(feature = "system-allocator"))]
+    dkimdash::server::allocator::release_freed_memory_promptly();
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(WORKER_STACK_BYTES)

@@ -1,6 +1,7 @@
 //! The server side of dkimdash: configuration, state, router and the HTTP plumbing
 //! around the Leptos app. Compiled only with the `ssr` feature.
 
+pub mod allocator;
 pub mod assets;
 pub mod backend;
 pub mod chunked;
