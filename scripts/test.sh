@@ -29,37 +29,9 @@ print_steps() {
   printf '%6d  %s\n' $((SECONDS - started)) total >&2
 }
 trap print_steps EXIT
-
-# On a machine with nothing compiled, the tools' last crates compile one at a time for
-# minutes with a core idle. What the builds below need and the tools do not compiles
-# meanwhile, in the background as the tools do: the site's WebAssembly (cargo-leptos's own
-# cargo command, with what it sets that the compiler reads: LEPTOS_OUTPUT_NAME above) and
-# every dependency of the Rust tests' build. The tests' build embeds the site, which does
-# not exist yet: this crate's build script stops, and --keep-going compiles all that does
-# not depend on it. A failure here is no failure: the step that needs the build makes it
-# again and reports what went wrong. Up to date (warm), each takes seconds.
-start_ahead_of_tools() {
-  start_tool_install site-webassembly build_ahead cargo build --package=dkimdash --lib \
-    --target-dir="$target_dir/front" --target=wasm32-unknown-unknown \
-    --no-default-features --features=hydrate --profile=wasm-release
-  start_tool_install test-dependencies build_ahead env DKIMDASH_EMBED_SITE=1 \
-    cargo build --tests --profile fast-test --features "$features" --keep-going
-}
-build_ahead() {
-  "$@" || true
-  echo "compiled ahead of the step that needs it"
-}
-
 step "install what is missing (Rust tools, Chromium, npm and pip packages)"
 start_rust_tools
 start_test_runner
-# The builds below lint with clippy (lint_in_builds: explained at the site's step); the
-# same setting from here on, or cargo compiles everything again.
-lint_in_builds
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-features=ssr,embed-site
-start_ahead_of_tools
 ensure_chromium
 ensure_node_modules "$root"
 python_clients=$(ensure_python_clients "$root")
@@ -91,6 +63,7 @@ cargo fmt --all --check
 # Rust tests' build and the benches'. Each target `cargo clippy --all-targets` checked is
 # compiled here with the same features. Clippy's driver leaves the MIR unoptimised: the
 # WebAssembly differs from an operator's build by 53 bytes of 298,843 (README).
+lint_in_builds
 
 step "site (WebAssembly, JS, CSS; release, precompressed), with clippy (hydrate, wasm32)"
 cargo leptos build --release --precompress --frontend-only
@@ -100,6 +73,7 @@ export DKIMDASH_EMBED_SITE=1
 # Unoptimised futures are large: what cargo runs gets bigger thread stacks from
 # .cargo/config.toml, and the servers the checks start get the same.
 export RUST_MIN_STACK=8388608
+features=ssr,embed-site
 rust_tests=(cargo nextest run --cargo-profile fast-test --features "$features")
 "${rust_tests[@]}" --no-run
 # The benches are not run here (benches/ and scripts/ measure a release build); building
@@ -107,6 +81,8 @@ rust_tests=(cargo nextest run --cargo-profile fast-test --features "$features")
 # and the binary's test harnesses again as benchmarks).
 cargo build --profile fast-test --features "$features" --bench '*'
 
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 export DKIMDASH_BIN="$target_dir/fast-test/dkimdash"
 
 step "first-load budget"
