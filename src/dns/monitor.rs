@@ -195,6 +195,14 @@ impl DnsMonitor {
             .get(inputs, || self.reports(snapshot, inventory))
     }
 
+    /// Counts the changes to what reports found (see [`DnsMonitor::subscribe`]): the DNS
+    /// healths, and so the overview's figures, change only with it.
+    pub fn findings(&self) -> u64 {
+        self.inner
+            .findings
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Changes when what a report found changes (a new finding, a report made or
     /// forgotten), not when a check merely confirms the last one.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {

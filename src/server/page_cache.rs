@@ -1,7 +1,7 @@
 //! The home page (the overview and a page of the table), kept once rendered: under load
 //! most requests for `/` ask for a page rendered a moment before from the same figures.
 //! A page is kept per URL and user, for the second it was rendered in and only while
-//! what it was rendered from stays the same (the overview's figures, the history's
+//! what it was rendered from stays the same (the snapshot, the DNS findings, the history's
 //! writes, the sweep in progress, the updates requests made); within the second only the
 //! clock-driven parts ("read 5 s ago", the DNS progress) may lag, by less than a second.
 //!
@@ -32,8 +32,9 @@ use tokio::sync::OnceCell;
 
 use super::security::page_policy;
 use super::state::AppState;
+use crate::dns::monitor::DnsMonitor;
+use crate::inventory::snapshot::Snapshot;
 use crate::model::UnixSeconds;
-use crate::overview::Overview;
 use crate::unpoisoned::lock;
 use crate::user::User;
 
@@ -58,7 +59,11 @@ struct PageKey {
 #[derive(Clone, Debug)]
 struct RenderedFrom {
     second: UnixSeconds,
-    overview: Weak<Overview>,
+    /// With the DNS findings and the minute (in the second), what the overview's figures
+    /// are built from: read without building them, so a request served a stand-in never
+    /// waits for them to be built.
+    snapshot: Weak<Snapshot>,
+    dns_findings: u64,
     history_version: u64,
     sweeps: u64,
     sweeping: bool,
@@ -79,7 +84,8 @@ impl RenderedFrom {
 impl PartialEq for RenderedFrom {
     fn eq(&self, other: &Self) -> bool {
         self.second == other.second
-            && Weak::ptr_eq(&self.overview, &other.overview)
+            && Weak::ptr_eq(&self.snapshot, &other.snapshot)
+            && self.dns_findings == other.dns_findings
             && self.history_version == other.history_version
             && self.sweeps == other.sweeps
             && self.sweeping == other.sweeping
@@ -130,13 +136,14 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     // the other way round.
     let from = RenderedFrom {
         second: crate::inventory::now(),
-        overview: Arc::downgrade(&state.overview()),
+        snapshot: Arc::downgrade(&state.inventory.snapshot()),
+        dns_findings: state.dns.as_ref().map_or(0, DnsMonitor::findings),
         history_version: state.history().version(),
         sweeps: state.inventory.sweeps_completed(),
         sweeping: state.inventory.is_sweeping(),
         requested_updates: state.inventory.requested_updates(),
     };
-    let cell = match state.page_cache.cell(key, from) {
+    let cell = match state.page_cache.cell(key.clone(), from.clone()) {
         Some(Lookup::Cell(cell)) => cell,
         Some(Lookup::StandIn(page)) => return page.served(),
         None => return next.run(request).await,
@@ -159,7 +166,10 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         return answer;
     }
     match (page, pending) {
-        (Some(page), _) => page.served(),
+        (Some(page), _) => {
+            state.page_cache.offer(&key, &from, page);
+            page.served()
+        }
         // Rendered by another request, but not a page to keep: render this one.
         (None, Some((request, next))) => next.run(request).await,
         // This request rendered it, and kept its own answer above.
@@ -210,6 +220,24 @@ impl PageCache {
             },
         );
         Some(Lookup::Cell(page))
+    }
+}
+
+impl PageCache {
+    /// Offers `page`, rendered from `from`, to stand in for the page now kept for `key` if
+    /// that one is still rendering: when renders take longer than a second, the stand-in
+    /// is then the last page rendered, not the last one found rendered when a new second
+    /// began.
+    fn offer(&self, key: &PageKey, from: &RenderedFrom, page: &Arc<Page>) {
+        let mut pages = lock(&self.pages);
+        if let Some(kept) = pages.get_mut(key)
+            && kept.page.get().is_none()
+            && kept.from.second >= from.second
+            && kept.from != *from
+            && from.may_stand_in_for(&kept.from)
+        {
+            kept.stand_in = Some(page.clone());
+        }
     }
 }
 
@@ -342,10 +370,11 @@ mod tests {
         }
     }
 
-    fn from(second: UnixSeconds, overview: &Arc<Overview>, version: u64) -> RenderedFrom {
+    fn from(second: UnixSeconds, snapshot: &Arc<Snapshot>, version: u64) -> RenderedFrom {
         RenderedFrom {
             second,
-            overview: Arc::downgrade(overview),
+            snapshot: Arc::downgrade(snapshot),
+            dns_findings: 0,
             history_version: version,
             sweeps: 0,
             sweeping: false,
@@ -381,8 +410,7 @@ mod tests {
     #[test]
     fn the_page_before_stands_in_while_the_clock_or_the_background_moved_on() {
         let cache = PageCache::default();
-        let shared = crate::overview::SharedOverview::default();
-        let overview = shared.get(Arc::default(), Arc::default(), 0);
+        let overview = Arc::new(Snapshot::default());
         let first = cell_of(cache.cell(key(), from(10, &overview, 1)));
         // Nothing rendered yet: nothing stands in, the next request waits for it.
         assert!(matches!(
@@ -393,7 +421,7 @@ mod tests {
 
         // A new second, new figures and history: its first request renders, the others
         // get the page before until it is ready.
-        let newer = shared.get(Arc::default(), Arc::default(), 0);
+        let newer = Arc::new(Snapshot::default());
         let next = from(11, &newer, 2);
         let rendering = cell_of(cache.cell(key(), next.clone()));
         let Some(Lookup::StandIn(stand_in)) = cache.cell(key(), next.clone()) else {
@@ -401,8 +429,26 @@ mod tests {
         };
         assert_eq!(stand_in.html, "second 10");
         rendering.set(Some(page("second 11"))).unwrap();
-        let served = cell_of(cache.cell(key(), next));
+        let served = cell_of(cache.cell(key(), next.clone()));
         assert!(Arc::ptr_eq(&served, &rendering));
+
+        // Renders slower than a second: second 13 begins while 12 still renders, so the
+        // page of 11 stands in; once 12 is rendered, it stands in instead.
+        let twelve = from(12, &newer, 2);
+        let rendering_12 = cell_of(cache.cell(key(), twelve.clone()));
+        let thirteen = from(13, &newer, 2);
+        let _rendering_13 = cell_of(cache.cell(key(), thirteen.clone()));
+        let Some(Lookup::StandIn(stand_in)) = cache.cell(key(), thirteen.clone()) else {
+            panic!("a page stands in");
+        };
+        assert_eq!(stand_in.html, "second 11");
+        let page_12 = page("second 12");
+        rendering_12.set(Some(page_12.clone())).unwrap();
+        cache.offer(&key(), &twelve, &page_12);
+        let Some(Lookup::StandIn(stand_in)) = cache.cell(key(), thirteen) else {
+            panic!("a page stands in");
+        };
+        assert_eq!(stand_in.html, "second 12");
 
         // After a sweep, or an update a request made, nothing from before stands in.
         for changed in [
@@ -431,8 +477,7 @@ mod tests {
     #[test]
     fn a_page_is_shared_within_its_second_and_inputs_and_per_user() {
         let cache = PageCache::default();
-        let overview =
-            crate::overview::SharedOverview::default().get(Arc::default(), Arc::default(), 0);
+        let overview = Arc::new(Snapshot::default());
         let key = |user: Option<&str>| PageKey {
             path_and_query: "/?status=FAILED".to_owned(),
             user: user.map(|name| User {
