@@ -20,10 +20,14 @@ starts the simulator and a dashboard reading it, and prints:
 - the history's rows after the first sweep, and what a second sweep that changed nothing
   wrote;
 - `/metrics` with `--metrics-per-identity` (a series per identity): time and size;
-- the history recorder's and the alert engine's time per round, from the server's log.
+- the history recorder's and the alert engine's time per round, from the server's log;
+- with DNS checks on (the default; `--no-dns` turns them off): every domain's records
+  served right by the simulator (`dkimdash simulator --serve-dns`), how long the first
+  check of every identity took and what it found, and the RSS once every identity has a
+  DNS report.
 
 Run: scripts/bench-fleet.py [--binary PATH] [--sizes 10000,100000] [--seconds 10]
-     [--connections 50]
+     [--connections 50] [--no-dns]
 Needs the release build (cargo leptos build --release) and wrk, which it installs from
 Debian's packages when it is missing (as root).
 Figures vary with the machine: compare ratios, and runs on one machine.
@@ -54,6 +58,8 @@ STATUS_SHARES = [("SUCCESS", 0.60), ("PENDING", 0.15), ("FAILED", 0.10),
                  ("TEMPORARY_FAILURE", 0.10), ("NOT_STARTED", 0.05)]
 BYODKIM_PER_TARGET = 20
 SIM_PORT, DASH_PORT = 45681, 45680
+# The simulator's DNS (--serve-dns): the nameservers on this port, the resolver on the next.
+DNS_PORT = 45682
 # How long the server is left without requests before its RSS is read again: what it gives
 # back once the load is over.
 QUIET_SECONDS = 30
@@ -66,6 +72,7 @@ def options():
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--no-dns", action="store_true", help="DNS checks off")
     parser.add_argument("--hold", action="store_true",
                         help="once ready and quiet, keep both servers running (for a profiler) until interrupted")
     return parser.parse_args()
@@ -126,6 +133,54 @@ def populate(sim, regions):
                                               "DomainSigningPrivateKey": key}}
             status_code = request(f"{sim}/v2/email/identities", "POST", body, scope)[0]
             assert status_code == 200, f"BYODKIM identity in {region}: {status_code}"
+
+
+def dns_flags():
+    """The DNS checker asks the simulator's DNS, as fast as it answers: every nameserver is
+    on loopback, so the polite per-server rate would take hours at this size."""
+    return ["--dns-resolver", f"127.0.0.1:{DNS_PORT + 1}", "--dns-nameserver-port", str(DNS_PORT),
+            "--dns-allow-nameservers", "127.0.0.0/8", "--dns-queries-per-second", "5000",
+            "--dns-resolver-queries-per-second", "5000", "--dns-concurrency", "256"]
+
+
+def wait_for_log(path, line, seconds, process):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with open(path) as f:
+            if line in f.read():
+                return
+        if process.poll() is not None:
+            sys.exit(f"bench-fleet: the simulator stopped (see {path})")
+        time.sleep(1)
+    sys.exit(f"bench-fleet: no \"{line}\" in {path} after {seconds} s")
+
+
+def dns_records(dash_url):
+    """What the DNS checks found so far, per finding, from /metrics."""
+    found = {}
+    for line in request(dash_url + "/metrics")[1].decode().splitlines():
+        if line.startswith("dkimdash_dns_records{"):
+            finding = re.search(r'finding="([^"]*)"', line).group(1)
+            found[finding] = found.get(finding, 0) + int(float(line.rsplit(" ", 1)[1]))
+    return found
+
+
+def dns_checked(dash_url, process, seconds):
+    """Waits until the DNS checks' count of records stops growing (every identity checked
+    once): seconds taken, records, and the count per finding."""
+    started = time.monotonic()
+    last, still = -1, 0
+    while time.monotonic() - started < seconds:
+        if process.poll() is not None:
+            sys.exit("bench-fleet: the dashboard stopped")
+        found = dns_records(dash_url)
+        total = sum(found.values())
+        still = still + 1 if total == last and total > 0 else 0
+        if still == 3:
+            return time.monotonic() - started - 30, total, found
+        last = total
+        time.sleep(10)
+    sys.exit(f"bench-fleet: the DNS checks had not settled after {seconds} s")
 
 
 def rss_mb(pid):
@@ -241,11 +296,16 @@ def run_size(args, size, work):
     logs = open(log_path, "w")
     processes = []
     try:
+        dns = not args.no_dns
         sim = subprocess.Popen([args.binary, "simulator", "--listen", f"127.0.0.1:{SIM_PORT}",
-                                "--no-seed", "--calls-per-second", "0"], stdout=logs, stderr=logs)
+                                "--no-seed", "--calls-per-second", "0"]
+                               + (["--serve-dns", str(DNS_PORT)] if dns else []),
+                               stdout=logs, stderr=logs)
         processes.append(sim)
         wait_for(f"{sim_url}/_sim/health", 30, sim)
         populate(sim_url, regions)
+        if dns:
+            wait_for_log(log_path, f"DNS: serving the records of {size} identities", 600, sim)
         request(f"{sim_url}/_sim/stats/reset", "POST")
         targets_file = os.path.join(work, f"targets-{size}.toml")
         with open(targets_file, "w") as f:
@@ -260,9 +320,9 @@ def run_size(args, size, work):
         # takes there, and the details backfill then goes on in the background as it would
         # for hours at this size (pages are measured while it runs).
         dash = subprocess.Popen([args.binary, "--listen", f"127.0.0.1:{DASH_PORT}", "--ses", "aws",
-                                 "--targets-file", targets_file, "--audit-db", db, "--no-dns-checks",
+                                 "--targets-file", targets_file, "--audit-db", db,
                                  "--ses-calls-per-second", "1", "--refresh-interval-secs", "300",
-                                 "--metrics-per-identity"],
+                                 "--metrics-per-identity"] + (dns_flags() if dns else ["--no-dns-checks"]),
                                 env=env, stdout=logs, stderr=logs)
         processes.append(dash)
         wait_for(f"{dash_url}/readyz", 900, dash)
@@ -285,6 +345,11 @@ def run_size(args, size, work):
         print(f"RSS once ready: {rss_ready:.0f} MB")
         print(f"history after the first sweep: {rows_first[0]:,} state rows, {rows_first[1]:,} change rows "
               f"(settled {recorded:.0f} s after ready)")
+        if dns:
+            checked_after, records, found = dns_checked(dash_url, dash, 3600)
+            print(f"DNS: every identity checked {checked_after:.0f} s after ready, {records:,} records "
+                  f"({', '.join(f'{name} {n:,}' for name, n in sorted(found.items()))}); "
+                  f"RSS {rss_mb(dash.pid)[0]:.0f} MB")
         if args.hold:
             print(f"holding: dashboard {dash_url} (pid {dash.pid}), simulator {sim_url}; Ctrl-C ends", flush=True)
             try:
@@ -403,7 +468,7 @@ def ports_in_use():
     """The benchmark's ports something already listens on (a server of an earlier run, say:
     its simulator would already hold the identities, and adding them again fails)."""
     taken = []
-    for port in (SIM_PORT, DASH_PORT):
+    for port in (SIM_PORT, DASH_PORT, DNS_PORT, DNS_PORT + 1):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 taken.append(port)

@@ -180,15 +180,54 @@ fn with_overlay(zones: Vec<Zone>, records: &[ProviderRecord], view: View) -> Vec
 pub async fn start(simulator: &Simulator) -> io::Result<DemoDns> {
     let identities = demo_identities(simulator);
     let keys = made_up_keys(&identities);
+    serve_on(identities, keys, 0, 0).await
+}
+
+/// Serves the records of every domain `simulator` holds (in every region, the demo's
+/// mistakes aside: all published right), the nameservers on loopback at
+/// `nameserver_port`, the resolver at `resolver_port` (0: any free port). BYODKIM
+/// records carry the public key the simulator was given. For `dkimdash simulator
+/// --serve-dns`: the DNS checks measured against a whole fleet (scripts/bench-fleet.py).
+pub async fn serve_simulator(
+    simulator: &Simulator,
+    nameserver_port: u16,
+    resolver_port: u16,
+) -> io::Result<DemoDns> {
+    let (identities, keys) = simulator_domains(simulator);
+    serve_on(identities, keys, nameserver_port, resolver_port).await
+}
+
+impl DemoDns {
+    /// Serves `simulator`'s domains as they are now instead (see [`serve_simulator`]).
+    /// Returns how many identities' records are served.
+    pub fn follow(&mut self, simulator: &Simulator) -> io::Result<usize> {
+        let (identities, keys) = simulator_domains(simulator);
+        if let Some(published) = self.nameservers.first() {
+            published.replace(zones(&identities, &keys, View::Published))?;
+        }
+        self.resolver
+            .replace(zones(&identities, &keys, View::Resolver))?;
+        let served = identities.len();
+        (self.identities, self.keys) = (identities, keys);
+        Ok(served)
+    }
+}
+
+async fn serve_on(
+    identities: Vec<Identity>,
+    keys: BTreeMap<String, String>,
+    nameserver_port: u16,
+    resolver_port: u16,
+) -> io::Result<DemoDns> {
     let zones_for = |view| zones(&identities, &keys, view);
     let published = serve(
-        SocketAddr::from((NAMESERVER, 0)),
+        SocketAddr::from((NAMESERVER, nameserver_port)),
         zones_for(View::Published),
     )
     .await?;
     let port = published.addr().port();
     let resolver = serve(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        SocketAddr::from((Ipv4Addr::LOCALHOST, resolver_port)),
         zones_for(View::Resolver),
     )
     .await?;
@@ -315,6 +354,51 @@ fn made_up_keys(identities: &[Identity]) -> BTreeMap<String, String> {
             ))
         })
         .collect()
+}
+
+/// Every domain of every region of `simulator` under the demo's parent zone, and the
+/// BYODKIM public keys it was given for them.
+fn simulator_domains(simulator: &Simulator) -> (Vec<Identity>, BTreeMap<String, String>) {
+    let now = simulator.now();
+    let mut identities = Vec::new();
+    let mut keys = BTreeMap::new();
+    simulator.with_regions(|regions, _| {
+        for region in regions.region_names() {
+            let mut next_token = None;
+            while let Ok(page) = regions.list(
+                &region,
+                &Default::default(),
+                1000,
+                next_token.as_deref(),
+                now,
+            ) {
+                for view in page.identities {
+                    if view.name.contains('@') || apex_of(&view.name).is_none() {
+                        continue;
+                    }
+                    if let Some(key) = regions.byodkim_public_key(&region, &view.name) {
+                        keys.insert(view.name.clone(), format!("v=DKIM1; k=rsa; p={key}"));
+                    }
+                    identities.push(Identity {
+                        name: view.name,
+                        identity_type: view.identity_type,
+                        region: region.clone(),
+                        account: String::new(),
+                        dkim: view.dkim,
+                        verification: None,
+                        read_at: now,
+                        details_read_at: Some(now),
+                        status_seen_since: now,
+                    });
+                }
+                match page.next_token {
+                    Some(token) => next_token = Some(token),
+                    None => break,
+                }
+            }
+        }
+    });
+    (identities, keys)
 }
 
 /// The seeded domains as the dashboard would read them (email addresses use their

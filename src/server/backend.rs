@@ -135,8 +135,62 @@ pub async fn run_simulator(options: &SimulatorOptions) -> Result<(), StartError>
         "SES simulator listening on {} (SES v2 REST/JSON and v1 Query/XML; region from the SigV4 scope; control API under /_sim/)",
         running.endpoint_url()
     );
+    let following = match options.serve_dns {
+        Some(port) => Some(serve_dns(&running.simulator, port).await?),
+        None => None,
+    };
     shutdown::signal().await;
+    if let Some(following) = following {
+        following.abort();
+    }
     Ok(())
+}
+
+/// How often `--serve-dns` looks whether the simulator's identities changed in number.
+const DNS_FOLLOW_EVERY: Duration = Duration::from_secs(3);
+
+/// `--serve-dns`: the simulator's domains on loopback DNS, served again each time their
+/// number changed and then held still for one look (while a fleet is being created).
+async fn serve_dns(
+    simulator: &sim::Simulator,
+    port: u16,
+) -> Result<tokio::task::JoinHandle<()>, StartError> {
+    let resolver_port = port.checked_add(1).filter(|_| port != 0).ok_or_else(|| {
+        StartError::Config(format!(
+            "--serve-dns {port}: the resolver takes the port after it; choose a port from 1 to 65534"
+        ))
+    })?;
+    let mut dns = crate::dns::demo::serve_simulator(simulator, port, resolver_port)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            source,
+        })?;
+    tracing::info!(
+        "DNS: the simulator's domains are served by nameservers at 127.0.0.1:{port}, and a resolver at 127.0.0.1:{resolver_port}"
+    );
+    let simulator = simulator.clone();
+    let count = |simulator: &sim::Simulator| simulator.with_regions(|r, _| r.identity_count());
+    Ok(tokio::spawn(async move {
+        let mut served = 0;
+        let mut seen = count(&simulator);
+        loop {
+            tokio::time::sleep(DNS_FOLLOW_EVERY).await;
+            let now = count(&simulator);
+            if now == seen && now != served {
+                match crate::background::cpu_bound(|| dns.follow(&simulator)) {
+                    Ok(identities) => {
+                        tracing::info!("DNS: serving the records of {identities} identities");
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "DNS: cannot serve the simulator's domains")
+                    }
+                }
+                served = now;
+            }
+            seen = now;
+        }
+    }))
 }
 
 /// The simulator answers anyone who reaches it: only loopback, unless told otherwise.

@@ -238,6 +238,13 @@ pub struct SimulatorOptions {
     /// Start empty instead of with the demo identities.
     #[arg(long)]
     pub no_seed: bool,
+    /// Also serve the DKIM records of the simulator's domains under `.example`, all
+    /// published right, on loopback DNS: their nameservers at 127.0.0.1:PORT, a recursive
+    /// resolver at 127.0.0.1:PORT+1 (for `--dns-resolver`). Identities created later are
+    /// served once their number has held still for a few seconds. For trying the DNS checks
+    /// on a fleet of any size (scripts/bench-fleet.py).
+    #[arg(long, value_name = "PORT")]
+    pub serve_dns: Option<u16>,
     /// Allow a --listen address other than loopback. The simulator has no authentication:
     /// whoever reaches it can read and rewrite every identity through its control API.
     #[arg(long, env = "DKIMDASH_SIMULATOR_ALLOW_REMOTE")]

@@ -373,6 +373,18 @@ impl Regions {
         Ok(())
     }
 
+    /// Identities in every region.
+    pub fn identity_count(&self) -> usize {
+        self.regions.values().map(BTreeMap::len).sum()
+    }
+
+    /// The regions that hold (or held) identities, in name order.
+    pub fn region_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.regions.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     fn region(&self, region: &str) -> &BTreeMap<String, SimIdentity> {
         static EMPTY: BTreeMap<String, SimIdentity> = BTreeMap::new();
         self.regions.get(region).unwrap_or(&EMPTY)

@@ -832,3 +832,50 @@ async fn the_delegation_of_a_domain_is_read_from_its_parent() {
         Some(vec!["ns.dns-old.example".to_owned()])
     );
 }
+
+/// `dkimdash simulator --serve-dns`: the simulator's domains, in every region, served as
+/// published right, checked by the real checker over loopback DNS; a domain created after
+/// the start is served once followed.
+#[tokio::test]
+async fn the_simulators_domains_are_served_as_published() {
+    use dkimdash::dns::monitor::DnsMonitor;
+
+    let sim = support::simulator(false).await;
+    let create = |region: &str, name: &str| {
+        sim.simulator.with_regions(|regions, now| {
+            regions.create(region, name, None, Vec::new(), now).unwrap();
+        });
+    };
+    create("us-east-1", "one.example");
+    create("eu-west-1", "one.example");
+    let mut dns = dkimdash::dns::demo::serve_simulator(&sim.simulator, 0, 0)
+        .await
+        .unwrap();
+    create("us-east-1", "later.example");
+    assert_eq!(dns.follow(&sim.simulator).unwrap(), 3);
+
+    let checker = Checker::new(CheckerSettings {
+        resolver: Some(dns.resolver()),
+        timeout: Duration::from_secs(2),
+        resolver_rate: NonZeroU32::new(1000).unwrap(),
+        per_server_rate: NonZeroU32::new(1000).unwrap(),
+        concurrency: 4,
+        nameserver_port: dns.nameserver_port(),
+        allowed_nameservers: vec!["127.0.0.0/8".parse().unwrap()],
+    })
+    .unwrap();
+    let inventory = support::read_inventory(&sim, &["us-east-1", "eu-west-1"], 1000).await;
+    let monitor = DnsMonitor::new(checker);
+    let background = monitor.spawn(inventory.clone());
+    support::eventually("every identity checked", Duration::from_secs(60), || {
+        let progress = monitor.progress(&inventory);
+        progress.with_records == 3 && progress.checked == 3
+    })
+    .await;
+    background.abort();
+    let reports = monitor.reports(&inventory.snapshot(), &inventory);
+    assert_eq!(reports.len(), 3);
+    for (key, report) in &reports {
+        assert_eq!(report.health(), DnsHealth::Ok, "{key:?}: {report:?}");
+    }
+}
