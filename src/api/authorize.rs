@@ -22,10 +22,7 @@ pub fn signed_in() -> Result<User, AppError> {
 /// limit. Otherwise the error says why (and so which status the answer gets). Call before
 /// anything else in a write function.
 pub fn authorize_write() -> Result<User, AppError> {
-    let user = signed_in()?;
-    if !user.can_change() {
-        return Err(AppError::NotAllowed(user.refusal()));
-    }
+    let user = authorize_operator()?;
     let limit = &expect_context::<AppState>().security.write_limit;
     match limit.take(&user.name) {
         Ok(()) => Ok(user),
@@ -33,4 +30,15 @@ pub fn authorize_write() -> Result<User, AppError> {
             retry_after_secs: wait.as_secs().max(1),
         }),
     }
+}
+
+/// The current user, if they may make changes (an operator), without taking one from
+/// their change limit: for reading how a change of theirs stands (a fleet repair's
+/// progress, which its page asks for again and again while it runs).
+pub fn authorize_operator() -> Result<User, AppError> {
+    let user = signed_in()?;
+    if !user.can_change() {
+        return Err(AppError::NotAllowed(user.refusal()));
+    }
+    Ok(user)
 }

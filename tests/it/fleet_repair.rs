@@ -431,3 +431,14 @@ async fn a_run_resumes_after_a_restart() {
     assert_eq!(fleet.cloudflare_creates(), 66 * 3);
     let _ = std::fs::remove_file(&path);
 }
+
+/// A run's progress is read again and again while it goes on (its page asks every
+/// moment): reading it takes nothing from the operator's change limit.
+#[tokio::test]
+async fn reading_a_runs_progress_is_not_a_change() {
+    let fleet = fleet(AuditLog::in_memory()).await;
+    for _ in 0..100 {
+        let (status, body) = post(&fleet.app, "repair/run", &[("id", "1")]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
