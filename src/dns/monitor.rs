@@ -246,10 +246,20 @@ impl DnsMonitor {
             .findings
             .load(std::sync::atomic::Ordering::SeqCst);
         self.inner.healths.get((Same::of(snapshot), findings), || {
+            use crate::dns_check::{DnsHealth, DnsHealths};
             let view = self.view(snapshot, inventory);
-            view.iter()
-                .map(|(key, report)| (key.clone(), report.health()))
-                .collect()
+            // Every identity with records: its report's health, unchecked without one.
+            let exceptions = snapshot
+                .identities
+                .iter()
+                .filter(|identity| !identity.dkim.tokens.is_empty())
+                .filter_map(|identity| {
+                    let report = view.get(identity.as_ref() as &dyn crate::model::KeyParts);
+                    let health = report.map_or(DnsHealth::Unchecked, |r| r.health());
+                    (health != DnsHealth::Ok).then(|| (identity.key(), health))
+                })
+                .collect();
+            DnsHealths::with_exceptions(exceptions, DnsHealth::Ok)
         })
     }
 
