@@ -14,8 +14,8 @@ use std::{
 };
 
 use super::authority::{RunningDnsServer, Zone, serve};
-use crate::model::{DnsRecord, Identity, RecordType};
-use crate::sim::Simulator;
+use crate::model::{DnsRecord, Identity, RecordType, UnixSeconds};
+use crate::sim::{Simulator, store::IdentityView};
 
 /// The parent zone every demo domain sits under (`acme.example`, `acme-europe.example`).
 const PARENT: &str = "example";
@@ -379,17 +379,7 @@ fn simulator_domains(simulator: &Simulator) -> (Vec<Identity>, BTreeMap<String, 
                     if let Some(key) = regions.byodkim_public_key(&region, &view.name) {
                         keys.insert(view.name.clone(), format!("v=DKIM1; k=rsa; p={key}"));
                     }
-                    identities.push(Identity {
-                        name: view.name,
-                        identity_type: view.identity_type,
-                        region: region.clone(),
-                        account: String::new(),
-                        dkim: view.dkim,
-                        verification: None,
-                        read_at: now,
-                        details_read_at: Some(now),
-                        status_seen_since: now,
-                    });
+                    identities.push(as_read(view, &region, now));
                 }
                 match page.next_token {
                     Some(token) => next_token = Some(token),
@@ -399,6 +389,21 @@ fn simulator_domains(simulator: &Simulator) -> (Vec<Identity>, BTreeMap<String, 
         }
     });
     (identities, keys)
+}
+
+/// A simulator identity of `region` as the dashboard reads it, details included.
+fn as_read(view: IdentityView, region: &str, now: UnixSeconds) -> Identity {
+    Identity {
+        name: view.name,
+        identity_type: view.identity_type,
+        region: region.to_owned(),
+        account: String::new(),
+        dkim: view.dkim,
+        verification: None,
+        read_at: now,
+        details_read_at: Some(now),
+        status_seen_since: now,
+    }
 }
 
 /// The seeded domains as the dashboard would read them (email addresses use their
@@ -411,17 +416,11 @@ fn demo_identities(simulator: &Simulator) -> Vec<Identity> {
             let Ok(page) = regions.list(region, &Default::default(), 1000, None, now) else {
                 continue;
             };
-            out.extend(page.identities.into_iter().map(|view| Identity {
-                name: view.name,
-                identity_type: view.identity_type,
-                region: region.to_owned(),
-                account: String::new(),
-                dkim: view.dkim,
-                verification: None,
-                read_at: now,
-                details_read_at: Some(now),
-                status_seen_since: now,
-            }));
+            out.extend(
+                page.identities
+                    .into_iter()
+                    .map(|view| as_read(view, region, now)),
+            );
         }
     });
     out.retain(|i| !i.name.contains('@'));
