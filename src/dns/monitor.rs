@@ -247,15 +247,18 @@ impl DnsMonitor {
             .load(std::sync::atomic::Ordering::SeqCst);
         self.inner.healths.get((Same::of(snapshot), findings), || {
             use crate::dns_check::{DnsHealth, DnsHealths};
-            let view = self.view(snapshot, inventory);
-            // Every identity with records: its report's health, unchecked without one.
+            // Every identity with records: its current report's health, unchecked without
+            // one. Read from the kept reports in place: a request builds this for each new
+            // snapshot, and the view (a map of every identity's report) was rebuilt first.
+            let reports = read(&self.inner.reports);
             let exceptions = snapshot
                 .identities
                 .iter()
                 .filter(|identity| !identity.dkim.tokens.is_empty())
                 .filter_map(|identity| {
-                    let report = view.get(identity.as_ref() as &dyn crate::model::KeyParts);
-                    let health = report.map_or(DnsHealth::Unchecked, |r| r.health());
+                    let public_key = inventory.known_public_key(identity);
+                    let kept = current(&reports, identity, public_key.as_deref());
+                    let health = kept.map_or(DnsHealth::Unchecked, |kept| kept.report.health());
                     (health != DnsHealth::Ok).then(|| (identity.key(), health))
                 })
                 .collect();
