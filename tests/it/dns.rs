@@ -862,16 +862,7 @@ async fn the_simulators_domains_are_served_as_published() {
     create("us-east-1", "later.example");
     assert_eq!(dns.follow(&sim.simulator).unwrap(), 3);
 
-    let checker = Checker::new(CheckerSettings {
-        resolver: Some(dns.resolver()),
-        timeout: Duration::from_secs(2),
-        resolver_rate: NonZeroU32::new(1000).unwrap(),
-        per_server_rate: NonZeroU32::new(1000).unwrap(),
-        concurrency: 4,
-        nameserver_port: dns.nameserver_port(),
-        allowed_nameservers: vec!["127.0.0.0/8".parse().unwrap()],
-    })
-    .unwrap();
+    let checker = support::loopback_checker(&dns);
     let inventory = support::read_inventory(&sim, &["us-east-1", "eu-west-1"], 1000).await;
     let monitor = DnsMonitor::new(checker);
     let background = monitor.spawn(inventory.clone());

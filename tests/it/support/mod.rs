@@ -116,20 +116,26 @@ pub async fn demo_dns_checker(
     dkimdash::dns::demo::DemoDns,
     dkimdash::dns::checker::Checker,
 ) {
+    let demo_dns = dkimdash::dns::demo::start(&sim.simulator).await.unwrap();
+    let checker = loopback_checker(&demo_dns);
+    (demo_dns, checker)
+}
+
+/// A checker asking `dns` (the demo's servers, or the simulator's with `--serve-dns`),
+/// without a rate limit to wait on.
+pub fn loopback_checker(dns: &dkimdash::dns::demo::DemoDns) -> dkimdash::dns::checker::Checker {
     use dkimdash::dns::checker::{Checker, CheckerSettings};
 
-    let demo_dns = dkimdash::dns::demo::start(&sim.simulator).await.unwrap();
-    let checker = Checker::new(CheckerSettings {
-        resolver: Some(demo_dns.resolver()),
+    Checker::new(CheckerSettings {
+        resolver: Some(dns.resolver()),
         timeout: Duration::from_secs(2),
         resolver_rate: NonZeroU32::new(1000).unwrap(),
         per_server_rate: NonZeroU32::new(1000).unwrap(),
         concurrency: 4,
-        nameserver_port: demo_dns.nameserver_port(),
+        nameserver_port: dns.nameserver_port(),
         allowed_nameservers: vec!["127.0.0.0/8".parse().unwrap()],
     })
-    .unwrap();
-    (demo_dns, checker)
+    .unwrap()
 }
 
 /// An inventory of `regions` of the simulator (account "demo"), read once.
