@@ -172,8 +172,9 @@ async fn serve_dns(
     let simulator = simulator.clone();
     let count = |simulator: &sim::Simulator| simulator.with_regions(|r, _| r.identity_count());
     Ok(tokio::spawn(async move {
-        let mut served = 0;
-        let mut seen = count(&simulator);
+        // What serve_simulator just served.
+        let mut served = count(&simulator);
+        let mut seen = served;
         loop {
             tokio::time::sleep(DNS_FOLLOW_EVERY).await;
             let now = count(&simulator);

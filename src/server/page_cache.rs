@@ -143,7 +143,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         sweeping: state.inventory.is_sweeping(),
         requested_updates: state.inventory.requested_updates(),
     };
-    let cell = match state.page_cache.cell(key.clone(), from.clone()) {
+    let cell = match state.page_cache.cell(&key, &from) {
         Some(Lookup::Cell(cell)) => cell,
         Some(Lookup::StandIn(page)) => return page.served(),
         None => return next.run(request).await,
@@ -166,10 +166,12 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         return answer;
     }
     match (page, pending) {
-        (Some(page), _) => {
+        // Rendered by this request: it may stand in for a newer page still rendering.
+        (Some(page), None) => {
             state.page_cache.offer(&key, &from, page);
             page.served()
         }
+        (Some(page), Some(_)) => page.served(),
         // Rendered by another request, but not a page to keep: render this one.
         (None, Some((request, next))) => next.run(request).await,
         // This request rendered it, and kept its own answer above.
@@ -191,11 +193,11 @@ impl PageCache {
     /// The cell of the page `key` rendered from `from`: the one kept, or a new one to
     /// render into; or, while it renders, the page that stands in for it. `None` when too
     /// many pages are kept.
-    fn cell(&self, key: PageKey, from: RenderedFrom) -> Option<Lookup> {
+    fn cell(&self, key: &PageKey, from: &RenderedFrom) -> Option<Lookup> {
         let mut pages = lock(&self.pages);
-        let kept = pages.get(&key);
+        let kept = pages.get(key);
         if let Some(kept) = kept
-            && kept.from == from
+            && kept.from == *from
         {
             return Some(match (&kept.stand_in, kept.page.get()) {
                 (Some(stand_in), None) => Lookup::StandIn(stand_in.clone()),
@@ -203,18 +205,18 @@ impl PageCache {
             });
         }
         let stand_in = kept
-            .filter(|kept| kept.from.may_stand_in_for(&from))
+            .filter(|kept| kept.from.may_stand_in_for(from))
             .and_then(|kept| kept.page.get().cloned().flatten().or(kept.stand_in.clone()));
         // Pages of an earlier second are never served again but as a stand-in.
         pages.retain(|_, kept| kept.from.second >= from.second);
-        if pages.len() >= CAPACITY && !pages.contains_key(&key) {
+        if pages.len() >= CAPACITY && !pages.contains_key(key) {
             return None;
         }
         let page = Arc::new(OnceCell::new());
         pages.insert(
-            key,
+            key.clone(),
             Kept {
-                from,
+                from: from.clone(),
                 page: page.clone(),
                 stand_in,
             },
@@ -411,10 +413,10 @@ mod tests {
     fn the_page_before_stands_in_while_the_clock_or_the_background_moved_on() {
         let cache = PageCache::default();
         let overview = Arc::new(Snapshot::default());
-        let first = cell_of(cache.cell(key(), from(10, &overview, 1)));
+        let first = cell_of(cache.cell(&key(), &from(10, &overview, 1)));
         // Nothing rendered yet: nothing stands in, the next request waits for it.
         assert!(matches!(
-            cache.cell(key(), from(10, &overview, 1)),
+            cache.cell(&key(), &from(10, &overview, 1)),
             Some(Lookup::Cell(_))
         ));
         first.set(Some(page("second 10"))).unwrap();
@@ -423,29 +425,29 @@ mod tests {
         // get the page before until it is ready.
         let newer = Arc::new(Snapshot::default());
         let next = from(11, &newer, 2);
-        let rendering = cell_of(cache.cell(key(), next.clone()));
-        let Some(Lookup::StandIn(stand_in)) = cache.cell(key(), next.clone()) else {
+        let rendering = cell_of(cache.cell(&key(), &next));
+        let Some(Lookup::StandIn(stand_in)) = cache.cell(&key(), &next) else {
             panic!("the page of second 10 stands in");
         };
         assert_eq!(stand_in.html, "second 10");
         rendering.set(Some(page("second 11"))).unwrap();
-        let served = cell_of(cache.cell(key(), next.clone()));
+        let served = cell_of(cache.cell(&key(), &next));
         assert!(Arc::ptr_eq(&served, &rendering));
 
         // Renders slower than a second: second 13 begins while 12 still renders, so the
         // page of 11 stands in; once 12 is rendered, it stands in instead.
         let twelve = from(12, &newer, 2);
-        let rendering_12 = cell_of(cache.cell(key(), twelve.clone()));
+        let rendering_12 = cell_of(cache.cell(&key(), &twelve));
         let thirteen = from(13, &newer, 2);
-        let _rendering_13 = cell_of(cache.cell(key(), thirteen.clone()));
-        let Some(Lookup::StandIn(stand_in)) = cache.cell(key(), thirteen.clone()) else {
+        let _rendering_13 = cell_of(cache.cell(&key(), &thirteen));
+        let Some(Lookup::StandIn(stand_in)) = cache.cell(&key(), &thirteen) else {
             panic!("a page stands in");
         };
         assert_eq!(stand_in.html, "second 11");
         let page_12 = page("second 12");
         rendering_12.set(Some(page_12.clone())).unwrap();
         cache.offer(&key(), &twelve, &page_12);
-        let Some(Lookup::StandIn(stand_in)) = cache.cell(key(), thirteen) else {
+        let Some(Lookup::StandIn(stand_in)) = cache.cell(&key(), &thirteen) else {
             panic!("a page stands in");
         };
         assert_eq!(stand_in.html, "second 12");
@@ -466,11 +468,14 @@ mod tests {
             },
         ] {
             let cache = PageCache::default();
-            cell_of(cache.cell(key(), from(11, &newer, 2)))
+            cell_of(cache.cell(&key(), &from(11, &newer, 2)))
                 .set(Some(page("second 11")))
                 .unwrap();
-            let _rendering = cell_of(cache.cell(key(), changed.clone()));
-            assert!(matches!(cache.cell(key(), changed), Some(Lookup::Cell(_))));
+            let _rendering = cell_of(cache.cell(&key(), &changed));
+            assert!(matches!(
+                cache.cell(&key(), &changed),
+                Some(Lookup::Cell(_))
+            ));
         }
     }
 
@@ -487,8 +492,8 @@ mod tests {
                 role: crate::user::Role::Viewer,
             }),
         };
-        let first = cell_of(cache.cell(key(Some("ann")), from(10, &overview, 1)));
-        let same = cell_of(cache.cell(key(Some("ann")), from(10, &overview, 1)));
+        let first = cell_of(cache.cell(&key(Some("ann")), &from(10, &overview, 1)));
+        let same = cell_of(cache.cell(&key(Some("ann")), &from(10, &overview, 1)));
         assert!(Arc::ptr_eq(&first, &same));
         for (other_key, other_from) in [
             (key(Some("bob")), from(10, &overview, 1)),
@@ -496,7 +501,7 @@ mod tests {
             (key(Some("ann")), from(10, &overview, 2)),
             (key(Some("ann")), from(11, &overview, 2)),
         ] {
-            let other = cell_of(cache.cell(other_key, other_from));
+            let other = cell_of(cache.cell(&other_key, &other_from));
             assert!(!Arc::ptr_eq(&first, &other));
         }
         // A new second forgets the pages of the ones before.
